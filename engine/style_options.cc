@@ -1,0 +1,354 @@
+#include "engine/style_options.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace stylesweep {
+namespace {
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  std::stringstream stream(text);
+  while (std::getline(stream, item, ',')) {
+    auto begin = item.find_first_not_of(" \t");
+    auto end = item.find_last_not_of(" \t");
+    if (begin == std::string::npos) continue;
+    out.push_back(item.substr(begin, end - begin + 1));
+  }
+  return out;
+}
+
+std::string Trim(const std::string& s) {
+  auto begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  auto end = s.find_last_not_of(" \t\r\n");
+  return s.substr(begin, end - begin + 1);
+}
+
+bool ParseDouble(const std::string& text, double& out) {
+  std::string t = Trim(text);
+  if (t.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtod(t.c_str(), &end);
+  return errno == 0 && end == t.c_str() + t.size() && std::isfinite(out);
+}
+
+bool ParseInt(const std::string& text, long long& out) {
+  std::string t = Trim(text);
+  if (t.empty()) return false;
+  auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+  if (ec == std::errc() && ptr == t.data() + t.size()) return true;
+  double d = 0;  // accept "1e3" and "300.0" when they are whole numbers
+  if (ParseDouble(t, d) && d == std::floor(d) && std::fabs(d) < 9.0e15) {
+    out = static_cast<long long>(d);
+    return true;
+  }
+  return false;
+}
+
+bool ParseBool(const std::string& text, bool& out) {
+  std::string t = Trim(text);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "true" || t == "1" || t == "yes" || t == "on") { out = true; return true; }
+  if (t == "false" || t == "0" || t == "no" || t == "off") { out = false; return true; }
+  return false;
+}
+
+// Shortest decimal text that parses back to exactly `value`.
+std::string FormatDouble(double value) {
+  char buf[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*g", precision, value);
+    if (std::strtod(buf, nullptr) == value) break;
+  }
+  return buf;
+}
+
+std::string JoinStrings(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
+  return out;
+}
+
+std::string JoinNumbers(const std::vector<double>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + FormatDouble(items[i]);
+  return out;
+}
+
+std::string FormatScales(const std::vector<ScaleStage>& stages) {
+  std::string out;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    out += (i ? "," : "") + std::to_string(stages[i].size) + ":" + std::to_string(stages[i].num_iterations);
+  }
+  return out;
+}
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+const std::vector<OptionSpec>& StyleOptionSpecs() {
+  static const std::vector<OptionSpec> specs = {
+      {"backbone", "backbone", OptionType::kString, "network: vgg19 or squeezenet1_0", {"vgg19", "squeezenet1_0"}},
+      {"weights", "weights", OptionType::kString, "weights .safetensors (default: the shared models folder's file for the backbone)", {}},
+      {"pooling", "pooling", OptionType::kString, "vgg19 pooling: avg (the paper) or max", {"avg", "max"}},
+      {"content_layers", "content-layers", OptionType::kStringList, "content layers, comma-separated (default per backbone)", {}},
+      {"style_layers", "style-layers", OptionType::kStringList, "style layers, comma-separated (default per backbone)", {}},
+      {"style_layer_weights", "style-layer-weights", OptionType::kNumberList, "w_l per style layer (default 1/number of layers)", {}},
+      {"content_weight", "content-weight", OptionType::kNumber, "alpha: content loss weight (default 1)", {}},
+      {"style_weight", "style-weight", OptionType::kNumber, "beta: style loss weight (default 1e3)", {}},
+      {"alpha_beta", "alpha-beta", OptionType::kNumber, "the paper's alpha/beta ratio: sets content-weight = R * style-weight", {}},
+      {"tv_weight", "tv-weight", OptionType::kNumber, "total-variation weight on the 0..255 scale (default 0)", {}},
+      {"style_blend", "style-blend", OptionType::kNumberList, "one blend weight per style image (default equal)", {}},
+      {"size", "size", OptionType::kInt, "output longest side in px (default 512)", {}},
+      {"style_scale", "style-scale", OptionType::kNumber, "style longest side relative to the output's (default 1)", {}},
+      {"resize_filter", "resize-filter", OptionType::kString, "antialiased resize filter (default catmullrom)", {"catmullrom", "mitchell", "triangle", "box"}},
+      {"preserve_colors", "preserve-colors", OptionType::kString, "colour preservation: none, luminance or histogram", {"none", "luminance", "histogram"}},
+      {"output_bit_depth", "output-bit-depth", OptionType::kInt, "PNG bit depth: 8 or 16 (default 8)", {}},
+      {"init", "init", OptionType::kString, "initial image: content, noise or style (default content)", {"content", "noise", "style"}},
+      {"optimizer", "optimizer", OptionType::kString, "lbfgs or adam (default lbfgs)", {"lbfgs", "adam"}},
+      {"num_iterations", "iterations", OptionType::kInt, "loss evaluations (default 500)", {}},
+      {"scales", "scales", OptionType::kScales, "coarse-to-fine stages SIZE:ITERS,... (overrides size and iterations)", {}},
+      {"lbfgs_history", "lbfgs-history", OptionType::kInt, "L-BFGS history size (default 100)", {}},
+      {"lbfgs_tolerance", "lbfgs-tolerance", OptionType::kNumber, "stop when the loss changes by less than this fraction (default 0: never)", {}},
+      {"normalize_objective", "normalize-objective", OptionType::kBool, "scale the objective by 1/max initial gradient for the optimiser (default true)", {}},
+      {"learning_rate", "learning-rate", OptionType::kNumber, "Adam step size on the 0..255 scale (default 10)", {}},
+      {"seed", "seed", OptionType::kInt, "random seed (default 0)", {}},
+      {"device", "device", OptionType::kString, "cpu, cuda or cuda:N (default cpu)", {}},
+      {"tf32", "tf32", OptionType::kBool, "CUDA: allow TF32 (default false)", {}},
+      {"channels_last", "channels-last", OptionType::kBool, "channels-last convolutions (default true)", {}},
+      {"save_every", "save-every", OptionType::kInt, "snapshot every K iterations (default 0: none)", {}},
+  };
+  return specs;
+}
+
+const OptionSpec* FindStyleOption(const std::string& key) {
+  for (const auto& spec : StyleOptionSpecs()) {
+    if (key == spec.key) return &spec;
+  }
+  return nullptr;
+}
+
+std::string ClosestStyleOptionKey(const std::string& key) {
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const auto& spec : StyleOptionSpecs()) {
+    size_t d = EditDistance(key, spec.key);
+    if (d < best_distance) {
+      best_distance = d;
+      best = spec.key;
+    }
+  }
+  return best;
+}
+
+Status SetStyleOption(StyleOptions& o, const std::string& key, const std::string& raw) {
+  const OptionSpec* spec = FindStyleOption(key);
+  if (spec == nullptr) {
+    return Status::InvalidArgument("unknown setting '" + key + "' (did you mean '" + ClosestStyleOptionKey(key) + "'?)");
+  }
+  const std::string value = Trim(raw);
+  auto bad = [&](const std::string& expected) {
+    return Status::InvalidArgument("setting '" + key + "': '" + value + "' is not " + expected);
+  };
+  if (!spec->choices.empty() &&
+      std::find(spec->choices.begin(), spec->choices.end(), value) == spec->choices.end()) {
+    return bad("one of " + JoinStrings(spec->choices));
+  }
+
+  double number = 0;
+  long long integer = 0;
+  bool flag = false;
+  std::vector<double> numbers;
+  switch (spec->type) {
+    case OptionType::kNumber:
+      if (!ParseDouble(value, number)) return bad("a number");
+      break;
+    case OptionType::kInt:
+      if (!ParseInt(value, integer)) return bad("a whole number");
+      break;
+    case OptionType::kBool:
+      if (!ParseBool(value, flag)) return bad("true or false");
+      break;
+    case OptionType::kNumberList:
+      for (const auto& item : SplitList(value)) {
+        double d = 0;
+        if (!ParseDouble(item, d)) return bad("a comma-separated list of numbers");
+        numbers.push_back(d);
+      }
+      break;
+    default:
+      break;
+  }
+
+  if (key == "backbone") o.backbone = value;
+  else if (key == "weights") o.weights = value;
+  else if (key == "pooling") o.pooling = value;
+  else if (key == "content_layers") o.content_layers = SplitList(value);
+  else if (key == "style_layers") o.style_layers = SplitList(value);
+  else if (key == "style_layer_weights") o.style_layer_weights = numbers;
+  else if (key == "content_weight") o.content_weight = number;
+  else if (key == "style_weight") o.style_weight = number;
+  else if (key == "alpha_beta") {
+    if (number <= 0) return bad("a positive ratio");
+    o.content_weight = number * o.style_weight;
+  } else if (key == "tv_weight") o.tv_weight = number;
+  else if (key == "style_blend") o.style_blend = numbers;
+  else if (key == "size") {
+    if (integer < 1 || integer > kMaxImageSide) return bad("a size between 1 and " + std::to_string(kMaxImageSide) + " px");
+    o.size = static_cast<int>(integer);
+  } else if (key == "style_scale") o.style_scale = number;
+  else if (key == "resize_filter") o.resize_filter = value;
+  else if (key == "preserve_colors") o.preserve_colors = value;
+  else if (key == "output_bit_depth") {
+    if (integer != 8 && integer != 16) return bad("8 or 16");
+    o.output_bit_depth = static_cast<int>(integer);
+  } else if (key == "init") o.init = value;
+  else if (key == "optimizer") o.optimizer = value;
+  else if (key == "num_iterations") {
+    if (integer < 0 || integer > 1000000) return bad("an iteration count between 0 and 1000000");
+    o.num_iterations = static_cast<int>(integer);
+  } else if (key == "scales") {
+    std::vector<ScaleStage> stages;
+    for (const auto& item : SplitList(value)) {
+      auto colon = item.find(':');
+      long long size = 0, iters = 0;
+      if (colon == std::string::npos || !ParseInt(item.substr(0, colon), size) ||
+          !ParseInt(item.substr(colon + 1), iters) || size < 1 || size > kMaxImageSide || iters < 0) {
+        return bad("a list of SIZE:ITERATIONS stages such as 128:200,256:100");
+      }
+      stages.push_back({static_cast<int>(size), static_cast<int>(iters)});
+    }
+    o.scales = stages;
+  } else if (key == "lbfgs_history") {
+    if (integer < 1 || integer > 10000) return bad("a history size between 1 and 10000");
+    o.lbfgs_history = static_cast<int>(integer);
+  } else if (key == "lbfgs_tolerance") o.lbfgs_tolerance = number;
+  else if (key == "normalize_objective") o.normalize_objective = flag;
+  else if (key == "learning_rate") o.learning_rate = number;
+  else if (key == "seed") {
+    if (integer < 0) return bad("a non-negative seed");
+    o.seed = static_cast<std::uint64_t>(integer);
+  } else if (key == "device") {
+    bool valid = value == "cpu" || value == "cuda";
+    if (!valid && value.rfind("cuda:", 0) == 0) {
+      long long index = -1;
+      valid = ParseInt(value.substr(5), index) && index >= 0;
+    }
+    if (!valid) return bad("cpu, cuda or cuda:N");
+    o.device = value;
+  } else if (key == "tf32") o.tf32 = flag;
+  else if (key == "channels_last") o.channels_last = flag;
+  else if (key == "save_every") {
+    if (integer < 0) return bad("a non-negative iteration count");
+    o.save_every = static_cast<int>(integer);
+  } else {
+    return Status::Internal("setting '" + key + "' has a spec but no setter");
+  }
+  return Status::Ok();
+}
+
+std::string GetStyleOption(const StyleOptions& o, const std::string& key) {
+  if (key == "backbone") return o.backbone;
+  if (key == "weights") return o.weights;
+  if (key == "pooling") return o.pooling;
+  if (key == "content_layers") return JoinStrings(o.content_layers);
+  if (key == "style_layers") return JoinStrings(o.style_layers);
+  if (key == "style_layer_weights") return JoinNumbers(o.style_layer_weights);
+  if (key == "content_weight") return FormatDouble(o.content_weight);
+  if (key == "style_weight") return FormatDouble(o.style_weight);
+  if (key == "alpha_beta") return FormatDouble(o.style_weight != 0 ? o.content_weight / o.style_weight : 0.0);
+  if (key == "tv_weight") return FormatDouble(o.tv_weight);
+  if (key == "style_blend") return JoinNumbers(o.style_blend);
+  if (key == "size") return std::to_string(o.size);
+  if (key == "style_scale") return FormatDouble(o.style_scale);
+  if (key == "resize_filter") return o.resize_filter;
+  if (key == "preserve_colors") return o.preserve_colors;
+  if (key == "output_bit_depth") return std::to_string(o.output_bit_depth);
+  if (key == "init") return o.init;
+  if (key == "optimizer") return o.optimizer;
+  if (key == "num_iterations") return std::to_string(o.num_iterations);
+  if (key == "scales") return FormatScales(o.scales);
+  if (key == "lbfgs_history") return std::to_string(o.lbfgs_history);
+  if (key == "lbfgs_tolerance") return FormatDouble(o.lbfgs_tolerance);
+  if (key == "normalize_objective") return o.normalize_objective ? "true" : "false";
+  if (key == "learning_rate") return FormatDouble(o.learning_rate);
+  if (key == "seed") return std::to_string(o.seed);
+  if (key == "device") return o.device;
+  if (key == "tf32") return o.tf32 ? "true" : "false";
+  if (key == "channels_last") return o.channels_last ? "true" : "false";
+  if (key == "save_every") return std::to_string(o.save_every);
+  return "";
+}
+
+std::map<std::string, std::string> StyleOptionsToMap(const StyleOptions& options) {
+  std::map<std::string, std::string> out;
+  for (const auto& spec : StyleOptionSpecs()) {
+    if (std::string(spec.key) == "alpha_beta") continue;
+    out[spec.key] = GetStyleOption(options, spec.key);
+  }
+  return out;
+}
+
+std::vector<ScaleStage> EffectiveStages(const StyleOptions& options) {
+  if (!options.scales.empty()) return options.scales;
+  return {{options.size, options.num_iterations}};
+}
+
+Status ValidateStyleOptions(const StyleOptions& o) {
+  for (const auto& stage : EffectiveStages(o)) {
+    if (stage.size < 8 || stage.size > kMaxImageSide) {
+      return Status::InvalidArgument("size " + std::to_string(stage.size) + " px is outside 8.." +
+                                     std::to_string(kMaxImageSide));
+    }
+    if (stage.num_iterations < 0) return Status::InvalidArgument("iterations must not be negative");
+  }
+  if (!(o.style_scale > 0.0) || o.style_scale > 8.0) {
+    return Status::InvalidArgument("style_scale " + FormatDouble(o.style_scale) + " is outside (0, 8]");
+  }
+  if (o.content_weight < 0 || o.style_weight < 0 || o.tv_weight < 0) {
+    return Status::InvalidArgument("content_weight, style_weight and tv_weight must not be negative");
+  }
+  if (o.content_weight == 0 && o.style_weight == 0 && o.tv_weight == 0) {
+    return Status::InvalidArgument("every loss weight is zero: nothing to optimise");
+  }
+  if (!o.style_layer_weights.empty() && !o.style_layers.empty() &&
+      o.style_layer_weights.size() != o.style_layers.size()) {
+    return Status::InvalidArgument("style_layer_weights has " + std::to_string(o.style_layer_weights.size()) +
+                                   " values for " + std::to_string(o.style_layers.size()) + " style layers");
+  }
+  for (double w : o.style_layer_weights) {
+    if (w < 0) return Status::InvalidArgument("style_layer_weights must not be negative");
+  }
+  for (double w : o.style_blend) {
+    if (w < 0) return Status::InvalidArgument("style_blend weights must not be negative");
+  }
+  if (o.optimizer == "adam" && !(o.learning_rate > 0)) {
+    return Status::InvalidArgument("learning_rate must be positive for adam");
+  }
+  if (o.lbfgs_tolerance < 0) return Status::InvalidArgument("lbfgs_tolerance must not be negative");
+  return Status::Ok();
+}
+
+}  // namespace stylesweep
