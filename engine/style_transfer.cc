@@ -320,6 +320,7 @@ Result<RunResult> StyleTransfer::Impl::RunUnchecked(const StyleJob& job, const R
       if (callbacks.should_stop && callbacks.should_stop()) {
         return Status::Cancelled("stopped at iteration " + std::to_string(iteration));
       }
+      torch::AutoGradMode enable_grad(true);  // the optimisers run under NoGradGuard
       torch::Tensor leaf = pixels.detach().requires_grad_(true);
       torch::Tensor features_input = to_input(leaf);
       auto features = backbone->Forward(features_input, all_layers);
