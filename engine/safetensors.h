@@ -46,6 +46,7 @@ class SafetensorsFile {
   // Reads tensor `name` as float32, converting from F16, BF16 or F64.
   // Errors: kNotFound (no such tensor; the message lists what the file has),
   // kCorrupt (integer or bool dtype, short read).
+  // Safe to call from several threads at once (each read is one pread).
   Result<std::vector<float>> ReadFloat32(const std::string& name) const;
 
   SafetensorsFile(SafetensorsFile&&) noexcept;
