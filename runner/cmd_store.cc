@@ -1,0 +1,216 @@
+// `stylesweep experiments | runs | show | compare | export`: read-only
+// commands over an experiment store (store/run_store.h).
+#include <boost/program_options.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runner/command.h"
+#include "store/format.h"
+#include "store/run_store.h"
+
+namespace po = boost::program_options;
+
+namespace stylesweep {
+namespace {
+
+constexpr const char* kStoreEnv = "STYLESWEEP_STORE";
+
+std::string DefaultStoreDir() {
+  if (const char* env = std::getenv(kStoreEnv); env != nullptr && *env != '\0') return env;
+  return "runs";
+}
+
+void AddStoreOption(po::options_description* options, std::string* store_dir) {
+  options->add_options()("store", po::value<std::string>(store_dir)->default_value(DefaultStoreDir()),
+                         "store folder (default: $STYLESWEEP_STORE, else runs/)")("help,h", "show this help");
+}
+
+// Parses argv into `options`; returns an exit code when the command should
+// stop (help shown or a usage error), else -1.
+int ParseFlags(const std::string& name, const std::string& usage, int argc, char** argv,
+               const po::options_description& options, const po::positional_options_description* positional) {
+  po::variables_map values;
+  try {
+    po::command_line_parser parser(argc, argv);
+    parser.options(options);
+    if (positional != nullptr) parser.positional(*positional);
+    po::store(parser.run(), values);
+    if (values.count("help")) {
+      std::cout << "usage: stylesweep " << name << " " << usage << "\n\n" << options;
+      return kExitOk;
+    }
+    po::notify(values);
+  } catch (const po::error& e) {
+    std::cerr << "stylesweep " << name << ": " << e.what() << "\nusage: stylesweep " << name << " " << usage << "\n";
+    return kExitUsage;
+  }
+  return -1;
+}
+
+Result<std::unique_ptr<RunStore>> OpenForReading(const std::string& dir) {
+  StoreOptions options;
+  options.mode = OpenMode::kReadOnly;
+  return RunStore::Open(dir, options);
+}
+
+int Experiments(int argc, char** argv) {
+  std::string store_dir, format_text;
+  po::options_description options("options");
+  AddStoreOption(&options, &store_dir);
+  options.add_options()("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json");
+  if (int code = ParseFlags("experiments", "[--store DIR] [--format F]", argc, argv, options, nullptr); code >= 0) return code;
+  auto format = ParseOutputFormat(format_text);
+  if (!format.ok()) return ReportError("experiments", format.status());
+  auto store = OpenForReading(store_dir);
+  if (!store.ok()) return ReportError("experiments", store.status());
+  auto experiments = (*store)->ListExperiments();
+  if (!experiments.ok()) return ReportError("experiments", experiments.status());
+  std::cout << Render(ExperimentsTable(*experiments), *format);
+  return kExitOk;
+}
+
+std::vector<std::string> SplitColumns(const std::vector<std::string>& values) {
+  std::vector<std::string> columns;
+  for (const std::string& value : values) {
+    size_t start = 0;
+    while (start <= value.size()) {
+      const size_t comma = value.find(',', start);
+      const std::string column = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!column.empty()) columns.push_back(column);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return columns;
+}
+
+int Runs(int argc, char** argv) {
+  std::string store_dir, format_text;
+  RunQuery query;
+  std::vector<std::string> columns, sort;
+  po::options_description options("options");
+  AddStoreOption(&options, &store_dir);
+  options.add_options()
+      ("experiment,e", po::value<std::string>(&query.experiment), "only runs of this experiment")
+      ("where", po::value<std::string>(&query.where),
+       "filter, e.g. \"params.style_weight > 100 and status = 'finished'\" (docs/STORE.md)")
+      ("sort", po::value<std::vector<std::string>>(&sort)->composing(), "KEY[:desc]; repeat for ties")
+      ("columns", po::value<std::vector<std::string>>(&columns)->multitoken()->composing(),
+       "keys to show (comma or space separated); default: attributes, params that differ, metrics")
+      ("limit", po::value<int64_t>(&query.limit)->default_value(0), "at most N runs (0: all)")
+      ("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json");
+  if (int code = ParseFlags("runs", "[-e EXP] [--where EXPR] [--sort KEY[:desc]] [--columns ...] [--limit N] [--format F]",
+                            argc, argv, options, nullptr);
+      code >= 0) {
+    return code;
+  }
+  query.sort = SplitColumns(sort);
+  auto format = ParseOutputFormat(format_text);
+  if (!format.ok()) return ReportError("runs", format.status());
+  auto store = OpenForReading(store_dir);
+  if (!store.ok()) return ReportError("runs", store.status());
+  auto runs = (*store)->ListRuns(query);
+  if (!runs.ok()) return ReportError("runs", runs.status());
+  std::vector<std::string> shown = SplitColumns(columns);
+  if (shown.empty()) shown = DefaultRunColumns(*runs);
+  std::cout << Render(RunsTable(*runs, shown), *format);
+  if (*format == OutputFormat::kTable) std::cout << runs->size() << " run" << (runs->size() == 1 ? "" : "s") << "\n";
+  return kExitOk;
+}
+
+Result<RunRecord> LoadRun(RunStore* store, const std::string& text) {
+  SS_ASSIGN_OR_RETURN(int64_t id, store->ResolveRunId(text));
+  return store->GetRun(id);
+}
+
+int Show(int argc, char** argv) {
+  std::string store_dir, run_text;
+  po::options_description options("options");
+  AddStoreOption(&options, &store_dir);
+  options.add_options()("run", po::value<std::string>(&run_text)->required(), "run id or config hash prefix");
+  po::positional_options_description positional;
+  positional.add("run", 1);
+  if (int code = ParseFlags("show", "RUN [--store DIR]", argc, argv, options, &positional); code >= 0) return code;
+  auto store = OpenForReading(store_dir);
+  if (!store.ok()) return ReportError("show", store.status());
+  auto run = LoadRun(store->get(), run_text);
+  if (!run.ok()) return ReportError("show", run.status());
+  std::cout << RenderRunDetails(*run, store_dir);
+  return kExitOk;
+}
+
+int Compare(int argc, char** argv) {
+  std::string store_dir, format_text;
+  std::vector<std::string> run_texts;
+  bool all_params = false;
+  po::options_description options("options");
+  AddStoreOption(&options, &store_dir);
+  options.add_options()
+      ("runs", po::value<std::vector<std::string>>(&run_texts)->required(), "run ids or config hash prefixes")
+      ("all-params", po::bool_switch(&all_params), "show params that are equal too")
+      ("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json");
+  po::positional_options_description positional;
+  positional.add("runs", -1);
+  if (int code = ParseFlags("compare", "RUN RUN... [--store DIR] [--all-params]", argc, argv, options, &positional);
+      code >= 0) {
+    return code;
+  }
+  if (run_texts.size() < 2) return ReportError("compare", Status::InvalidArgument("compare needs at least two runs"));
+  auto format = ParseOutputFormat(format_text);
+  if (!format.ok()) return ReportError("compare", format.status());
+  auto store = OpenForReading(store_dir);
+  if (!store.ok()) return ReportError("compare", store.status());
+  std::vector<RunRecord> runs;
+  for (const std::string& text : run_texts) {
+    auto run = LoadRun(store->get(), text);
+    if (!run.ok()) return ReportError("compare", run.status());
+    runs.push_back(std::move(run).value());
+  }
+  std::cout << Render(CompareTable(runs, all_params), *format);
+  return kExitOk;
+}
+
+int Export(int argc, char** argv) {
+  std::string store_dir, format_text;
+  RunQuery query;
+  po::options_description options("options");
+  AddStoreOption(&options, &store_dir);
+  options.add_options()
+      ("experiment,e", po::value<std::string>(&query.experiment)->required(), "experiment to export")
+      ("where", po::value<std::string>(&query.where), "filter (as for `runs`)")
+      ("format", po::value<std::string>(&format_text)->default_value("csv"), "csv or json");
+  if (int code = ParseFlags("export", "-e EXP [--format csv|json] [--where EXPR]", argc, argv, options, nullptr);
+      code >= 0) {
+    return code;
+  }
+  auto format = ParseOutputFormat(format_text);
+  if (!format.ok()) return ReportError("export", format.status());
+  if (*format == OutputFormat::kTable) {
+    return ReportError("export", Status::InvalidArgument("export writes csv or json; use `runs` for a table"));
+  }
+  auto store = OpenForReading(store_dir);
+  if (!store.ok()) return ReportError("export", store.status());
+  auto listed = (*store)->ListRuns(query);
+  if (!listed.ok()) return ReportError("export", listed.status());
+  std::vector<RunRecord> runs;
+  for (const RunRecord& summary : *listed) {
+    auto run = (*store)->GetRun(summary.id);
+    if (!run.ok()) return ReportError("export", run.status());
+    runs.push_back(std::move(run).value());
+  }
+  std::cout << (*format == OutputFormat::kJson ? ExportJson(runs, store_dir) : RenderCsv(ExportTable(runs, store_dir)));
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace stylesweep
+
+STYLESWEEP_COMMAND("experiments", "list experiments with run counts by status", stylesweep::Experiments);
+STYLESWEEP_COMMAND("runs", "list, filter and sort runs (--where \"params.x > 1\")", stylesweep::Runs);
+STYLESWEEP_COMMAND("show", "show one run: params, metrics, timings, artifacts", stylesweep::Show);
+STYLESWEEP_COMMAND("compare", "compare runs side by side", stylesweep::Compare);
+STYLESWEEP_COMMAND("export", "export an experiment's runs as csv or json", stylesweep::Export);

@@ -1,0 +1,79 @@
+// Turning runs into what `stylesweep experiments/runs/show/compare/export`
+// print: aligned terminal tables, RFC 4180 CSV and JSON. Pure functions of
+// their inputs; no database access.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/run_types.h"
+
+namespace stylesweep {
+
+enum class OutputFormat { kTable, kCsv, kJson };
+// "table", "csv" or "json"; kInvalidArgument otherwise.
+Result<OutputFormat> ParseOutputFormat(const std::string& text);
+
+// One cell: text, or a number (printed readably in tables, exactly in CSV
+// and JSON). Neither: a missing value ("-" in tables, empty in CSV, null in JSON).
+struct Cell {
+  std::string text;
+  std::optional<double> number;
+  bool missing = false;
+
+  static Cell Text(std::string text) { return Cell{std::move(text), std::nullopt, false}; }
+  static Cell Number(double value) { return Cell{"", value, false}; }
+  static Cell Missing() { return Cell{"", std::nullopt, true}; }
+};
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<Cell>> rows;  // each as long as header
+};
+
+// Numbers for people: integers as integers, otherwise 4 significant digits
+// ("0.001235", "1.235e+06" past 1e6).
+std::string FormatNumber(double value);
+// Numbers for machines: the shortest text that reads back as the same double.
+std::string FormatNumberExact(double value);
+// Seconds as "0.4s", "12.3s", "4m05s", "2h03m".
+std::string FormatDuration(double seconds);
+
+// Columns left-aligned, numbers right-aligned, a header and a rule; cells
+// wider than `max_cell_width` are cut with "...".
+std::string RenderTable(const Table& table, size_t max_cell_width = 40);
+std::string RenderCsv(const Table& table);
+// An array of objects keyed by the header.
+std::string RenderJson(const Table& table);
+std::string Render(const Table& table, OutputFormat format);
+
+// The value of `column` for `run`: a run attribute ("id", "status",
+// "duration"...), "params.KEY" or "metrics.KEY". Missing if absent.
+Cell RunCell(const RunRecord& run, const std::string& column);
+
+// The default columns of `stylesweep runs`: id, experiment, status, attempts,
+// duration, the params whose values differ between `runs` (all params when
+// there is one run), then every latest metric.
+std::vector<std::string> DefaultRunColumns(const std::vector<RunRecord>& runs);
+
+Table RunsTable(const std::vector<RunRecord>& runs, const std::vector<std::string>& columns);
+Table ExperimentsTable(const std::vector<Experiment>& experiments);
+
+// `stylesweep show`: attributes, params, latest metrics, timings, artifacts
+// (with paths under `store_dir`).
+std::string RenderRunDetails(const RunRecord& run, const std::string& store_dir);
+
+// `stylesweep compare`: one column per run; the params that differ (or
+// every param with `all_params`), then the latest metrics side by side.
+Table CompareTable(const std::vector<RunRecord>& runs, bool all_params = false);
+
+// `stylesweep export`: one row per run with every attribute, param, latest
+// metric, timing and artifact path (artifact paths under `store_dir`).
+// Runs need GetRun's timings and artifacts.
+Table ExportTable(const std::vector<RunRecord>& runs, const std::string& store_dir);
+// Nested JSON: one object per run with params, metrics, timings, artifacts.
+std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& store_dir);
+
+}  // namespace stylesweep
