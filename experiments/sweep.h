@@ -76,10 +76,12 @@ struct StyleEntry {
 struct OutputSpec {
   // Folder to write each job's final image to, plus manifest.jsonl (one JSON
   // line per job: file, job_key, content, styles, params). Empty: no dataset.
-  // Relative paths resolve against the scheduler's working directory.
+  // ${sweep_dir} and ${shared} expand when the file is parsed; other relative
+  // paths resolve against the scheduler's working directory.
   std::string dataset_dir;
   // File name (without extension) per job; placeholders {content} and
-  // {style} (file stems), {key} (12-hex short key), {index}, {repeat}.
+  // {style} (file stems, "+"-joined), {key} (12-hex short key), {index},
+  // {repeat}, and {SETTING} for any swept setting ({alpha_beta}).
   // ExpandSweep checks the names are unique. Default "{content}_{style}".
   std::string name_pattern = "{content}_{style}";
 };
