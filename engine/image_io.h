@@ -30,7 +30,9 @@ Result<Image> LoadImage(const std::string& path);
 // The same, from bytes in memory; `name` is used in messages.
 Result<Image> DecodeImage(const std::vector<std::uint8_t>& bytes, const std::string& name);
 
-// Reads only the header: width and height, without decoding pixels.
+// Reads only the header: size, channels and bit depth, without decoding
+// pixels and without the kMaxDecodedPixels limit (so callers can report it).
+// Errors: kNotFound, kCorrupt (not a JPEG or PNG, damaged header).
 struct ImageInfo {
   int width = 0;
   int height = 0;
@@ -57,7 +59,8 @@ Status WriteFileAtomically(const std::string& path, const std::vector<std::uint8
 Result<Image> ResizeImage(const Image& image, int width, int height, const std::string& filter);
 
 // The size whose longest side is `longest_side`, keeping the aspect ratio
-// (each side at least 1 px).
+// (each side at least 1 px). Sets both outputs to 0 if any input is not
+// positive.
 void ScaleToLongestSide(int width, int height, int longest_side, int& out_width, int& out_height);
 
 // ResizeImage to ScaleToLongestSide(longest_side).

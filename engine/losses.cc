@@ -1,0 +1,53 @@
+#include "engine/losses.h"
+
+#include <torch/torch.h>
+
+namespace stylesweep {
+namespace {
+
+// [M, N] view of [1, N, H, W] features without copying when they are
+// channels-last (then HWC is the memory order), else the transpose of [N, M].
+torch::Tensor FeaturesByPosition(const torch::Tensor& features) {
+  const int64_t channels = features.size(1);
+  return features.permute({0, 2, 3, 1}).reshape({-1, channels});
+}
+
+}  // namespace
+
+torch::Tensor GramMatrix(const torch::Tensor& features) {
+  TORCH_CHECK(features.dim() == 4 && features.size(0) == 1, "GramMatrix expects [1, C, H, W] features");
+  if (features.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
+    auto by_position = FeaturesByPosition(features);  // [M, N]
+    return by_position.t().mm(by_position);
+  }
+  auto matrix = features.reshape({features.size(1), -1});  // [N, M]
+  return matrix.mm(matrix.t());
+}
+
+torch::Tensor NormalizedGram(const torch::Tensor& features) {
+  const double positions = static_cast<double>(features.size(2) * features.size(3));
+  return GramMatrix(features).div(positions);
+}
+
+torch::Tensor ContentLoss(const torch::Tensor& features, const torch::Tensor& target) {
+  return (features - target).pow(2).sum().mul(0.5);
+}
+
+torch::Tensor StyleLayerLoss(const torch::Tensor& features, const torch::Tensor& target_normalized_gram) {
+  const double n = static_cast<double>(features.size(1));
+  const double m = static_cast<double>(features.size(2) * features.size(3));
+  // sum (G - M A)^2 / (4 N^2 M^2) = sum (G/M - A)^2 / (4 N^2)
+  auto difference = GramMatrix(features).div(m) - target_normalized_gram;
+  return difference.pow(2).sum().div(4.0 * n * n);
+}
+
+torch::Tensor TotalVariation(const torch::Tensor& image) {
+  using torch::indexing::Slice;
+  auto dx = image.index({Slice(), Slice(), Slice(), Slice(1, torch::indexing::None)}) -
+            image.index({Slice(), Slice(), Slice(), Slice(torch::indexing::None, -1)});
+  auto dy = image.index({Slice(), Slice(), Slice(1, torch::indexing::None), Slice()}) -
+            image.index({Slice(), Slice(), Slice(torch::indexing::None, -1), Slice()});
+  return dx.pow(2).sum() + dy.pow(2).sum();
+}
+
+}  // namespace stylesweep

@@ -1,0 +1,34 @@
+// The losses of Gatys et al. on the paper's scale. Engine-internal (LibTorch).
+//
+//   content  L_c = 1/2 sum (F - P)^2
+//   style    E_l = sum (G - A)^2 / (4 N^2 M^2),  G = F F^T unnormalised
+//   total    alpha * L_c + beta * sum_l w_l E_l + tv_weight * TV
+//
+// Features are [1, C, H, W] in either memory format; results are 0-dim
+// tensors in the features' dtype, differentiable.
+#pragma once
+
+#include <torch/types.h>
+
+namespace stylesweep {
+
+// G = F F^T with F the [N, M] feature matrix (N = C channels, M = H*W).
+torch::Tensor GramMatrix(const torch::Tensor& features);
+
+// The style target kept per layer: the Gram matrix divided by M, so targets
+// computed at one image size compare with features at another.
+torch::Tensor NormalizedGram(const torch::Tensor& features);
+
+// 1/2 sum (F - P)^2.
+torch::Tensor ContentLoss(const torch::Tensor& features, const torch::Tensor& target);
+
+// E_l = sum (G - M A)^2 / (4 N^2 M^2) where A = target_normalized_gram
+// (NormalizedGram of the style features). When the style image has the
+// output's size this is exactly the paper's E_l.
+torch::Tensor StyleLayerLoss(const torch::Tensor& features, const torch::Tensor& target_normalized_gram);
+
+// Total variation: sum over neighbouring pixels of squared differences,
+// horizontally and vertically, of a [1, C, H, W] image.
+torch::Tensor TotalVariation(const torch::Tensor& image);
+
+}  // namespace stylesweep

@@ -1,0 +1,201 @@
+// `stylesweep stylize`: one style transfer from the command line, the way
+// neural-style users work. Every engine setting is a flag, generated from
+// StyleOptionSpecs() so the CLI and the sweep language never disagree.
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/shared_dir.h"
+#include "engine/image_io.h"
+#include "engine/style_transfer.h"
+#include "runner/command.h"
+
+namespace stylesweep {
+namespace {
+
+namespace po = boost::program_options;
+
+std::string SnapshotPath(const std::string& output, int iteration) {
+  std::filesystem::path path(output);
+  char suffix[32];
+  std::snprintf(suffix, sizeof(suffix), "_%05d", iteration);
+  return (path.parent_path() / (path.stem().string() + suffix + ".png")).string();
+}
+
+std::string FormatDuration(double seconds) {
+  char buf[32];
+  if (seconds < 60) std::snprintf(buf, sizeof(buf), "%.0fs", seconds);
+  else if (seconds < 3600) std::snprintf(buf, sizeof(buf), "%dm%02ds", int(seconds) / 60, int(seconds) % 60);
+  else std::snprintf(buf, sizeof(buf), "%dh%02dm", int(seconds) / 3600, int(seconds) % 3600 / 60);
+  return buf;
+}
+
+nlohmann::json HistoryJson(const StyleJob& job, const RunResult& result) {
+  nlohmann::json j;
+  j["content"] = job.content_path;
+  j["style"] = job.style_paths;
+  j["options"] = StyleOptionsToMap(job.options);
+  j["weights"] = result.weights_path;
+  j["device"] = result.device;
+  j["content_layers"] = result.content_layers;
+  j["style_layers"] = result.style_layers;
+  j["phase_seconds"] = result.phase_seconds;
+  j["engine"] = EngineBuildInfo();
+  auto& history = j["history"] = nlohmann::json::array();
+  for (const auto& r : result.history) {
+    history.push_back({{"iteration", r.iteration},
+                       {"stage", r.stage},
+                       {"total", r.total_loss},
+                       {"content", r.content_loss},
+                       {"style", r.style_loss},
+                       {"tv", r.tv_loss},
+                       {"style_layers", r.style_layer_losses},
+                       {"wall_seconds", r.wall_seconds}});
+  }
+  return j;
+}
+
+int RunStylize(int argc, char** argv) {
+  std::string content, output, history_json, shared_dir;
+  std::vector<std::string> styles;
+  int threads = 0, print_every = 0;
+  bool quiet = false;
+
+  po::options_description general("stylize options");
+  general.add_options()
+      ("help,h", "show this help")
+      ("content,c", po::value(&content)->value_name("FILE"), "content image (JPEG or PNG)")
+      ("style,s", po::value(&styles)->value_name("FILE")->composing(), "style image; repeat for several (see --style-blend)")
+      ("output,o", po::value(&output)->value_name("FILE")->default_value("out.png"), "output PNG")
+      ("history-json", po::value(&history_json)->value_name("FILE"), "write per-iteration losses and timings as JSON")
+      ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
+       "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: LibTorch's default)")
+      ("print-every", po::value(&print_every)->default_value(0),
+       "print losses every N iterations (0: a live progress line on a terminal, every 50 otherwise)")
+      ("quiet,q", po::bool_switch(&quiet), "print nothing but errors");
+
+  const StyleOptions defaults;
+  po::options_description engine("engine settings (also sweep parameters, by the name in brackets)");
+  std::map<std::string, std::string> engine_values;
+  for (const auto& spec : StyleOptionSpecs()) {
+    std::string help = std::string(spec.help) + " [" + spec.key + "]";
+    std::string default_text = std::string(spec.key) == "alpha_beta" ? "" : GetStyleOption(defaults, spec.key);
+    if (!default_text.empty()) help += " (default: " + default_text + ")";
+    engine.add_options()(spec.flag, po::value<std::string>()->value_name("V"), help.c_str());
+  }
+  po::options_description all;
+  all.add(general).add(engine);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& error) {
+    std::cerr << "stylesweep stylize: " << error.what() << "\n(see stylesweep stylize --help)\n";
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: stylesweep stylize --content FILE --style FILE [--style FILE...] [options]\n\n"
+                 "Gatys et al. style transfer of one image. Losses are on the paper's scale:\n"
+                 "content 1/2 sum (F-P)^2, style E_l = sum (G-A)^2 / (4 N^2 M^2).\n\n"
+              << general << "\n" << engine;
+    return kExitOk;
+  }
+  if (content.empty() || styles.empty()) {
+    std::cerr << "stylesweep stylize: --content and --style are required (see --help)\n";
+    return kExitUsage;
+  }
+
+  StyleJob job;
+  job.content_path = content;
+  job.style_paths = styles;
+  // style_weight before alpha_beta, so --alpha-beta scales the final beta.
+  for (const char* key : {"style_weight"}) {
+    const OptionSpec* spec = FindStyleOption(key);
+    if (vm.count(spec->flag)) {
+      Status status = SetStyleOption(job.options, key, vm[spec->flag].as<std::string>());
+      if (!status.ok()) return ReportError("stylize", status);
+    }
+  }
+  for (const auto& spec : StyleOptionSpecs()) {
+    if (std::string(spec.key) == "style_weight" || !vm.count(spec.flag)) continue;
+    Status status = SetStyleOption(job.options, spec.key, vm[spec.flag].as<std::string>());
+    if (!status.ok()) return ReportError("stylize", status.WithContext(std::string("--") + spec.flag));
+  }
+  const auto stages = EffectiveStages(job.options);
+  int total_iterations = 0;
+  for (const auto& stage : stages) total_iterations += stage.num_iterations;
+
+  EngineConfig config;
+  config.models_dir = SharedModelsDir(shared_dir);
+  config.num_threads = threads;
+  StyleTransfer engine_instance(config);
+
+  const bool live = !quiet && print_every == 0 && isatty(STDERR_FILENO);
+  if (print_every == 0 && !live) print_every = 50;
+  RunCallbacks callbacks;
+  callbacks.on_iteration = [&](const IterationRecord& r) {
+    if (quiet) return;
+    const double per_iteration = r.wall_seconds / r.iteration;
+    const double left = per_iteration * (total_iterations - r.iteration);
+    char line[256];
+    std::snprintf(line, sizeof(line), "iter %d/%d  total %.4g  content %.4g  style %.4g%s  %.0f ms/it  left %s",
+                  r.iteration, total_iterations, r.total_loss, r.content_loss, r.style_loss,
+                  job.options.tv_weight > 0 ? ("  tv " + std::to_string(r.tv_loss)).c_str() : "",
+                  per_iteration * 1e3, FormatDuration(left).c_str());
+    if (live) {
+      std::cerr << "\r" << line << "\033[K" << std::flush;
+    } else if (r.iteration % print_every == 0 || r.iteration == total_iterations) {
+      std::cerr << line << "\n";
+    }
+  };
+  Status snapshot_status;
+  callbacks.on_snapshot = [&](int iteration, const Image& image) {
+    Status status = SavePng(image, SnapshotPath(output, iteration), job.options.output_bit_depth);
+    if (!status.ok() && snapshot_status.ok()) snapshot_status = status;
+  };
+
+  auto result = engine_instance.Run(job, callbacks);
+  if (live) std::cerr << "\n";
+  if (!result.ok()) return ReportError("stylize", result.status());
+  if (!snapshot_status.ok()) std::cerr << "stylesweep stylize: warning: snapshot not written: " << snapshot_status.message() << "\n";
+
+  const auto save_start = std::chrono::steady_clock::now();
+  Status saved = SavePng(result->image, output, job.options.output_bit_depth);
+  if (!saved.ok()) return ReportError("stylize", saved);
+  result->phase_seconds["save"] =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - save_start).count();
+  if (!history_json.empty()) {
+    std::string text = HistoryJson(job, *result).dump(1);
+    Status status = WriteFileAtomically(history_json, std::vector<std::uint8_t>(text.begin(), text.end()));
+    if (!status.ok()) return ReportError("stylize", status);
+  }
+  if (!quiet) {
+    if (!result->note.empty()) std::cerr << "note: " << result->note << "\n";
+    const auto& h = result->history;
+    std::cerr << "wrote " << output << " (" << result->image.width << "x" << result->image.height << ")";
+    if (!h.empty()) {
+      std::cerr << "; style loss " << h.front().style_loss << " -> " << h.back().style_loss << ", content "
+                << h.back().content_loss;
+    }
+    std::cerr << "; load " << std::lround(result->phase_seconds["load"] * 1e3) << " ms, targets "
+              << std::lround(result->phase_seconds["targets"] * 1e3) << " ms, optimise "
+              << FormatDuration(result->phase_seconds["optimize"]) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+STYLESWEEP_COMMAND("stylize", "stylise one image (Gatys et al., L-BFGS or Adam)", RunStylize);
+
+}  // namespace stylesweep
