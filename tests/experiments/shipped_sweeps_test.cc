@@ -17,8 +17,10 @@ using testing::WriteText;
 
 std::string SweepFile(const std::string& name) { return std::string(STYLESWEEP_SWEEPS_DIR) + "/" + name; }
 
-// Mirrors the shared weights files: squeezenet_v1.0 (fire2..fire9) and the
-// VGG19 prefix (up to relu3_4); any other VGG19 file counts as complete.
+// A fake mirroring the shared weights files: squeezenet_v1.0 (relu1,
+// fire2..fire9) and the VGG19 prefix (up to relu3_4, the vgg19 default);
+// any other VGG19 file counts as complete. The real checker is exercised in
+// backbone_layer_checker_test.cc.
 LayerChecker SharedWeightsChecker() {
   return [](const StyleOptions& o, const std::string& models_dir) -> Result<CheckedLayers> {
     CheckedLayers checked;
@@ -27,10 +29,9 @@ LayerChecker SharedWeightsChecker() {
       checked.weights_path = o.weights.empty() ? models_dir + "/squeezenet_v1.0.safetensors" : o.weights;
       available = {"relu1", "fire2", "fire3", "fire4", "fire5", "fire6", "fire7", "fire8", "fire9"};
     } else {
-      if (o.weights.empty()) return Status::NotFound("no complete VGG19 in " + models_dir + "; pass weights=FILE");
-      checked.weights_path = o.weights;
+      checked.weights_path = o.weights.empty() ? models_dir + "/vgg19_conv1_1-conv3_4.safetensors" : o.weights;
       available = {"relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_2", "relu3_3", "relu3_4"};
-      if (o.weights.find("conv3_4") == std::string::npos) {
+      if (checked.weights_path.find("conv3_4") == std::string::npos) {
         for (const char* deep : {"relu4_1", "relu4_2", "relu4_3", "relu4_4", "relu5_1"}) available.push_back(deep);
       }
     }
@@ -70,10 +71,10 @@ TEST(ShippedSweeps, QuickstartIsEightSmallSqueezeNetRuns) {
   EXPECT_LT(total_cost, 16e6);
 }
 
-TEST(ShippedSweeps, GatysFig3NeedsFullVgg19AndIsTwentyRuns) {
+TEST(ShippedSweeps, GatysFig3RefusesTheVgg19PrefixAndIsTwentyRunsOnFullWeights) {
   Result<std::vector<JobSpec>> without = ExpandShipped("gatys2015_fig3.yaml");
   ASSERT_FALSE(without.ok());
-  EXPECT_NE(without.status().message().find("weights"), std::string::npos);
+  EXPECT_NE(without.status().message().find("relu4_2"), std::string::npos) << without.status().message();
 
   ScratchDir dir;
   WriteText(dir / "vgg19.safetensors", "stand-in for a complete VGG19");
@@ -110,8 +111,8 @@ TEST(ShippedSweeps, SqueezeNetStyleLayerAblation) {
   ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
   std::set<std::string> layer_sets;
   for (const auto& job : *jobs) layer_sets.insert(GetStyleOption(job.options, "style_layers"));
-  EXPECT_EQ(layer_sets.size(), 5u);
-  EXPECT_EQ(jobs->size(), 10u);
+  EXPECT_EQ(layer_sets.size(), 6u);
+  EXPECT_EQ(jobs->size(), 12u);
 }
 
 TEST(ShippedSweeps, DatasetCoversTheContentFolderWithOneFilePerImage) {
