@@ -1,0 +1,203 @@
+// The sweep language: a YAML sweep file -> a validated SweepSpec -> the list
+// of jobs (JobSpec) it stands for, each with a stable identity.
+//
+//   name: fig3
+//   method: grid                 # or random (with count and seed)
+//   content: [${images}/content/tubingen.jpg]
+//   style: [${images}/style/composition_vii.jpg]
+//   base: {backbone: vgg19, size: 512}
+//   parameters:
+//     alpha_beta: {values: [1e-5, 1e-4, 1e-3, 1e-2]}
+//     style_layers: {values: [[relu1_1], [relu1_1, relu2_1]]}
+//   zip: [[a, b]]                # parameters that advance together
+//   repeats: 1                   # copies with seeds seed, seed+1, ...
+//   output: {dataset: out/ds}    # optional: final images as a dataset
+//
+// docs/SWEEPS.md describes every key. Parameter and base keys are the
+// StyleOptions keys of engine/style_options.h, so every setting of the
+// stylize command is sweepable.
+//
+// Two steps, so that a sweep can be checked without touching the disk:
+//   ParseSweep / LoadSweepFile: syntax, keys, value types, zip groups,
+//     overrides. Pure (LoadSweepFile only reads the file).
+//   ExpandSweep: images (globs, folders; every missing one listed at once),
+//     layers against the weights file, per-job option checks, identity hashes.
+//
+// Thread safety: all functions are reentrant; a FileHasher may be shared
+// between threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/style_options.h"
+
+namespace stylesweep {
+
+class FileHasher;  // experiments/file_hash.h
+
+enum class SweepMethod { kGrid, kRandom };
+enum class Distribution { kNone, kUniform, kLogUniform, kIntUniform };
+
+// Where something was written in the sweep file (1-based; 0 when it came from
+// a command-line override).
+struct SourceMark {
+  int line = 0;
+  int column = 0;
+};
+
+// One entry of `parameters:`. Exactly one of: `values` (several; grid crosses
+// them, random picks one uniformly), `value` (one, stored as a one-element
+// `values`), or a distribution with `min`/`max` (random method only).
+struct ParameterSpec {
+  std::string key;                  // a StyleOptions key ("style_weight", "alpha_beta", ...)
+  std::vector<std::string> values;  // each as SetStyleOption parses it; lists comma-joined
+  Distribution distribution = Distribution::kNone;
+  double min = 0.0;                 // distribution bounds, inclusive; log_uniform needs min > 0
+  double max = 0.0;
+  SourceMark mark;                  // where the parameter was declared
+};
+
+// A set of style images used together by one job (blended, style_blend).
+// Each pattern is a file, a folder (its images, sorted) or a glob; relative
+// paths resolve against SweepSpec::base_dir; ${shared}, ${images},
+// ${models} and ${sweep_dir} expand first.
+struct StyleEntry {
+  std::vector<std::string> patterns;  // one pattern: one job per matched file; a YAML list: one blended set
+  bool blend = false;                 // true when written as a list: all matches form one style set
+  SourceMark mark;
+};
+
+// `output:` — what the scheduler does with final images beyond the store.
+struct OutputSpec {
+  // Folder to write each job's final image to, plus manifest.jsonl (one JSON
+  // line per job: file, job_key, content, styles, params). Empty: no dataset.
+  // ${sweep_dir} and ${shared} expand when the file is parsed; other relative
+  // paths resolve against the scheduler's working directory.
+  std::string dataset_dir;
+  // File name (without extension) per job; placeholders {content} and
+  // {style} (file stems, "+"-joined), {key} (12-hex short key), {index},
+  // {repeat}, and {SETTING} for any swept setting ({alpha_beta}).
+  // ExpandSweep checks the names are unique. Default "{content}_{style}".
+  std::string name_pattern = "{content}_{style}";
+};
+
+// `metric:` — which final value ranks runs when a sweep prints its best ones.
+struct MetricSpec {
+  std::string name = "total_loss";  // a metric the engine reports at the end of a run
+  bool minimize = true;             // goal: minimize (default) or maximize
+  int top = 5;                      // how many best runs to print
+};
+
+// A parsed, syntactically valid sweep file. Paths are still patterns.
+struct SweepSpec {
+  std::string name;            // required; names the experiment in the store
+  std::string description;     // free text, may be empty
+  std::string source;          // file path or the source name given to ParseSweep
+  std::string base_dir;        // folder relative input paths resolve against
+  SweepMethod method = SweepMethod::kGrid;
+  int count = 0;               // random: number of parameter samples (required, > 0)
+  std::uint64_t seed = 0;      // random: sampling seed (not the engine seed)
+  std::vector<std::pair<std::string, std::string>> base;  // fixed settings, file order
+  std::vector<ParameterSpec> parameters;                   // swept settings, file order
+  std::vector<std::vector<std::string>> zip;               // groups of parameter keys
+  int repeats = 1;             // copies per configuration; engine seed += repeat index
+  std::vector<std::string> content;  // content patterns (file, folder or glob)
+  std::vector<StyleEntry> style;
+  OutputSpec output;
+  MetricSpec metric;
+};
+
+// Parses a sweep from YAML text. `source_name` names it in messages and its
+// folder becomes base_dir (use the file's path, or e.g. "<string>" with
+// base_dir the working directory). `overrides` are command-line settings
+// "key=v1,v2" applied after the file (see ApplySweepOverride).
+// Errors are kInvalidArgument "source:line:col: message"; unknown keys name
+// the closest valid key.
+Result<SweepSpec> ParseSweep(const std::string& yaml_text, const std::string& source_name,
+                             const std::vector<std::string>& overrides = {});
+
+// Reads `path` and parses it (kNotFound / kIoError when unreadable).
+Result<SweepSpec> LoadSweepFile(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Applies one command-line override to `spec`:
+//   key=v            a single value (replaces the parameter or base setting)
+//   key=v1,v2,...    swept values (scalar settings)
+//   key=a,b;c        list-valued settings (style_layers, content_layers,
+//                    style_layer_weights, style_blend, scales): alternatives
+//                    are separated by ';', items by ','; each alternative may
+//                    be wrapped in [ ]: style_layers=[relu1_1,relu2_1];[relu1_1]
+//   repeats=N, count=N, seed=N is the engine seed; sampling_seed=N the random method's.
+// Unknown keys are rejected with the closest valid key.
+Status ApplySweepOverride(SweepSpec& spec, const std::string& override_text);
+
+// What a weights file makes of a job's layer choice.
+struct CheckedLayers {
+  std::string weights_path;                 // the file the job will load (resolved)
+  std::vector<std::string> content_layers;  // resolved (defaults filled in)
+  std::vector<std::string> style_layers;
+  std::string note;                         // non-empty when defaults were adapted to the file
+};
+
+// Checks `options`' backbone, weights and layers; `models_dir` holds the
+// default weights files. Returns kInvalidArgument / kNotFound naming the bad
+// layer or file. Must be callable from one thread at a time per object.
+using LayerChecker = std::function<Result<CheckedLayers>(const StyleOptions& options, const std::string& models_dir)>;
+
+// The real checker: GetBackboneSpec + InspectWeights + ResolveLayers from
+// engine/backbone_spec.h (experiments/backbone_layer_checker.cc).
+LayerChecker BackboneLayerChecker();
+
+struct ExpandContext {
+  std::string shared_dir;      // ${shared}; empty: ResolveSharedDir()
+  std::string models_dir;      // default weights folder; empty: <shared_dir>/models
+  LayerChecker layer_checker;  // required
+  FileHasher* hasher = nullptr;  // file-hash cache to use; null: a private one for this call
+};
+
+// One run of the engine.
+struct JobSpec {
+  int index = 0;                     // position in the expanded sweep, from 0
+  std::string job_key;               // 64 hex: sha256 of the canonical identity (CanonicalJobJson)
+  std::string content_path;          // absolute
+  std::vector<std::string> style_paths;  // absolute; several: blended
+  StyleOptions options;              // every setting, layers and weights resolved
+  std::vector<std::pair<std::string, std::string>> params;  // swept key -> value text, file order
+  int repeat = 0;                    // repeat index, 0..repeats-1
+  double cost = 0.0;                 // estimated work: sum over stages of output pixels x iterations
+  std::string style_key;             // 64 hex: equal keys have identical style targets (Gram matrices)
+  std::string output_name;           // dataset file name without extension; empty without output.dataset
+  std::string weights_sha256;        // of options.weights
+  std::string content_sha256;
+  std::vector<std::string> style_sha256;
+};
+
+// Expands `spec` into jobs: grid = the cross product of parameters (zip
+// groups as one axis; last parameter varies fastest) x content x style sets x
+// repeats; random = `count` samples x content x style sets x repeats.
+// Jobs with the same job_key collapse to the first. Fails, before returning
+// any job, with every missing or unreadable image listed in one message,
+// with the first bad layer / option combination (naming the swept values),
+// or when the expansion exceeds kMaxSweepJobs.
+Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandContext& context);
+
+inline constexpr std::int64_t kMaxSweepJobs = 1000000;
+
+// The canonical JSON a job's key hashes (sorted keys, no whitespace):
+// {"content_sha256", "options" (StyleOptionsToMap minus kNonIdentityKeys and
+// weights), "repeat", "schema", "style_sha256" [...], "weights_sha256"}.
+std::string CanonicalJobJson(const JobSpec& job);
+
+// Settings that say where or how a job runs, not what it computes; they are
+// left out of the job key so that the scheduler may place a job on any
+// device: device, channels_last, save_every (and weights, hashed by content).
+const std::vector<std::string>& NonIdentityKeys();
+
+// The first 12 hex digits of a key, for tables and file names.
+std::string ShortKey(const std::string& key);
+
+}  // namespace stylesweep

@@ -1,0 +1,516 @@
+// ExpandSweep: a SweepSpec -> validated jobs with stable identities.
+#include <glob.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <tuple>
+
+#include "common/shared_dir.h"
+#include "experiments/file_hash.h"
+#include "experiments/image_probe.h"
+#include "experiments/sweep.h"
+
+namespace stylesweep {
+namespace {
+
+namespace fs = std::filesystem;
+using Params = std::vector<std::pair<std::string, std::string>>;
+
+constexpr const char* kJobSchema = "stylesweep-job-v1";
+constexpr const char* kStyleSchema = "stylesweep-style-v1";
+constexpr size_t kMaxListedProblems = 50;
+
+std::string Join(const std::vector<std::string>& items, const std::string& separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
+  return out;
+}
+
+// Shortest decimal text that parses back to exactly `value`.
+std::string FormatShortest(double value) {
+  char buffer[64];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
+  return buffer;
+}
+
+std::string Where(const std::string& source, const SourceMark& mark) {
+  if (mark.line <= 0) return source;
+  return source + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column);
+}
+
+// Everything ExpandSweep needs to know about the sweep's environment.
+struct Environment {
+  std::string shared_dir;
+  std::string models_dir;
+  std::string sweep_dir;
+};
+
+// Replaces ${shared}, ${images}, ${models} and ${sweep_dir}; an unknown
+// variable is kInvalidArgument naming it.
+Result<std::string> ExpandVariables(const std::string& text, const Environment& env) {
+  static const char* kKnown = "${shared}, ${images}, ${models}, ${sweep_dir}";
+  std::string out;
+  size_t position = 0;
+  while (true) {
+    size_t open = text.find("${", position);
+    if (open == std::string::npos) break;
+    size_t close = text.find('}', open);
+    if (close == std::string::npos) return Status::InvalidArgument("'" + text + "': unterminated ${");
+    const std::string name = text.substr(open + 2, close - open - 2);
+    std::string value;
+    if (name == "shared") value = env.shared_dir;
+    else if (name == "images") value = env.shared_dir + "/images";
+    else if (name == "models") value = env.models_dir;
+    else if (name == "sweep_dir") value = env.sweep_dir;
+    else return Status::InvalidArgument("'" + text + "': unknown variable ${" + name + "} (known: " + kKnown + ")");
+    out += text.substr(position, open - position) + value;
+    position = close + 1;
+  }
+  return out + text.substr(position);
+}
+
+Result<std::string> ResolveInputPath(const std::string& pattern, const Environment& env) {
+  SS_ASSIGN_OR_RETURN(std::string expanded, ExpandVariables(pattern, env));
+  fs::path path(expanded);
+  if (path.is_relative()) path = fs::path(env.sweep_dir) / path;
+  return path.lexically_normal().string();
+}
+
+struct ImageFile {
+  std::string path;
+  ImageProbe probe;
+  std::string sha256;
+};
+
+// Resolves patterns to image files, collecting every problem rather than
+// stopping at the first.
+class ImageResolver {
+ public:
+  ImageResolver(const Environment& env, FileHasher& hasher, const std::string& source)
+      : env_(env), hasher_(hasher), source_(source) {}
+
+  // The files `pattern` names, in a stable order (folders and globs sorted).
+  std::vector<ImageFile> Resolve(const std::string& pattern, const std::string& role, const SourceMark& mark) {
+    std::vector<ImageFile> out;
+    auto problem = [&](const std::string& message) {
+      problems_.push_back(role + " '" + pattern + "' (" + Where(source_, mark) + "): " + message);
+    };
+    Result<std::string> resolved = ResolveInputPath(pattern, env_);
+    if (!resolved.ok()) {
+      problem(resolved.status().message());
+      return out;
+    }
+    std::vector<std::string> files;
+    std::error_code error;
+    if (resolved->find_first_of("*?[") != std::string::npos) {
+      glob_t matches{};
+      int rc = glob(resolved->c_str(), GLOB_TILDE, nullptr, &matches);
+      if (rc == 0) {
+        for (size_t i = 0; i < matches.gl_pathc; ++i) {
+          if (fs::is_regular_file(matches.gl_pathv[i], error)) files.emplace_back(matches.gl_pathv[i]);
+        }
+      }
+      globfree(&matches);
+      if (files.empty()) {
+        problem("matched no files");
+        return out;
+      }
+    } else if (fs::is_directory(*resolved, error)) {
+      for (const auto& entry : fs::directory_iterator(*resolved, error)) {
+        if (entry.is_regular_file(error) && HasImageExtension(entry.path().string())) {
+          files.push_back(entry.path().string());
+        }
+      }
+      std::sort(files.begin(), files.end());
+      if (files.empty()) {
+        problem("folder " + *resolved + " has no .png or .jpg images");
+        return out;
+      }
+    } else {
+      files.push_back(*resolved);
+    }
+    for (const auto& file : files) {
+      Result<ImageProbe> probe = ProbeImage(file);
+      if (!probe.ok()) {
+        problem(probe.status().message());
+        continue;
+      }
+      Result<std::string> digest = hasher_.Hash(file);
+      if (!digest.ok()) {
+        problem(digest.status().message());
+        continue;
+      }
+      out.push_back({file, *probe, *digest});
+    }
+    return out;
+  }
+
+  // kNotFound listing every problem seen, or OK.
+  Status Problems() const {
+    if (problems_.empty()) return Status::Ok();
+    std::vector<std::string> listed(problems_.begin(),
+                                    problems_.begin() + std::min(problems_.size(), kMaxListedProblems));
+    std::string message = std::to_string(problems_.size()) + " image problem" + (problems_.size() == 1 ? "" : "s") +
+                          ":\n  " + Join(listed, "\n  ");
+    if (problems_.size() > listed.size()) message += "\n  ... and " + std::to_string(problems_.size() - listed.size()) + " more";
+    return Status::NotFound(message);
+  }
+
+ private:
+  const Environment& env_;
+  FileHasher& hasher_;
+  std::string source_;
+  std::vector<std::string> problems_;
+};
+
+// One axis of the parameter space: a parameter, or a zip group advancing
+// together. values[i] is the i-th point: one text per key.
+struct Axis {
+  std::vector<const ParameterSpec*> members;
+};
+
+std::vector<Axis> BuildAxes(const SweepSpec& spec) {
+  std::vector<Axis> axes;
+  std::map<std::string, size_t> axis_of_key;
+  for (const auto& parameter : spec.parameters) {
+    auto group = std::find_if(spec.zip.begin(), spec.zip.end(), [&](const std::vector<std::string>& g) {
+      return std::find(g.begin(), g.end(), parameter.key) != g.end();
+    });
+    if (group != spec.zip.end()) {
+      bool placed = false;
+      for (const auto& member : *group) {
+        auto found = axis_of_key.find(member);
+        if (found != axis_of_key.end()) {
+          axes[found->second].members.push_back(&parameter);
+          axis_of_key[parameter.key] = found->second;
+          placed = true;
+          break;
+        }
+      }
+      if (placed) continue;
+    }
+    axis_of_key[parameter.key] = axes.size();
+    axes.push_back({{&parameter}});
+  }
+  return axes;
+}
+
+// Orders params as the parameters appear in the file.
+Params InFileOrder(const SweepSpec& spec, const std::map<std::string, std::string>& chosen) {
+  Params out;
+  for (const auto& parameter : spec.parameters) out.emplace_back(parameter.key, chosen.at(parameter.key));
+  return out;
+}
+
+std::vector<Params> GridConfigurations(const SweepSpec& spec, const std::vector<Axis>& axes) {
+  std::vector<Params> out;
+  std::vector<size_t> index(axes.size(), 0);
+  while (true) {
+    std::map<std::string, std::string> chosen;
+    for (size_t a = 0; a < axes.size(); ++a) {
+      for (const ParameterSpec* member : axes[a].members) chosen[member->key] = member->values[index[a]];
+    }
+    out.push_back(InFileOrder(spec, chosen));
+    size_t a = axes.size();  // odometer: the last axis varies fastest
+    while (a > 0) {
+      --a;
+      if (++index[a] < axes[a].members.front()->values.size()) break;
+      index[a] = 0;
+      if (a == 0) return out;
+    }
+    if (axes.empty()) return out;
+  }
+}
+
+// Uniform in [0, 1) from 53 random bits: the same on every platform, unlike
+// std::uniform_real_distribution.
+double UnitInterval(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+size_t PickIndex(std::mt19937_64& rng, size_t n) {
+  return std::min(n - 1, static_cast<size_t>(UnitInterval(rng) * static_cast<double>(n)));
+}
+
+std::string Sample(const ParameterSpec& parameter, std::mt19937_64& rng) {
+  const double u = UnitInterval(rng);
+  switch (parameter.distribution) {
+    case Distribution::kUniform:
+      return FormatShortest(std::min(parameter.max, parameter.min + u * (parameter.max - parameter.min)));
+    case Distribution::kLogUniform: {
+      const double low = std::log(parameter.min), high = std::log(parameter.max);
+      return FormatShortest(std::clamp(std::exp(low + u * (high - low)), parameter.min, parameter.max));
+    }
+    case Distribution::kIntUniform: {
+      const double span = parameter.max - parameter.min + 1.0;
+      const double value = std::min(parameter.max, parameter.min + std::floor(u * span));
+      return FormatShortest(value);
+    }
+    case Distribution::kNone:
+      break;
+  }
+  return parameter.values[std::min(parameter.values.size() - 1, static_cast<size_t>(u * parameter.values.size()))];
+}
+
+std::vector<Params> RandomConfigurations(const SweepSpec& spec, const std::vector<Axis>& axes) {
+  std::mt19937_64 rng(spec.seed);
+  std::vector<Params> out;
+  for (int sample = 0; sample < spec.count; ++sample) {
+    std::map<std::string, std::string> chosen;
+    for (const auto& axis : axes) {
+      if (axis.members.size() > 1) {  // a zip group: one index for all members
+        const size_t index = PickIndex(rng, axis.members.front()->values.size());
+        for (const ParameterSpec* member : axis.members) chosen[member->key] = member->values[index];
+      } else {
+        chosen[axis.members.front()->key] = Sample(*axis.members.front(), rng);
+      }
+    }
+    out.push_back(InFileOrder(spec, chosen));
+  }
+  return out;
+}
+
+std::string Describe(const Params& params) {
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : params) parts.push_back(key + "=" + value);
+  return parts.empty() ? std::string("the base settings") : Join(parts, " ");
+}
+
+// Options for one configuration: defaults, then base and params applied in
+// the option table's order (so alpha_beta follows style_weight).
+Result<StyleOptions> BuildOptions(const SweepSpec& spec, const Params& params, const Environment& env) {
+  std::map<std::string, std::string> settings(spec.base.begin(), spec.base.end());
+  for (const auto& [key, value] : params) settings[key] = value;
+  StyleOptions options;
+  for (const auto& option : StyleOptionSpecs()) {
+    auto found = settings.find(option.key);
+    if (found == settings.end()) continue;
+    std::string value = found->second;
+    if (found->first == "weights" && !value.empty()) {
+      SS_ASSIGN_OR_RETURN(value, ResolveInputPath(value, env));
+    }
+    SS_RETURN_IF_ERROR(SetStyleOption(options, found->first, value));
+  }
+  return options;
+}
+
+std::string FileStem(const std::string& path) { return fs::path(path).stem().string(); }
+
+std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+double EstimateCost(const StyleOptions& options, const ImageProbe& content) {
+  const double long_side = std::max(content.width, content.height);
+  const double short_side = std::min(content.width, content.height);
+  double cost = 0.0;
+  for (const auto& stage : EffectiveStages(options)) {
+    const double other = std::max(1.0, std::round(stage.size * short_side / long_side));
+    cost += static_cast<double>(stage.size) * other * stage.num_iterations;
+  }
+  return cost;
+}
+
+std::string StyleKey(const JobSpec& job) {
+  nlohmann::json identity;
+  const StyleOptions& o = job.options;
+  identity["schema"] = kStyleSchema;
+  for (const char* key : {"backbone", "pooling", "style_layers", "style_blend", "style_scale", "resize_filter",
+                          "preserve_colors", "tf32"}) {
+    identity[key] = GetStyleOption(o, key);
+  }
+  std::vector<int> sizes;
+  for (const auto& stage : EffectiveStages(o)) sizes.push_back(stage.size);
+  identity["stage_sizes"] = sizes;
+  identity["weights_sha256"] = job.weights_sha256;
+  identity["style_sha256"] = job.style_sha256;
+  // Colour preservation adapts the style image to the content image.
+  if (o.preserve_colors != "none") identity["content_sha256"] = job.content_sha256;
+  return Sha256Hex(identity.dump());
+}
+
+// Caches the layer checker's answer per distinct (backbone, pooling,
+// weights, layers) so that a large grid inspects each weights file once.
+class CachedLayerChecker {
+ public:
+  CachedLayerChecker(LayerChecker checker, std::string models_dir)
+      : checker_(std::move(checker)), models_dir_(std::move(models_dir)) {}
+
+  const Result<CheckedLayers>& Check(const StyleOptions& o) {
+    auto key = std::make_tuple(o.backbone, o.pooling, o.weights, Join(o.content_layers, ","), Join(o.style_layers, ","));
+    auto found = cache_.find(key);
+    if (found == cache_.end()) found = cache_.emplace(key, checker_(o, models_dir_)).first;
+    return found->second;
+  }
+
+ private:
+  LayerChecker checker_;
+  std::string models_dir_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, Result<CheckedLayers>> cache_;
+};
+
+}  // namespace
+
+const std::vector<std::string>& NonIdentityKeys() {
+  static const std::vector<std::string> keys = {"device", "channels_last", "save_every"};
+  return keys;
+}
+
+std::string ShortKey(const std::string& key) { return key.substr(0, 12); }
+
+std::string CanonicalJobJson(const JobSpec& job) {
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& [key, value] : StyleOptionsToMap(job.options)) {
+    const auto& excluded = NonIdentityKeys();
+    if (key == "weights" || std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
+    options[key] = value;
+  }
+  nlohmann::json identity;
+  identity["schema"] = kJobSchema;
+  identity["options"] = options;
+  identity["content_sha256"] = job.content_sha256;
+  identity["style_sha256"] = job.style_sha256;
+  identity["weights_sha256"] = job.weights_sha256;
+  identity["repeat"] = job.repeat;
+  return identity.dump();  // nlohmann::json objects keep keys sorted
+}
+
+Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandContext& context) {
+  if (!context.layer_checker) return Status::Internal("ExpandSweep needs a layer checker");
+  Environment env;
+  env.shared_dir = context.shared_dir.empty() ? ResolveSharedDir() : context.shared_dir;
+  env.models_dir = context.models_dir.empty() ? env.shared_dir + "/models" : context.models_dir;
+  env.sweep_dir = spec.base_dir;
+  std::unique_ptr<FileHasher> own_hasher;
+  FileHasher* hasher = context.hasher;
+  if (hasher == nullptr) {
+    own_hasher = std::make_unique<FileHasher>();
+    hasher = own_hasher.get();
+  }
+
+  // Images: every problem at once.
+  ImageResolver resolver(env, *hasher, spec.source);
+  std::vector<ImageFile> contents;
+  std::set<std::string> seen_content;
+  for (const auto& pattern : spec.content) {
+    for (auto& file : resolver.Resolve(pattern, "content", SourceMark{})) {
+      if (seen_content.insert(file.path).second) contents.push_back(std::move(file));
+    }
+  }
+  std::vector<std::vector<ImageFile>> style_sets;
+  for (const auto& entry : spec.style) {
+    std::vector<ImageFile> blended;
+    for (const auto& pattern : entry.patterns) {
+      for (auto& file : resolver.Resolve(pattern, "style", entry.mark)) {
+        if (entry.blend) blended.push_back(std::move(file));
+        else style_sets.push_back({std::move(file)});
+      }
+    }
+    if (entry.blend && !blended.empty()) style_sets.push_back(std::move(blended));
+  }
+  SS_RETURN_IF_ERROR(resolver.Problems().WithContext(spec.source));
+
+  // Parameter configurations, refusing runaway sizes before building them.
+  const std::vector<Axis> axes = BuildAxes(spec);
+  double configurations = spec.method == SweepMethod::kRandom ? spec.count : 1.0;
+  if (spec.method == SweepMethod::kGrid) {
+    for (const auto& axis : axes) configurations *= static_cast<double>(axis.members.front()->values.size());
+  }
+  const double total = configurations * contents.size() * style_sets.size() * spec.repeats;
+  if (total > static_cast<double>(kMaxSweepJobs)) {
+    return Status::InvalidArgument(spec.source + ": the sweep expands to " + FormatShortest(total) +
+                                   " jobs, more than the limit of " + std::to_string(kMaxSweepJobs) +
+                                   "; narrow the grid or use method: random with a count");
+  }
+  const std::vector<Params> configs =
+      spec.method == SweepMethod::kGrid ? GridConfigurations(spec, axes) : RandomConfigurations(spec, axes);
+
+  CachedLayerChecker layers(context.layer_checker, env.models_dir);
+  std::vector<JobSpec> jobs;
+  std::set<std::string> seen_keys;
+  std::map<std::string, std::string> output_names;  // name -> job key
+  for (const Params& params : configs) {
+    Result<StyleOptions> built = BuildOptions(spec, params, env);
+    if (!built.ok()) return built.status().WithContext(spec.source + ": with " + Describe(params));
+    StyleOptions base_options = std::move(built).value();
+    Status valid = ValidateStyleOptions(base_options);
+    if (!valid.ok()) return valid.WithContext(spec.source + ": with " + Describe(params));
+    const Result<CheckedLayers>& checked = layers.Check(base_options);
+    if (!checked.ok()) return checked.status().WithContext(spec.source + ": with " + Describe(params));
+    base_options.weights = checked->weights_path;
+    base_options.content_layers = checked->content_layers;
+    base_options.style_layers = checked->style_layers;
+    if (!base_options.style_layer_weights.empty() &&
+        base_options.style_layer_weights.size() != base_options.style_layers.size()) {
+      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": style_layer_weights has " +
+                                     std::to_string(base_options.style_layer_weights.size()) + " values for " +
+                                     std::to_string(base_options.style_layers.size()) + " style layers");
+    }
+    Result<std::string> weights_sha = hasher->Hash(base_options.weights);
+    if (!weights_sha.ok()) return weights_sha.status().WithContext(spec.source + ": weights");
+
+    for (const auto& content : contents) {
+      for (const auto& styles : style_sets) {
+        if (!base_options.style_blend.empty() && base_options.style_blend.size() != styles.size()) {
+          return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": style_blend has " +
+                                         std::to_string(base_options.style_blend.size()) + " weights for " +
+                                         std::to_string(styles.size()) + " style images");
+        }
+        for (int repeat = 0; repeat < spec.repeats; ++repeat) {
+          JobSpec job;
+          job.content_path = content.path;
+          job.content_sha256 = content.sha256;
+          for (const auto& style : styles) {
+            job.style_paths.push_back(style.path);
+            job.style_sha256.push_back(style.sha256);
+          }
+          job.options = base_options;
+          job.options.seed = base_options.seed + static_cast<std::uint64_t>(repeat);
+          job.params = params;
+          job.repeat = repeat;
+          job.weights_sha256 = *weights_sha;
+          job.cost = EstimateCost(job.options, content.probe);
+          job.job_key = Sha256Hex(CanonicalJobJson(job));
+          if (!seen_keys.insert(job.job_key).second) continue;
+          job.style_key = StyleKey(job);
+          job.index = static_cast<int>(jobs.size());
+          if (!spec.output.dataset_dir.empty()) {
+            std::vector<std::string> stems;
+            for (const auto& path : job.style_paths) stems.push_back(FileStem(path));
+            std::string name = spec.output.name_pattern;
+            name = ReplaceAll(name, "{content}", FileStem(job.content_path));
+            name = ReplaceAll(name, "{style}", Join(stems, "+"));
+            name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
+            name = ReplaceAll(name, "{index}", std::to_string(job.index));
+            name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
+            for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
+            auto [existing, inserted] = output_names.emplace(name, job.job_key);
+            if (!inserted) {
+              return Status::InvalidArgument(spec.source + ": output.name '" + spec.output.name_pattern +
+                                             "' gives two jobs the file name '" + name +
+                                             "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
+            }
+            job.output_name = name;
+          }
+          jobs.push_back(std::move(job));
+        }
+      }
+    }
+  }
+  return jobs;
+}
+
+}  // namespace stylesweep

@@ -1,0 +1,145 @@
+// `stylesweep plan FILE [key=values ...]`: validates a sweep file and prints
+// the jobs it expands to, without running anything.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include "common/shared_dir.h"
+#include "experiments/sweep.h"
+#include "runner/command.h"
+
+namespace stylesweep {
+namespace {
+
+namespace po = boost::program_options;
+
+std::string Stem(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
+// Numbers as 4 significant digits, other values as written.
+std::string Compact(const std::string& value) {
+  char* end = nullptr;
+  const double number = std::strtod(value.c_str(), &end);
+  if (value.empty() || end != value.c_str() + value.size()) return value;
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.4g", number);
+  return buffer;
+}
+
+std::string HumanCount(double value) {
+  char buffer[32];
+  if (value >= 1e9) std::snprintf(buffer, sizeof(buffer), "%.1fG", value / 1e9);
+  else if (value >= 1e6) std::snprintf(buffer, sizeof(buffer), "%.1fM", value / 1e6);
+  else if (value >= 1e3) std::snprintf(buffer, sizeof(buffer), "%.1fk", value / 1e3);
+  else std::snprintf(buffer, sizeof(buffer), "%.0f", value);
+  return buffer;
+}
+
+void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, std::ostream& out) {
+  out << "sweep " << spec.name << " (" << (spec.method == SweepMethod::kGrid ? "grid" : "random") << ", "
+      << spec.source << ")\n";
+  std::vector<std::vector<std::string>> rows = {{"#", "key", "content", "style", "repeat", "params", "cost"}};
+  double total_cost = 0;
+  for (const auto& job : jobs) {
+    std::string styles;
+    for (const auto& path : job.style_paths) styles += (styles.empty() ? "" : "+") + Stem(path);
+    std::string params;
+    for (const auto& [key, value] : job.params) params += (params.empty() ? "" : " ") + key + "=" + Compact(value);
+    rows.push_back({std::to_string(job.index), ShortKey(job.job_key), Stem(job.content_path), styles,
+                    std::to_string(job.repeat), params.empty() ? "-" : params, HumanCount(job.cost)});
+    total_cost += job.cost;
+  }
+  std::vector<size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      const bool last = c + 1 == row.size();
+      line += row[c] + (last ? "" : std::string(widths[c] - row[c].size() + 2, ' '));
+    }
+    out << line << "\n";
+  }
+  out << jobs.size() << " job" << (jobs.size() == 1 ? "" : "s") << ", estimated cost " << HumanCount(total_cost)
+      << " pixel-iterations";
+  if (!spec.output.dataset_dir.empty()) out << "; dataset written to " << spec.output.dataset_dir;
+  out << "\n";
+}
+
+void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, std::ostream& out) {
+  nlohmann::json document;
+  document["name"] = spec.name;
+  document["source"] = spec.source;
+  document["count"] = jobs.size();
+  if (!spec.output.dataset_dir.empty()) document["dataset"] = spec.output.dataset_dir;
+  auto& list = document["jobs"] = nlohmann::json::array();
+  for (const auto& job : jobs) {
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [key, value] : job.params) params[key] = value;
+    nlohmann::json entry = {{"index", job.index},       {"job_key", job.job_key},     {"content", job.content_path},
+                            {"style", job.style_paths}, {"repeat", job.repeat},       {"params", params},
+                            {"cost", job.cost},         {"style_key", job.style_key}, {"options", StyleOptionsToMap(job.options)}};
+    if (!job.output_name.empty()) entry["output_name"] = job.output_name;
+    list.push_back(std::move(entry));
+  }
+  out << document.dump(2) << "\n";
+}
+
+int RunPlan(int argc, char** argv) {
+  std::string file, format, shared_dir;
+  std::vector<std::string> overrides;
+  po::options_description visible("plan options");
+  visible.add_options()
+      ("help,h", "show this help")
+      ("format", po::value(&format)->value_name("table|json")->default_value("table"), "output format")
+      ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
+       "folder with models/ and images/, ${shared} in sweep files (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")");
+  po::options_description hidden;
+  hidden.add_options()
+      ("file", po::value(&file))
+      ("override", po::value(&overrides)->composing());
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("file", 1).add("override", -1);
+
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& error) {
+    return ReportError("plan", Status::InvalidArgument(error.what()));
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: stylesweep plan SWEEP.yaml [key=v1,v2 ...] [--format table|json]\n\n"
+                 "Checks a sweep file (keys, values, images, layers against the weights) and prints\n"
+                 "the jobs it expands to without running them. Overrides replace a setting's values:\n"
+                 "style_weight=1e3,1e4; list settings separate alternatives with ';':\n"
+                 "style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
+              << visible;
+    return kExitOk;
+  }
+  if (file.empty()) return ReportError("plan", Status::InvalidArgument("give a sweep file: stylesweep plan SWEEP.yaml"));
+  if (format != "table" && format != "json") {
+    return ReportError("plan", Status::InvalidArgument("--format must be table or json, not '" + format + "'"));
+  }
+
+  Result<SweepSpec> spec = LoadSweepFile(file, overrides);
+  if (!spec.ok()) return ReportError("plan", spec.status());
+  ExpandContext context;
+  context.shared_dir = ResolveSharedDir(shared_dir);
+  context.layer_checker = BackboneLayerChecker();
+  Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
+  if (!jobs.ok()) return ReportError("plan", jobs.status());
+  if (format == "json") PrintJson(*spec, *jobs, std::cout);
+  else PrintTable(*spec, *jobs, std::cout);
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace stylesweep
+
+STYLESWEEP_COMMAND("plan", "validate a sweep file and list its jobs without running them", stylesweep::RunPlan);

@@ -1,0 +1,344 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "experiments/file_hash.h"
+#include "experiments/sweep.h"
+#include "tests/experiments/sweep_test_util.h"
+
+namespace stylesweep {
+namespace {
+
+using testing::kMinimalSweep;
+using testing::SweepFixture;
+using testing::WriteText;
+using testing::WriteTinyPng;
+
+std::string Param(const JobSpec& job, const std::string& key) {
+  for (const auto& [k, v] : job.params) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+std::vector<std::string> Keys(const std::vector<JobSpec>& jobs) {
+  std::vector<std::string> keys;
+  for (const auto& job : jobs) keys.push_back(job.job_key);
+  return keys;
+}
+
+using SweepExpand = SweepFixture;
+
+TEST_F(SweepExpand, GridCrossesParametersContentStylesAndRepeats) {
+  Result<std::vector<JobSpec>> jobs = Expand(
+      "name: g\n"
+      "content: [content/a.png, content/b.png]\n"
+      "style: [style/s1.png, style/s2.png]\n"
+      "parameters:\n"
+      "  alpha_beta: {values: [1e-4, 1e-3, 1e-2]}\n"
+      "  init: {values: [content, noise]}\n"
+      "repeats: 2\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 3u * 2 * 2 * 2 * 2);
+  const std::vector<std::string> keys = Keys(*jobs);
+  EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), jobs->size());
+  // Order: parameters (last fastest), then content, style, repeat.
+  const JobSpec& first = (*jobs)[0];
+  EXPECT_EQ(first.params, (std::vector<std::pair<std::string, std::string>>{{"alpha_beta", "1e-4"}, {"init", "content"}}));
+  EXPECT_EQ(std::filesystem::path(first.content_path).filename(), "a.png");
+  EXPECT_EQ(first.style_paths.size(), 1u);
+  EXPECT_EQ(first.repeat, 0);
+  EXPECT_EQ((*jobs)[1].repeat, 1);
+  EXPECT_EQ(Param((*jobs)[8], "init"), "noise");
+  EXPECT_EQ(Param((*jobs)[16], "alpha_beta"), "1e-3");
+  for (size_t i = 0; i < jobs->size(); ++i) EXPECT_EQ((*jobs)[i].index, static_cast<int>(i));
+  // alpha_beta is applied after style_weight: content_weight = ratio * style_weight.
+  EXPECT_DOUBLE_EQ(first.options.content_weight, 1e-4 * first.options.style_weight);
+}
+
+TEST_F(SweepExpand, RepeatsAdvanceTheEngineSeed) {
+  Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) + "base: {seed: 10}\nrepeats: 3\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 6u);
+  EXPECT_EQ((*jobs)[0].options.seed, 10u);
+  EXPECT_EQ((*jobs)[1].options.seed, 11u);
+  EXPECT_EQ((*jobs)[2].options.seed, 12u);
+  EXPECT_EQ((*jobs)[2].repeat, 2);
+}
+
+TEST_F(SweepExpand, ZipGroupsAdvanceTogether) {
+  Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) +
+                                             "parameters:\n"
+                                             "  alpha_beta: {values: [1e-4, 1e-3]}\n"
+                                             "  size: {values: [64, 96, 128]}\n"
+                                             "  style_layers: {values: [[relu1_1], [relu1_1, relu2_1]]}\n"
+                                             "zip: [[alpha_beta, style_layers]]\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 2u * 3 * 2);  // zipped pair x sizes x contents
+  for (const auto& job : *jobs) {
+    const bool first_pair = Param(job, "alpha_beta") == "1e-4";
+    EXPECT_EQ(job.options.style_layers.size(), first_pair ? 1u : 2u);
+  }
+  EXPECT_EQ((*jobs)[0].params.size(), 3u);
+}
+
+TEST_F(SweepExpand, RandomIsReproducibleFromTheSeedAndStaysInRange) {
+  const std::string sweep = std::string(kMinimalSweep) +
+                            "method: random\ncount: 200\nseed: 7\n"
+                            "parameters:\n"
+                            "  style_weight: {distribution: log_uniform, min: 1e1, max: 1e5}\n"
+                            "  tv_weight: {distribution: uniform, min: 0.5, max: 1.5}\n"
+                            "  num_iterations: {distribution: int_uniform, min: 3, max: 5}\n"
+                            "  init: {values: [content, noise, style]}\n";
+  Result<std::vector<JobSpec>> jobs = Expand(sweep);
+  Result<std::vector<JobSpec>> again = Expand(sweep);
+  Result<std::vector<JobSpec>> other_seed = Expand(sweep, {"sampling_seed=8"});
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_TRUE(again.ok() && other_seed.ok());
+  EXPECT_EQ(Keys(*jobs), Keys(*again));
+  EXPECT_NE(Keys(*jobs), Keys(*other_seed));
+  ASSERT_EQ(jobs->size(), 400u);  // 200 samples x 2 content images; collisions are vanishingly unlikely here
+  std::map<int, int> iterations;
+  std::set<std::string> inits;
+  int low_decades = 0;
+  for (const auto& job : *jobs) {
+    EXPECT_GE(job.options.style_weight, 1e1);
+    EXPECT_LE(job.options.style_weight, 1e5);
+    if (job.options.style_weight < 1e3) ++low_decades;
+    EXPECT_GE(job.options.tv_weight, 0.5);
+    EXPECT_LE(job.options.tv_weight, 1.5);
+    ++iterations[job.options.num_iterations];
+    inits.insert(job.options.init);
+  }
+  // int_uniform is inclusive at both ends; every categorical value is drawn.
+  EXPECT_EQ(iterations.size(), 3u);
+  EXPECT_GT(iterations[3], 0);
+  EXPECT_GT(iterations[5], 0);
+  EXPECT_EQ(inits.size(), 3u);
+  // log_uniform: half the mass below the middle decade (1e3), not ~1%.
+  EXPECT_GT(low_decades, 400 * 3 / 10);
+  EXPECT_LT(low_decades, 400 * 7 / 10);
+}
+
+TEST_F(SweepExpand, RandomZipGroupsDrawOneIndex) {
+  Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) +
+                                             "method: random\ncount: 30\n"
+                                             "parameters:\n"
+                                             "  size: {values: [64, 128]}\n"
+                                             "  num_iterations: {values: [10, 20]}\n"
+                                             "zip: [[size, num_iterations]]\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  for (const auto& job : *jobs) EXPECT_EQ(job.options.num_iterations, job.options.size == 64 ? 10 : 20);
+}
+
+TEST_F(SweepExpand, ContentFromFoldersAndGlobsInSortedOrder) {
+  WriteTinyPng(dir_ / "more/z.png", 10, 10, "z");
+  WriteTinyPng(dir_ / "more/c.jpg.png", 10, 10, "c");
+  WriteText(dir_ / "more/readme.txt", "not an image");
+  Result<std::vector<JobSpec>> jobs = Expand("name: f\ncontent: [more, 'content/*.png', content/a.png]\nstyle: style\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  std::vector<std::string> contents;
+  std::set<std::string> styles;
+  for (const auto& job : *jobs) {
+    if (contents.empty() || contents.back() != std::filesystem::path(job.content_path).filename()) {
+      contents.push_back(std::filesystem::path(job.content_path).filename());
+    }
+    styles.insert(std::filesystem::path(job.style_paths.at(0)).filename());
+  }
+  // The folder's images (sorted, .txt skipped), then the glob; a.png only once.
+  EXPECT_EQ(contents, (std::vector<std::string>{"c.jpg.png", "z.png", "a.png", "b.png"}));
+  EXPECT_EQ(styles, (std::set<std::string>{"s1.png", "s2.png"}));
+  EXPECT_EQ(jobs->size(), 4u * 2);
+}
+
+TEST_F(SweepExpand, StyleListInsideTheListIsOneBlendedSet) {
+  Result<std::vector<JobSpec>> jobs = Expand("name: b\ncontent: content/a.png\nstyle:\n  - [style/s1.png, style/s2.png]\n"
+                                             "base: {style_blend: [0.7, 0.3]}\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].style_paths.size(), 2u);
+  Result<std::vector<JobSpec>> mismatch = Expand("name: b\ncontent: content/a.png\nstyle: style/s1.png\n"
+                                                 "base: {style_blend: [0.7, 0.3]}\n");
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_NE(mismatch.status().message().find("style_blend has 2 weights for 1 style images"), std::string::npos);
+}
+
+TEST_F(SweepExpand, EveryMissingOrBadImageIsListedInOneError) {
+  WriteText(dir_ / "content/broken.png", "not really a png");
+  Result<std::vector<JobSpec>> jobs = Expand(
+      "name: m\n"
+      "content: [content/a.png, content/gone.png, content/broken.png, 'nowhere/*.jpg', empty_folder]\n"
+      "style: [style/s1.png, style/missing.jpg, '${nope}/x.png']\n");
+  ASSERT_FALSE(jobs.ok());
+  const std::string message = jobs.status().message();
+  EXPECT_EQ(jobs.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(message.find("6 image problems"), std::string::npos) << message;
+  EXPECT_NE(message.find("content/gone.png"), std::string::npos) << message;
+  EXPECT_NE(message.find("broken.png: not a PNG or JPEG"), std::string::npos) << message;
+  EXPECT_NE(message.find("'nowhere/*.jpg'"), std::string::npos) << message;
+  EXPECT_NE(message.find("matched no files"), std::string::npos) << message;
+  EXPECT_NE(message.find("empty_folder"), std::string::npos) << message;
+  EXPECT_NE(message.find("style/missing.jpg"), std::string::npos) << message;
+  EXPECT_NE(message.find("unknown variable ${nope}"), std::string::npos) << message;
+  EXPECT_NE(message.find("sweep.yaml:3:"), std::string::npos) << message;  // where the style entry is
+}
+
+TEST_F(SweepExpand, SharedVariablesResolveAgainstTheContextSharedDir) {
+  Result<std::vector<JobSpec>> jobs =
+      Expand("name: v\ncontent: ${shared}/content/a.png\nstyle: ${images}/../style/s1.png\n"
+             "base: {weights: '${models}/fake_vgg19.safetensors'}\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ((*jobs)[0].content_path, dir_ / "content/a.png");
+  EXPECT_EQ((*jobs)[0].options.weights, dir_ / "models/fake_vgg19.safetensors");
+}
+
+TEST_F(SweepExpand, LayersAreCheckedOncePerDistinctChoiceAndResolved) {
+  Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) +
+                                             "parameters:\n"
+                                             "  alpha_beta: {values: [1e-4, 1e-3, 1e-2]}\n"
+                                             "  style_layers: {values: [[relu1_1], [relu1_1, relu5_1]]}\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ(*checker_.calls, 2);
+  EXPECT_EQ((*jobs)[0].options.content_layers, (std::vector<std::string>{"relu4_2"}));  // default filled in
+  EXPECT_EQ((*jobs)[0].options.weights, dir_ / "models/fake_vgg19.safetensors");
+
+  Result<std::vector<JobSpec>> bad = Expand(std::string(kMinimalSweep) +
+                                            "parameters:\n"
+                                            "  style_layers: {values: [[relu1_1], [relu1_1, relu6_1]]}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("layer 'relu6_1'"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("with style_layers=relu1_1,relu6_1"), std::string::npos)
+      << bad.status().message();
+
+  Result<std::vector<JobSpec>> no_weights = Expand(std::string(kMinimalSweep) + "base: {weights: gone.safetensors}\n");
+  ASSERT_FALSE(no_weights.ok());
+  EXPECT_NE(no_weights.status().message().find("gone.safetensors"), std::string::npos);
+}
+
+TEST_F(SweepExpand, OptionRelationsAreCheckedPerJob) {
+  Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) +
+                                             "base: {style_layers: [relu1_1, relu2_1]}\n"
+                                             "parameters:\n  style_layer_weights: {values: [[1, 1], [1, 1, 1]]}\n");
+  ASSERT_FALSE(jobs.ok());
+  EXPECT_NE(jobs.status().message().find("style_layer_weights=1,1,1"), std::string::npos) << jobs.status().message();
+}
+
+TEST_F(SweepExpand, RunawayGridsAreRefusedBeforeExpansion) {
+  std::string sweep = std::string(kMinimalSweep) + "parameters:\n";
+  for (const char* key : {"style_weight", "tv_weight", "style_scale", "learning_rate", "lbfgs_tolerance"}) {
+    sweep += std::string("  ") + key + ": {values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]}\n";
+  }
+  Result<std::vector<JobSpec>> jobs = Expand(sweep);
+  ASSERT_FALSE(jobs.ok());
+  EXPECT_NE(jobs.status().message().find("2097152 jobs"), std::string::npos) << jobs.status().message();
+  EXPECT_EQ(*checker_.calls, 0);
+}
+
+TEST_F(SweepExpand, KeysAreStableAndIgnoreWhereAJobRuns) {
+  const std::string sweep = std::string(kMinimalSweep) + "parameters:\n  alpha_beta: {values: [1e-4, 1e-3]}\n";
+  Result<std::vector<JobSpec>> jobs = Expand(sweep);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ(Keys(*jobs), Keys(*Expand(sweep)));
+  EXPECT_EQ(Keys(*jobs), Keys(*Expand(sweep, {"device=cuda:1", "save_every=10", "channels_last=false"})));
+  EXPECT_EQ((*jobs)[0].job_key.size(), 64u);
+  EXPECT_EQ(ShortKey((*jobs)[0].job_key).size(), 12u);
+  // The key is the SHA-256 of the documented canonical JSON.
+  EXPECT_EQ((*jobs)[0].job_key, Sha256Hex(CanonicalJobJson((*jobs)[0])));
+  EXPECT_EQ(CanonicalJobJson((*jobs)[0]).find("\"device\""), std::string::npos);
+}
+
+TEST_F(SweepExpand, ChangingASettingOrAnImageChangesTheKey) {
+  const std::string sweep = std::string(kMinimalSweep) + "base: {size: 64}\n";
+  std::vector<std::string> keys = Keys(*Expand(sweep));
+  EXPECT_NE(keys, Keys(*Expand(sweep, {"size=65"})));
+  EXPECT_NE(keys, Keys(*Expand(sweep, {"tf32=true"})));
+  // Raising repeats keeps the runs already there (repeat 0) and adds new ones.
+  std::vector<std::string> repeated = Keys(*Expand(sweep, {"repeats=2"}));
+  ASSERT_EQ(repeated.size(), 4u);
+  EXPECT_EQ(repeated[0], keys[0]);
+  EXPECT_NE(repeated[1], keys[0]);
+  WriteTinyPng(dir_ / "content/a.png", 400, 300, "a, edited");
+  std::vector<std::string> edited = Keys(*Expand(sweep));
+  EXPECT_NE(keys[0], edited[0]);
+  EXPECT_EQ(keys[1], edited[1]);
+  WriteText(dir_ / "models/fake_vgg19.safetensors", "retrained weights");
+  EXPECT_NE(edited, Keys(*Expand(sweep)));
+}
+
+TEST_F(SweepExpand, MovingAFileKeepsItsKey) {
+  const std::string sweep = "name: mv\ncontent: content/a.png\nstyle: style/s1.png\n";
+  std::vector<std::string> before = Keys(*Expand(sweep));
+  std::filesystem::create_directories(dir_ / "moved");
+  std::filesystem::rename(dir_ / "content/a.png", dir_ / "moved/renamed.png");
+  std::vector<std::string> after = Keys(*Expand("name: mv\ncontent: moved/renamed.png\nstyle: style/s1.png\n"));
+  EXPECT_EQ(before, after);
+}
+
+TEST_F(SweepExpand, DuplicateConfigurationsCollapseToOneJob) {
+  Result<std::vector<JobSpec>> jobs =
+      Expand("name: d\ncontent: [content/a.png]\nstyle: [style/s1.png, style/s1.png]\n"
+             "parameters:\n  size: {values: [64, 64.0, 96]}\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ(jobs->size(), 2u);
+}
+
+TEST_F(SweepExpand, SharedHasherHashesEachFileOnceAcrossExpansions) {
+  FileHasher hasher;
+  context_.hasher = &hasher;
+  const std::string sweep = std::string(kMinimalSweep) + "parameters:\n  size: {values: [64, 96]}\n";
+  ASSERT_TRUE(Expand(sweep).ok());
+  ASSERT_TRUE(Expand(sweep).ok());
+  EXPECT_EQ(hasher.files_hashed(), 4);  // a.png, b.png, s1.png, weights
+}
+
+TEST_F(SweepExpand, CostIsOutputPixelsTimesIterationsOverStages) {
+  Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) +
+                                             "parameters:\n  scales: {values: ['100:10', '100:10,200:5']}\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  // a.png is 400x300: 100x75 px; b.png is 300x600: 50x100 px.
+  EXPECT_DOUBLE_EQ((*jobs)[0].cost, 100.0 * 75 * 10);
+  EXPECT_DOUBLE_EQ((*jobs)[1].cost, 50.0 * 100 * 10);
+  EXPECT_DOUBLE_EQ((*jobs)[2].cost, 100.0 * 75 * 10 + 200.0 * 150 * 5);
+}
+
+TEST_F(SweepExpand, StyleKeyGroupsJobsWithIdenticalStyleTargets) {
+  Result<std::vector<JobSpec>> jobs =
+      Expand("name: s\ncontent: [content/a.png, content/b.png]\nstyle: [style/s1.png, style/s2.png]\n"
+             "parameters:\n  alpha_beta: {values: [1e-4, 1e-3]}\n  style_scale: {values: [1, 0.5]}\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  std::map<std::string, std::set<std::string>> groups;  // style_key -> (style file, scale)
+  for (const auto& job : *jobs) {
+    groups[job.style_key].insert(job.style_paths[0] + "@" + GetStyleOption(job.options, "style_scale"));
+  }
+  EXPECT_EQ(groups.size(), 4u);  // 2 styles x 2 scales; content and alpha_beta do not matter
+  for (const auto& [key, members] : groups) EXPECT_EQ(members.size(), 1u);
+  Result<std::vector<JobSpec>> colours =
+      Expand("name: s\ncontent: [content/a.png, content/b.png]\nstyle: style/s1.png\nbase: {preserve_colors: histogram}\n");
+  ASSERT_TRUE(colours.ok());
+  EXPECT_NE((*colours)[0].style_key, (*colours)[1].style_key);  // the style is matched to each content image
+}
+
+TEST_F(SweepExpand, DatasetOutputNamesAreFilledAndMustBeUnique) {
+  Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) + "output: {dataset: out, name: '{content}'}\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ((*jobs)[0].output_name, "a");
+  EXPECT_EQ((*jobs)[1].output_name, "b");
+  Result<std::vector<JobSpec>> clash = Expand(std::string(kMinimalSweep) +
+                                              "parameters:\n  alpha_beta: {values: [1e-4, 1e-3]}\n"
+                                              "output: {dataset: out, name: '{content}'}\n");
+  ASSERT_FALSE(clash.ok());
+  EXPECT_NE(clash.status().message().find("gives two jobs the file name 'a'"), std::string::npos);
+  Result<std::vector<JobSpec>> fixed = Expand(std::string(kMinimalSweep) +
+                                              "parameters:\n  alpha_beta: {values: [1e-4, 1e-3]}\n"
+                                              "output: {dataset: out, name: '{content}_{style}_ab{alpha_beta}'}\n");
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_EQ((*fixed)[0].output_name, "a_s1_ab1e-4");
+  Result<std::vector<JobSpec>> none = Expand(kMinimalSweep);
+  EXPECT_EQ((*none)[0].output_name, "");
+}
+
+}  // namespace
+}  // namespace stylesweep
