@@ -93,7 +93,7 @@ class StyleTransfer::Impl {
   }
 
   Status Validate(const StyleJob& job) const;
-  Result<RunResult> Run(const StyleJob& job, const RunCallbacks& callbacks);
+  Result<TransferResult> Run(const StyleJob& job, const RunCallbacks& callbacks);
 
  private:
   struct Prepared {
@@ -109,7 +109,7 @@ class StyleTransfer::Impl {
   std::vector<torch::Tensor> StyleTargets(const Backbone& backbone, const std::string& style_key,
                                           const torch::Tensor& style_pixels,
                                           const std::vector<std::string>& style_layers, bool* cached);
-  Result<RunResult> RunUnchecked(const StyleJob& job, const RunCallbacks& callbacks);
+  Result<TransferResult> RunUnchecked(const StyleJob& job, const RunCallbacks& callbacks);
 
   EngineConfig config_;
   std::map<std::string, std::shared_ptr<Backbone>> backbones_;
@@ -202,7 +202,7 @@ std::vector<torch::Tensor> StyleTransfer::Impl::StyleTargets(const Backbone& bac
   return grams;
 }
 
-Result<RunResult> StyleTransfer::Impl::Run(const StyleJob& job, const RunCallbacks& callbacks) {
+Result<TransferResult> StyleTransfer::Impl::Run(const StyleJob& job, const RunCallbacks& callbacks) {
   try {
     return RunUnchecked(job, callbacks);
   } catch (const std::exception& error) {
@@ -210,10 +210,10 @@ Result<RunResult> StyleTransfer::Impl::Run(const StyleJob& job, const RunCallbac
   }
 }
 
-Result<RunResult> StyleTransfer::Impl::RunUnchecked(const StyleJob& job, const RunCallbacks& callbacks) {
+Result<TransferResult> StyleTransfer::Impl::RunUnchecked(const StyleJob& job, const RunCallbacks& callbacks) {
   const StyleOptions& o = job.options;
   const auto run_start = Clock::now();
-  RunResult result;
+  TransferResult result;
   SS_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job));
   SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(o.device));
   if (device.is_cuda()) {
@@ -408,7 +408,7 @@ Result<RunResult> StyleTransfer::Impl::RunUnchecked(const StyleJob& job, const R
 StyleTransfer::StyleTransfer(EngineConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
 StyleTransfer::~StyleTransfer() = default;
 
-Result<RunResult> StyleTransfer::Run(const StyleJob& job, const RunCallbacks& callbacks) {
+Result<TransferResult> StyleTransfer::Run(const StyleJob& job, const RunCallbacks& callbacks) {
   return impl_->Run(job, callbacks);
 }
 

@@ -53,7 +53,7 @@ struct RunCallbacks {
   std::function<bool()> should_stop;
 };
 
-struct RunResult {
+struct TransferResult {
   Image image;                                 // the stylised picture, RGB [0, 1], colours already preserved if asked
   std::vector<IterationRecord> history;        // one record per loss evaluation
   std::vector<std::string> content_layers;     // as resolved against the weights file
@@ -80,7 +80,7 @@ class StyleTransfer {
   StyleTransfer& operator=(const StyleTransfer&) = delete;
 
   // Runs one style transfer. See the file comment for failure behaviour.
-  Result<RunResult> Run(const StyleJob& job, const RunCallbacks& callbacks = {});
+  Result<TransferResult> Run(const StyleJob& job, const RunCallbacks& callbacks = {});
 
   // Checks a job without running it: settings, images readable (headers
   // only), backbone, weights file and layer names.

@@ -38,7 +38,7 @@ std::string FormatDuration(double seconds) {
   return buf;
 }
 
-nlohmann::json HistoryJson(const StyleJob& job, const RunResult& result) {
+nlohmann::json HistoryJson(const StyleJob& job, const TransferResult& result) {
   nlohmann::json j;
   j["content"] = job.content_path;
   j["style"] = job.style_paths;
