@@ -1,5 +1,7 @@
 #include "engine/style_options.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -61,25 +63,9 @@ bool ParseBool(const std::string& text, bool& out) {
   return false;
 }
 
-// Shortest decimal text that parses back to exactly `value`.
-std::string FormatDouble(double value) {
-  char buf[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof(buf), "%.*g", precision, value);
-    if (std::strtod(buf, nullptr) == value) break;
-  }
-  return buf;
-}
-
-std::string JoinStrings(const std::vector<std::string>& items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + items[i];
-  return out;
-}
-
 std::string JoinNumbers(const std::vector<double>& items) {
   std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + FormatDouble(items[i]);
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + FormatShortestDouble(items[i]);
   return out;
 }
 
@@ -89,21 +75,6 @@ std::string FormatScales(const std::vector<ScaleStage>& stages) {
     out += (i ? "," : "") + std::to_string(stages[i].size) + ":" + std::to_string(stages[i].num_iterations);
   }
   return out;
-}
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 }  // namespace
@@ -151,16 +122,9 @@ const OptionSpec* FindStyleOption(const std::string& key) {
 }
 
 std::string ClosestStyleOptionKey(const std::string& key) {
-  std::string best;
-  size_t best_distance = std::string::npos;
-  for (const auto& spec : StyleOptionSpecs()) {
-    size_t d = EditDistance(key, spec.key);
-    if (d < best_distance) {
-      best_distance = d;
-      best = spec.key;
-    }
-  }
-  return best;
+  std::vector<std::string> keys;
+  for (const auto& spec : StyleOptionSpecs()) keys.push_back(spec.key);
+  return ClosestWord(key, keys);
 }
 
 Status SetStyleOption(StyleOptions& o, const std::string& key, const std::string& raw) {
@@ -276,13 +240,13 @@ std::string GetStyleOption(const StyleOptions& o, const std::string& key) {
   if (key == "content_layers") return JoinStrings(o.content_layers);
   if (key == "style_layers") return JoinStrings(o.style_layers);
   if (key == "style_layer_weights") return JoinNumbers(o.style_layer_weights);
-  if (key == "content_weight") return FormatDouble(o.content_weight);
-  if (key == "style_weight") return FormatDouble(o.style_weight);
-  if (key == "alpha_beta") return FormatDouble(o.style_weight != 0 ? o.content_weight / o.style_weight : 0.0);
-  if (key == "tv_weight") return FormatDouble(o.tv_weight);
+  if (key == "content_weight") return FormatShortestDouble(o.content_weight);
+  if (key == "style_weight") return FormatShortestDouble(o.style_weight);
+  if (key == "alpha_beta") return FormatShortestDouble(o.style_weight != 0 ? o.content_weight / o.style_weight : 0.0);
+  if (key == "tv_weight") return FormatShortestDouble(o.tv_weight);
   if (key == "style_blend") return JoinNumbers(o.style_blend);
   if (key == "size") return std::to_string(o.size);
-  if (key == "style_scale") return FormatDouble(o.style_scale);
+  if (key == "style_scale") return FormatShortestDouble(o.style_scale);
   if (key == "resize_filter") return o.resize_filter;
   if (key == "preserve_colors") return o.preserve_colors;
   if (key == "output_bit_depth") return std::to_string(o.output_bit_depth);
@@ -291,9 +255,9 @@ std::string GetStyleOption(const StyleOptions& o, const std::string& key) {
   if (key == "num_iterations") return std::to_string(o.num_iterations);
   if (key == "scales") return FormatScales(o.scales);
   if (key == "lbfgs_history") return std::to_string(o.lbfgs_history);
-  if (key == "lbfgs_tolerance") return FormatDouble(o.lbfgs_tolerance);
+  if (key == "lbfgs_tolerance") return FormatShortestDouble(o.lbfgs_tolerance);
   if (key == "normalize_objective") return o.normalize_objective ? "true" : "false";
-  if (key == "learning_rate") return FormatDouble(o.learning_rate);
+  if (key == "learning_rate") return FormatShortestDouble(o.learning_rate);
   if (key == "seed") return std::to_string(o.seed);
   if (key == "device") return o.device;
   if (key == "tf32") return o.tf32 ? "true" : "false";
@@ -325,7 +289,7 @@ Status ValidateStyleOptions(const StyleOptions& o) {
     if (stage.num_iterations < 0) return Status::InvalidArgument("iterations must not be negative");
   }
   if (!(o.style_scale > 0.0) || o.style_scale > 8.0) {
-    return Status::InvalidArgument("style_scale " + FormatDouble(o.style_scale) + " is outside (0, 8]");
+    return Status::InvalidArgument("style_scale " + FormatShortestDouble(o.style_scale) + " is outside (0, 8]");
   }
   if (o.content_weight < 0 || o.style_weight < 0 || o.tv_weight < 0) {
     return Status::InvalidArgument("content_weight, style_weight and tv_weight must not be negative");

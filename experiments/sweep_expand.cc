@@ -18,6 +18,7 @@
 #include "experiments/file_hash.h"
 #include "experiments/image_probe.h"
 #include "experiments/sweep.h"
+#include "common/text.h"
 
 namespace stylesweep {
 namespace {
@@ -28,22 +29,6 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 constexpr const char* kJobSchema = "stylesweep-job-v1";
 constexpr const char* kStyleSchema = "stylesweep-style-v1";
 constexpr size_t kMaxListedProblems = 50;
-
-std::string Join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
-  return out;
-}
-
-// Shortest decimal text that parses back to exactly `value`.
-std::string FormatShortest(double value) {
-  char buffer[64];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof(buffer), "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;
-  }
-  return buffer;
-}
 
 std::string Where(const std::string& source, const SourceMark& mark) {
   if (mark.line <= 0) return source;
@@ -163,7 +148,7 @@ class ImageResolver {
     std::vector<std::string> listed(problems_.begin(),
                                     problems_.begin() + std::min(problems_.size(), kMaxListedProblems));
     std::string message = std::to_string(problems_.size()) + " image problem" + (problems_.size() == 1 ? "" : "s") +
-                          ":\n  " + Join(listed, "\n  ");
+                          ":\n  " + JoinStrings(listed, "\n  ");
     if (problems_.size() > listed.size()) message += "\n  ... and " + std::to_string(problems_.size() - listed.size()) + " more";
     return Status::NotFound(message);
   }
@@ -246,15 +231,15 @@ std::string Sample(const ParameterSpec& parameter, std::mt19937_64& rng) {
   const double u = UnitInterval(rng);
   switch (parameter.distribution) {
     case Distribution::kUniform:
-      return FormatShortest(std::min(parameter.max, parameter.min + u * (parameter.max - parameter.min)));
+      return FormatShortestDouble(std::min(parameter.max, parameter.min + u * (parameter.max - parameter.min)));
     case Distribution::kLogUniform: {
       const double low = std::log(parameter.min), high = std::log(parameter.max);
-      return FormatShortest(std::clamp(std::exp(low + u * (high - low)), parameter.min, parameter.max));
+      return FormatShortestDouble(std::clamp(std::exp(low + u * (high - low)), parameter.min, parameter.max));
     }
     case Distribution::kIntUniform: {
       const double span = parameter.max - parameter.min + 1.0;
       const double value = std::min(parameter.max, parameter.min + std::floor(u * span));
-      return FormatShortest(value);
+      return FormatShortestDouble(value);
     }
     case Distribution::kNone:
       break;
@@ -283,7 +268,7 @@ std::vector<Params> RandomConfigurations(const SweepSpec& spec, const std::vecto
 std::string Describe(const Params& params) {
   std::vector<std::string> parts;
   for (const auto& [key, value] : params) parts.push_back(key + "=" + value);
-  return parts.empty() ? std::string("the base settings") : Join(parts, " ");
+  return parts.empty() ? std::string("the base settings") : JoinStrings(parts, " ");
 }
 
 // Options for one configuration: defaults, then base and params applied in
@@ -350,7 +335,7 @@ class CachedLayerChecker {
       : checker_(std::move(checker)), models_dir_(std::move(models_dir)) {}
 
   const Result<CheckedLayers>& Check(const StyleOptions& o) {
-    auto key = std::make_tuple(o.backbone, o.pooling, o.weights, Join(o.content_layers, ","), Join(o.style_layers, ","));
+    auto key = std::make_tuple(o.backbone, o.pooling, o.weights, JoinStrings(o.content_layers, ","), JoinStrings(o.style_layers, ","));
     auto found = cache_.find(key);
     if (found == cache_.end()) found = cache_.emplace(key, checker_(o, models_dir_)).first;
     return found->second;
@@ -431,7 +416,7 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
   }
   const double total = configurations * contents.size() * style_sets.size() * spec.repeats;
   if (total > static_cast<double>(kMaxSweepJobs)) {
-    return Status::InvalidArgument(spec.source + ": the sweep expands to " + FormatShortest(total) +
+    return Status::InvalidArgument(spec.source + ": the sweep expands to " + FormatShortestDouble(total) +
                                    " jobs, more than the limit of " + std::to_string(kMaxSweepJobs) +
                                    "; narrow the grid or use method: random with a count");
   }
@@ -492,7 +477,7 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
             for (const auto& path : job.style_paths) stems.push_back(FileStem(path));
             std::string name = spec.output.name_pattern;
             name = ReplaceAll(name, "{content}", FileStem(job.content_path));
-            name = ReplaceAll(name, "{style}", Join(stems, "+"));
+            name = ReplaceAll(name, "{style}", JoinStrings(stems, "+"));
             name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
             name = ReplaceAll(name, "{index}", std::to_string(job.index));
             name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));

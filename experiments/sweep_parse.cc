@@ -11,6 +11,7 @@
 
 #include "common/shared_dir.h"
 #include "experiments/sweep.h"
+#include "common/text.h"
 
 namespace stylesweep {
 namespace {
@@ -24,40 +25,6 @@ const std::vector<std::string> kMetricKeys = {"name", "goal", "top"};
 const std::vector<std::string> kDistributionNames = {"uniform", "log_uniform", "int_uniform"};
 const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method"};
 constexpr int kMaxRepeats = 100000;
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string Closest(const std::string& key, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::string::npos;
-  for (const auto& candidate : candidates) {
-    size_t d = EditDistance(key, candidate);
-    if (d < best_distance) {
-      best_distance = d;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-std::string Join(const std::vector<std::string>& items, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
-  return out;
-}
 
 std::string Trim(const std::string& s) {
   auto begin = s.find_first_not_of(" \t\r\n");
@@ -106,7 +73,7 @@ class SweepParser {
       const std::string key = it->first.Scalar();
       if (!seen.insert(key).second) return ErrorAt(it->first, where + ": '" + key + "' is given twice");
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string message = where + ": unknown key '" + key + "' (did you mean '" + Closest(key, allowed) + "'?)";
+      std::string message = where + ": unknown key '" + key + "' (did you mean '" + ClosestWord(key, allowed) + "'?)";
       if (&allowed == &kTopLevelKeys && FindStyleOption(key) != nullptr) {
         message = "'" + key + "' is an engine setting: put it under base: (fixed) or parameters: (swept)";
       }
@@ -154,7 +121,7 @@ class SweepParser {
         if (!item.IsScalar()) return ErrorAt(item, "'" + key + "': list items must be single values");
         items.push_back(item.Scalar());
       }
-      text = Join(items, ",");
+      text = JoinStrings(items, ",");
     } else {
       return ErrorAt(node, "'" + key + "' must be a value or a list of values");
     }
@@ -209,7 +176,7 @@ class SweepParser {
     else if (name == "int_uniform") parameter.distribution = Distribution::kIntUniform;
     else {
       return ErrorAt(kind, where + ": unknown distribution '" + name + "' (did you mean '" +
-                               Closest(name, kDistributionNames) + "'? one of " + Join(kDistributionNames, ", ") + ")");
+                               ClosestWord(name, kDistributionNames) + "'? one of " + JoinStrings(kDistributionNames, ", ") + ")");
     }
     const OptionSpec* spec = FindStyleOption(parameter.key);
     if (spec->type != OptionType::kNumber && spec->type != OptionType::kInt) {
@@ -406,7 +373,7 @@ class SweepParser {
     for (size_t g = 0; g < spec.zip.size(); ++g) {
       const auto& group = spec.zip[g];
       const SourceMark mark = g < zip_marks_.size() ? zip_marks_[g] : SourceMark{};
-      const std::string name = "zip group [" + Join(group, ", ") + "]";
+      const std::string name = "zip group [" + JoinStrings(group, ", ") + "]";
       if (group.size() < 2) return ErrorAt(mark, name + " needs at least two parameters");
       std::vector<std::string> lengths;
       size_t first_length = 0;
@@ -419,7 +386,7 @@ class SweepParser {
           std::vector<std::string> names;
           for (const auto& p : spec.parameters) names.push_back(p.key);
           return ErrorAt(mark, name + ": '" + key + "' is not a parameter" +
-                                   (names.empty() ? std::string() : " (did you mean '" + Closest(key, names) + "'?)"));
+                                   (names.empty() ? std::string() : " (did you mean '" + ClosestWord(key, names) + "'?)"));
         }
         if (found->distribution != Distribution::kNone) {
           return ErrorAt(mark, name + ": '" + key + "' has a distribution; zipped parameters need values");
@@ -428,7 +395,7 @@ class SweepParser {
         equal &= found->values.size() == first_length;
         lengths.push_back(key + " has " + std::to_string(found->values.size()));
       }
-      if (!equal) return ErrorAt(mark, name + ": values lists must have equal lengths (" + Join(lengths, ", ") + ")");
+      if (!equal) return ErrorAt(mark, name + ": values lists must have equal lengths (" + JoinStrings(lengths, ", ") + ")");
     }
     return Status::Ok();
   }
@@ -502,7 +469,7 @@ Status ApplySweepOverride(SweepSpec& spec, const std::string& override_text) {
   if (option == nullptr) {
     std::vector<std::string> candidates = SweepParser::SettingKeys();
     candidates.insert(candidates.end(), kSweepLevelOverrides.begin(), kSweepLevelOverrides.end());
-    return bad("unknown setting '" + key + "' (did you mean '" + Closest(key, candidates) + "'?)");
+    return bad("unknown setting '" + key + "' (did you mean '" + ClosestWord(key, candidates) + "'?)");
   }
   std::vector<std::string> values = SplitAlternatives(value, IsListType(option->type));
   StyleOptions scratch;

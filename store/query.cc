@@ -1,5 +1,7 @@
 #include "store/query.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
@@ -503,20 +505,6 @@ Result<CompiledQuery> Compile(const std::string& filter, const std::vector<std::
   }
   out.order_by += out.order_by.empty() ? "r.id" : ", r.id";
   return out;
-}
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    current[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t substitute = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitute});
-    }
-    std::swap(previous, current);
-  }
-  return previous[b.size()];
 }
 
 std::string ClosestMatch(const std::string& word, const std::vector<std::string>& candidates) {

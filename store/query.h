@@ -66,9 +66,6 @@ std::vector<std::string> RunAttributeNames();
 Result<CompiledQuery> Compile(const std::string& filter, const std::vector<std::string>& sort_keys,
                               const QuerySchema& schema);
 
-// Levenshtein distance (for "did you mean" suggestions).
-size_t EditDistance(const std::string& a, const std::string& b);
-
 // The candidate closest to `word` if it is close enough to be a plausible
 // typo, else empty.
 std::string ClosestMatch(const std::string& word, const std::vector<std::string>& candidates);

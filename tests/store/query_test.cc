@@ -1,5 +1,7 @@
 #include "store/query.h"
 
+#include "common/text.h"
+
 #include <gtest/gtest.h>
 
 namespace stylesweep::query {
