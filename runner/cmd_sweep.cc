@@ -107,6 +107,8 @@ void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& 
       << summary.skipped << " skipped (already done) in " << FormatValue(summary.seconds) << " s ("
       << summary.attempts << " attempts)\n";
   if (summary.output_errors > 0) out << summary.output_errors << " dataset image(s) could not be written\n";
+  Result<Experiment> experiment = store.GetExperiment(summary.experiment);
+  if (!experiment.ok() || experiment->run_counts[RunStatus::kFinished] == 0) return;
   RunQuery query;
   query.experiment = summary.experiment;
   query.where = "status = 'finished'";
