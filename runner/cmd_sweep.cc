@@ -40,6 +40,7 @@ struct SweepFlags {
   bool restart = false;
   int threads = 0;
   double progress_interval = 5.0;
+  std::string progress = "auto";
 };
 
 std::string DefaultStoreDir() {
@@ -163,8 +164,8 @@ int Coordinate(const SweepFlags& flags, Transport& transport) {
   options.retry_failed = flags.retry_failed;
   options.code_version = STYLESWEEP_VERSION;
   options.should_stop = StopRequested;
-  options.progress = &std::cerr;
-  options.live_progress = isatty(STDERR_FILENO) != 0;
+  options.progress = flags.progress == "none" ? nullptr : &std::cerr;
+  options.live_progress = flags.progress == "live" || (flags.progress == "auto" && isatty(STDERR_FILENO) != 0);
   options.progress_interval_seconds = flags.progress_interval;
   Result<SweepSummary> summary = RunSweep(*spec, *experiment, text.str(), *jobs, **store, transport, options);
   if (!summary.ok()) return ReportError("sweep", summary.status());
@@ -189,7 +190,9 @@ int RunSweepCommand(int argc, char** argv) {
       ("shared-dir", po::value(&flags.shared_dir)->value_name("DIR"),
        "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
       ("threads", po::value(&flags.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
-      ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between progress lines when not on a terminal");
+      ("progress", po::value(&flags.progress)->default_value("auto")->value_name("auto|live|plain|none"),
+       "progress display: a live line (auto: when stderr is a terminal), plain lines, or none")
+      ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between plain progress lines");
   po::options_description hidden;
   hidden.add_options()("file", po::value(&flags.file))("override", po::value(&flags.overrides)->composing());
   po::options_description all;
@@ -216,6 +219,9 @@ int RunSweepCommand(int argc, char** argv) {
     return kExitOk;
   }
   if (flags.file.empty()) return ReportError("sweep", Status::InvalidArgument("give a sweep file: stylesweep sweep SWEEP.yaml"));
+  if (flags.progress != "auto" && flags.progress != "live" && flags.progress != "plain" && flags.progress != "none") {
+    return ReportError("sweep", Status::InvalidArgument("--progress must be auto, live, plain or none, not '" + flags.progress + "'"));
+  }
   if (flags.retries < 0) return ReportError("sweep", Status::InvalidArgument("--retries must be >= 0"));
 
   EngineExecutorOptions executor_options;

@@ -75,7 +75,7 @@ class MpiSweepTest : public ::testing::Test {
   pid_t Start(const std::string& sweep, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {MPIEXEC_BIN, "-n", "3", "--oversubscribe", "--mca", "btl", "self,tcp",
                                      STYLESWEEP_BIN, "sweep", sweep, "--store", store_dir_, "--threads", "1",
-                                     "--progress-interval", "1"};
+                                     "--progress", "plain", "--progress-interval", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
