@@ -250,7 +250,10 @@ int RunSweepCommand(int argc, char** argv) {
   } else if (rank == 0) {
     MpiTransport transport(MPI_COMM_WORLD);
     code = Coordinate(flags, transport);
-    transport.StopWorkers();
+    if (!transport.Shutdown(30.0)) {
+      std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
+      MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);
+    }
   } else {
     EngineExecutor executor(executor_options);
     Status status = RunMpiWorker(MPI_COMM_WORLD, executor, HelloFor(rank, executor), StopRequested);

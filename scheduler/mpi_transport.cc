@@ -61,6 +61,11 @@ Result<WorkerEvent> MpiTransport::Next(double timeout_seconds) {
   const std::string bytes = ReceiveBytes(comm_, probed);
   event.worker = probed.MPI_SOURCE - 1;
   const std::string from = "rank " + std::to_string(probed.MPI_SOURCE);
+  if (probed.MPI_TAG == kTagStop) {
+    ++acknowledged_;
+    event.worker = -1;
+    return event;
+  }
   if (probed.MPI_TAG == kTagReady) {
     Result<WorkerHello> hello = DecodeHello(bytes);
     if (!hello.ok()) return hello.status().WithContext(from);
@@ -83,6 +88,21 @@ void MpiTransport::StopWorkers() {
   for (int rank = 1; rank < size_; ++rank) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, comm_);
 }
 
+bool MpiTransport::Shutdown(double timeout_seconds) {
+  StopWorkers();
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds));
+  while (acknowledged_ < num_workers()) {
+    const double left = std::chrono::duration<double>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    MPI_Status probed;
+    if (!PollMessage(comm_, MPI_ANY_SOURCE, left, 1000, &probed)) return false;
+    ReceiveBytes(comm_, probed);
+    if (probed.MPI_TAG == kTagStop) ++acknowledged_;
+  }
+  return true;
+}
+
 Status RunMpiWorker(MPI_Comm comm, JobExecutor& executor, const WorkerHello& hello,
                     const std::function<bool()>& should_stop) {
   SendBytes(comm, EncodeHello(hello), kCoordinatorRank, kTagReady);
@@ -100,7 +120,10 @@ Status RunMpiWorker(MPI_Comm comm, JobExecutor& executor, const WorkerHello& hel
     MPI_Status probed;
     PollMessage(comm, kCoordinatorRank, -1, 2000, &probed);
     const std::string bytes = ReceiveBytes(comm, probed);
-    if (probed.MPI_TAG == kTagStop) return Status::Ok();
+    if (probed.MPI_TAG == kTagStop) {
+      MPI_Send(nullptr, 0, MPI_BYTE, kCoordinatorRank, kTagStop, comm);
+      return Status::Ok();
+    }
     if (probed.MPI_TAG != kTagJob) {
       return Status::Internal("coordinator sent a message with unexpected tag " + std::to_string(probed.MPI_TAG));
     }

@@ -31,14 +31,22 @@ class MpiTransport : public Transport {
   Result<WorkerEvent> Next(double timeout_seconds) override;
   void StopWorkers() override;
 
+  // Stops the workers and waits, up to `timeout_seconds`, until every one has
+  // acknowledged (discarding reports that arrive late: their runs were
+  // already recorded KILLED). Call before MPI_Finalize so that no worker is
+  // left blocked sending a large report. Returns false on timeout.
+  bool Shutdown(double timeout_seconds);
+
  private:
   MPI_Comm comm_;
   int size_ = 1;
   bool stopped_ = false;
+  int acknowledged_ = 0;  // workers that answered kTagStop
 };
 
 // Worker side, on ranks 1..size-1: announces itself (kTagReady with `hello`),
-// then runs assignments until kTagStop. A job's failure is reported, never
+// then runs assignments until kTagStop, which it acknowledges with an empty
+// kTagStop of its own before returning. A job's failure is reported, never
 // fatal. `should_stop` (the signal flag) cancels a running job; the worker
 // then reports it and waits for the coordinator's stop.
 // Fails only when a message from the coordinator cannot be decoded.

@@ -12,7 +12,8 @@
 //   kTagJob    coordinator -> worker: JobAssignment
 //   kTagResult worker -> coordinator: JobReport
 //   kTagStop   coordinator -> worker: empty; the worker cancels its job, if
-//              any, reports it, and leaves its loop
+//              any, reports it, answers with an empty kTagStop (its last
+//              message) and leaves its loop
 #pragma once
 
 #include <cstdint>
