@@ -103,7 +103,7 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream&
 
 // The summary and the best finished runs by the sweep's metric.
 void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& store, std::ostream& out) {
-  out << "sweep " << summary.experiment << ": " << summary.total << " jobs; " << summary.finished << " finished, "
+  out << "sweep " << summary.experiment << ": " << summary.total << (summary.total == 1 ? " job; " : " jobs; ") << summary.finished << " finished, "
       << summary.failed << " failed, " << summary.killed << " killed, " << summary.not_started << " not started, "
       << summary.skipped << " skipped (already done) in " << FormatValue(summary.seconds) << " s ("
       << summary.attempts << " attempts)\n";

@@ -241,7 +241,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
 
   ProgressReporter progress(options.progress, options.live_progress, options.progress_interval_seconds);
   if (options.progress != nullptr) {
-    std::string line = "[sweep] " + experiment_name + ": " + std::to_string(summary.total) + " jobs, " +
+    std::string line = "[sweep] " + experiment_name + ": " + std::to_string(summary.total) + (summary.total == 1 ? " job, " : " jobs, ") +
                        std::to_string(to_run) + " to run, " + std::to_string(summary.skipped) + " already done, " +
                        std::to_string(transport.num_workers()) + " worker" + (transport.num_workers() == 1 ? "" : "s");
     if (requeued > 0) line += "; " + std::to_string(requeued) + " left RUNNING by an earlier sweep requeued";
