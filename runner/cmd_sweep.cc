@@ -1,0 +1,269 @@
+// `stylesweep sweep FILE [key=values ...]`: runs a sweep into the store.
+//
+// Under mpiexec (-n N) rank 0 coordinates and is the store's only writer;
+// ranks 1..N-1 run jobs. Started without mpiexec, one process runs every job
+// itself. Re-running a sweep skips FINISHED jobs and resumes the rest.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+#include <mpi.h>
+
+#include "common/shared_dir.h"
+#include "experiments/sweep.h"
+#include "runner/command.h"
+#include "scheduler/coordinator.h"
+#include "scheduler/engine_executor.h"
+#include "scheduler/mpi_transport.h"
+#include "scheduler/stop_signal.h"
+#include "store/run_store.h"
+
+namespace stylesweep {
+namespace {
+
+namespace po = boost::program_options;
+
+struct SweepFlags {
+  std::string file;
+  std::vector<std::string> overrides;
+  std::string store_dir;
+  std::string shared_dir;
+  int retries = 1;
+  bool retry_failed = false;
+  bool restart = false;
+  int threads = 0;
+  double progress_interval = 5.0;
+  std::string progress = "auto";
+};
+
+std::string DefaultStoreDir() {
+  if (const char* env = std::getenv("STYLESWEEP_STORE"); env != nullptr && *env != '\0') return env;
+  return "runs";
+}
+
+// True when this process was started by mpiexec / srun with a PMI.
+bool LaunchedUnderMpi() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+std::string HostName() {
+  char buffer[256] = {};
+  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "unknown";
+  return buffer;
+}
+
+WorkerHello HelloFor(int rank, const EngineExecutor& executor) {
+  return WorkerHello{HostName(), rank, LocalRankFromEnvironment(), static_cast<int>(getpid()),
+                     executor.GpuForThisProcess()};
+}
+
+// The experiment to record into: the sweep's name, or with --restart the
+// first unused "<name>-<n>" (n >= 2), so every job runs again as a new run
+// while earlier results stay as they were.
+Result<std::string> ExperimentName(RunStore& store, const std::string& name, bool restart) {
+  if (!restart) return name;
+  SS_ASSIGN_OR_RETURN(std::vector<Experiment> experiments, store.ListExperiments());
+  for (int n = 2;; ++n) {
+    const std::string candidate = name + "-" + std::to_string(n);
+    bool used = false;
+    for (const Experiment& experiment : experiments) used = used || experiment.name == candidate;
+    if (!used) return candidate;
+  }
+}
+
+std::string FormatValue(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.6g", value);
+  return buffer;
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      line += row[c] + (c + 1 == row.size() ? "" : std::string(widths[c] - row[c].size() + 2, ' '));
+    }
+    out << line << "\n";
+  }
+}
+
+// The summary and the best finished runs by the sweep's metric.
+void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& store, std::ostream& out) {
+  out << "sweep " << summary.experiment << ": " << summary.total << (summary.total == 1 ? " job; " : " jobs; ") << summary.finished << " finished, "
+      << summary.failed << " failed, " << summary.killed << " killed, " << summary.not_started << " not started, "
+      << summary.skipped << " skipped (already done) in " << FormatValue(summary.seconds) << " s ("
+      << summary.attempts << " attempts)\n";
+  if (summary.output_errors > 0) out << summary.output_errors << " dataset image(s) could not be written\n";
+  Result<Experiment> experiment = store.GetExperiment(summary.experiment);
+  if (!experiment.ok() || experiment->run_counts[RunStatus::kFinished] == 0) return;
+  RunQuery query;
+  query.experiment = summary.experiment;
+  query.where = "status = 'finished'";
+  query.sort = {"metrics." + spec.metric.name + (spec.metric.minimize ? "" : ":desc")};
+  query.limit = spec.metric.top;
+  Result<std::vector<RunRecord>> best = store.ListRuns(query);
+  if (!best.ok()) {
+    out << "best runs unavailable: " << best.status().ToString() << "\n";
+    return;
+  }
+  if (best->empty()) return;
+  std::vector<std::string> swept;
+  for (const ParameterSpec& parameter : spec.parameters) swept.push_back(parameter.key);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"run", "key", "content", "style"};
+  header.insert(header.end(), swept.begin(), swept.end());
+  header.push_back(spec.metric.name);
+  rows.push_back(header);
+  for (const RunRecord& run : *best) {
+    std::vector<std::string> row = {std::to_string(run.id), ShortKey(run.config_hash)};
+    for (const char* key : {"content", "style"}) row.push_back(run.params.count(key) ? run.params.at(key).ToText() : "");
+    for (const std::string& key : swept) row.push_back(run.params.count(key) ? run.params.at(key).ToText() : "");
+    auto metric = run.latest_metrics.find(spec.metric.name);
+    row.push_back(metric == run.latest_metrics.end() ? "-" : FormatValue(metric->second.value));
+    rows.push_back(std::move(row));
+  }
+  out << "best runs by " << spec.metric.name << " (" << (spec.metric.minimize ? "lowest" : "highest") << " first):\n";
+  PrintTable(rows, out);
+}
+
+// Rank 0 (or the only process): loads the sweep, runs it, prints the summary.
+int Coordinate(const SweepFlags& flags, Transport& transport) {
+  Result<SweepSpec> spec = LoadSweepFile(flags.file, flags.overrides);
+  if (!spec.ok()) return ReportError("sweep", spec.status());
+  std::ifstream in(flags.file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+
+  ExpandContext context;
+  context.shared_dir = ResolveSharedDir(flags.shared_dir);
+  context.layer_checker = BackboneLayerChecker();
+  Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
+  if (!jobs.ok()) return ReportError("sweep", jobs.status());
+
+  Result<std::unique_ptr<RunStore>> store = RunStore::Open(flags.store_dir);
+  if (!store.ok()) return ReportError("sweep", store.status().WithContext("store " + flags.store_dir));
+  Result<std::string> experiment = ExperimentName(**store, spec->name, flags.restart);
+  if (!experiment.ok()) return ReportError("sweep", experiment.status());
+
+  CoordinatorOptions options;
+  options.retries = flags.retries;
+  options.retry_failed = flags.retry_failed;
+  options.code_version = STYLESWEEP_VERSION;
+  options.should_stop = StopRequested;
+  options.progress = flags.progress == "none" ? nullptr : &std::cerr;
+  options.live_progress = flags.progress == "live" || (flags.progress == "auto" && isatty(STDERR_FILENO) != 0);
+  options.progress_interval_seconds = flags.progress_interval;
+  Result<SweepSummary> summary = RunSweep(*spec, *experiment, text.str(), *jobs, **store, transport, options);
+  if (!summary.ok()) return ReportError("sweep", summary.status());
+  PrintSummary(*spec, *summary, **store, std::cout);
+  if (summary->interrupted) {
+    std::cerr << "stylesweep sweep: interrupted by signal " << StopSignalNumber()
+              << "; run the same command again to resume\n";
+    return kExitInterrupted;
+  }
+  return summary->failed > 0 || summary->output_errors > 0 ? kExitFailure : kExitOk;
+}
+
+int RunSweepCommand(int argc, char** argv) {
+  SweepFlags flags;
+  po::options_description visible("sweep options");
+  visible.add_options()
+      ("help,h", "show this help")
+      ("store", po::value(&flags.store_dir)->default_value(DefaultStoreDir()), "store folder (default: $STYLESWEEP_STORE, else runs/)")
+      ("retries", po::value(&flags.retries)->default_value(1), "extra attempts for a job that fails in this sweep")
+      ("retry-failed", po::bool_switch(&flags.retry_failed), "also run jobs recorded FAILED by an earlier sweep")
+      ("restart", po::bool_switch(&flags.restart), "run every job again, as new runs in a new experiment NAME-2, NAME-3, ...")
+      ("shared-dir", po::value(&flags.shared_dir)->value_name("DIR"),
+       "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
+      ("threads", po::value(&flags.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
+      ("progress", po::value(&flags.progress)->default_value("auto")->value_name("auto|live|plain|none"),
+       "progress display: a live line (auto: when stderr is a terminal), plain lines, or none")
+      ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between plain progress lines");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&flags.file))("override", po::value(&flags.overrides)->composing());
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("file", 1).add("override", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& error) {
+    return ReportError("sweep", Status::InvalidArgument(error.what()));
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
+                 "                        [--retry-failed] [--restart] [--threads N]\n"
+                 "       mpiexec -n N stylesweep sweep SWEEP.yaml ...\n\n"
+                 "Runs a sweep's jobs and records them in the store. Under mpiexec rank 0 coordinates\n"
+                 "(and alone writes the store) and ranks 1..N-1 run jobs, each on the GPU of its local\n"
+                 "rank when the sweep's device is cuda. Without mpiexec one process runs every job.\n"
+                 "Running the same command again skips finished jobs and resumes the rest.\n"
+                 "SIGINT/SIGTERM stop cleanly: running jobs are recorded KILLED (exit 130).\n\n"
+              << visible;
+    return kExitOk;
+  }
+  if (flags.file.empty()) return ReportError("sweep", Status::InvalidArgument("give a sweep file: stylesweep sweep SWEEP.yaml"));
+  if (flags.progress != "auto" && flags.progress != "live" && flags.progress != "plain" && flags.progress != "none") {
+    return ReportError("sweep", Status::InvalidArgument("--progress must be auto, live, plain or none, not '" + flags.progress + "'"));
+  }
+  if (flags.retries < 0) return ReportError("sweep", Status::InvalidArgument("--retries must be >= 0"));
+
+  EngineExecutorOptions executor_options;
+  executor_options.models_dir = SharedModelsDir(flags.shared_dir);
+  executor_options.num_threads = flags.threads;
+  executor_options.local_rank = LocalRankFromEnvironment();
+
+  if (!LaunchedUnderMpi()) {
+    InstallStopSignalHandlers();
+    EngineExecutor executor(executor_options);
+    LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
+    return Coordinate(flags, transport);
+  }
+
+  int provided = 0;
+  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+  InstallStopSignalHandlers();
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  int code = kExitOk;
+  if (size == 1) {
+    EngineExecutor executor(executor_options);
+    LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
+    code = Coordinate(flags, transport);
+  } else if (rank == 0) {
+    MpiTransport transport(MPI_COMM_WORLD);
+    code = Coordinate(flags, transport);
+    if (!transport.Shutdown(30.0)) {
+      std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
+      MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);
+    }
+  } else {
+    EngineExecutor executor(executor_options);
+    Status status = RunMpiWorker(MPI_COMM_WORLD, executor, HelloFor(rank, executor), StopRequested);
+    if (!status.ok()) code = ReportError("sweep", status.WithContext("rank " + std::to_string(rank)));
+  }
+  MPI_Finalize();
+  return code;
+}
+
+}  // namespace
+}  // namespace stylesweep
+
+STYLESWEEP_COMMAND("sweep", "run a sweep's jobs (locally, or under mpiexec) into the store", stylesweep::RunSweepCommand);

@@ -1,0 +1,387 @@
+#include "scheduler/coordinator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/image_io.h"
+#include "engine/style_options.h"
+#include "experiments/file_hash.h"
+#include "scheduler/job_queue.h"
+#include "scheduler/progress.h"
+
+namespace stylesweep {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+std::string FileName(const std::string& path) { return fs::path(path).filename().string(); }
+
+std::vector<std::string> SplitComma(const std::string& text) {
+  std::vector<std::string> items;
+  if (text.empty()) return items;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) items.push_back(item);
+  return items;
+}
+
+// A number when the whole text parses as one, else nullopt.
+std::optional<double> ParseNumber(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size()) return std::nullopt;
+  return value;
+}
+
+ParamValue NumberOrString(const std::string& text) {
+  if (std::optional<double> number = ParseNumber(text)) return ParamValue::Number(*number);
+  return ParamValue::String(text);
+}
+
+ParamValue TypedValue(OptionType type, const std::string& text) {
+  switch (type) {
+    case OptionType::kInt:
+    case OptionType::kNumber: return NumberOrString(text);
+    case OptionType::kString:
+    case OptionType::kBool: return ParamValue::String(text);
+    case OptionType::kStringList:
+    case OptionType::kScales: {
+      std::vector<ParamValue> items;
+      for (const std::string& item : SplitComma(text)) items.push_back(ParamValue::String(item));
+      return ParamValue::List(std::move(items));
+    }
+    case OptionType::kNumberList: {
+      std::vector<ParamValue> items;
+      for (const std::string& item : SplitComma(text)) items.push_back(NumberOrString(item));
+      return ParamValue::List(std::move(items));
+    }
+  }
+  return ParamValue::String(text);
+}
+
+// Where the dataset's images and manifest go, and what is in the manifest.
+class DatasetWriter {
+ public:
+  explicit DatasetWriter(std::string dir) : dir_(std::move(dir)) {}
+
+  bool enabled() const { return !dir_.empty(); }
+
+  // Reads an existing manifest so that a re-run replaces its jobs' lines.
+  Status Load() {
+    if (!enabled()) return Status::Ok();
+    std::error_code error;
+    fs::create_directories(dir_, error);
+    if (error) return Status::IoError("cannot create dataset folder " + dir_ + ": " + error.message());
+    std::ifstream in(ManifestPath());
+    std::string line;
+    while (std::getline(in, line)) {
+      const nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
+      if (entry.is_discarded() || !entry.contains("job_key") || !entry["job_key"].is_string()) continue;
+      const std::string key = entry["job_key"].get<std::string>();
+      if (lines_.emplace(key, line).second) order_.push_back(key);
+    }
+    return Status::Ok();
+  }
+
+  // Writes the job's final image and its manifest line.
+  Status Write(const JobSpec& job, std::int64_t run_id, const EncodedImage& image) {
+    const std::string file = job.output_name + ".png";
+    SS_RETURN_IF_ERROR(WriteFileAtomically((fs::path(dir_) / file).string(),
+                                           std::vector<std::uint8_t>(image.png.begin(), image.png.end())));
+    nlohmann::json params = nlohmann::json::object();
+    for (const auto& [key, value] : job.params) params[key] = value;
+    std::vector<std::string> styles;
+    for (const std::string& path : job.style_paths) styles.push_back(path);
+    const std::string line = nlohmann::json{{"file", file},         {"job_key", job.job_key}, {"run_id", run_id},
+                                            {"content", job.content_path}, {"style", styles},
+                                            {"params", params},     {"repeat", job.repeat}}
+                                 .dump();
+    auto [it, inserted] = lines_.emplace(job.job_key, line);
+    if (inserted) {
+      order_.push_back(job.job_key);
+      std::ofstream out(ManifestPath(), std::ios::app);
+      out << line << '\n';
+      out.flush();
+      if (!out) return Status::IoError("cannot append to " + ManifestPath());
+      return Status::Ok();
+    }
+    it->second = line;
+    std::string text;
+    for (const std::string& key : order_) text += lines_[key] + '\n';
+    return WriteFileAtomically(ManifestPath(), std::vector<std::uint8_t>(text.begin(), text.end()));
+  }
+
+ private:
+  std::string ManifestPath() const { return (fs::path(dir_) / "manifest.jsonl").string(); }
+
+  std::string dir_;
+  std::map<std::string, std::string> lines_;  // job key -> manifest line
+  std::vector<std::string> order_;            // job keys in file order
+};
+
+struct WorkerState {
+  bool ready = false;
+  bool busy = false;
+  int slot = -1;                // the job it runs
+  std::string last_style;       // style key of its last job
+  WorkerHello hello;
+  Clock::time_point started;
+};
+
+std::string JobName(const JobSpec& job) {
+  if (!job.output_name.empty()) return job.output_name;
+  std::string name = fs::path(job.content_path).stem().string();
+  for (std::size_t i = 0; i < job.style_paths.size(); ++i) {
+    name += (i == 0 ? "_" : "+") + fs::path(job.style_paths[i]).stem().string();
+  }
+  return name + "#" + std::to_string(job.index);
+}
+
+RunResult ResultFromOutcome(JobOutcome&& outcome) {
+  RunResult result;
+  result.status = RunStatus::kFinished;
+  result.metrics = std::move(outcome.metrics);
+  result.timings = std::move(outcome.timings);
+  ArtifactInput final_image;
+  final_image.kind = ArtifactKind::kFinal;
+  final_image.step = outcome.final_image.step;
+  final_image.bytes = std::move(outcome.final_image.png);
+  final_image.width = outcome.final_image.width;
+  final_image.height = outcome.final_image.height;
+  result.artifacts.push_back(std::move(final_image));
+  for (EncodedImage& snapshot : outcome.snapshots) {
+    ArtifactInput input;
+    input.kind = ArtifactKind::kSnapshot;
+    input.step = snapshot.step;
+    input.bytes = std::move(snapshot.png);
+    input.width = snapshot.width;
+    input.height = snapshot.height;
+    result.artifacts.push_back(std::move(input));
+  }
+  return result;
+}
+
+}  // namespace
+
+Params RunParamsForJob(const JobSpec& job) {
+  Params params;
+  const std::map<std::string, std::string> values = StyleOptionsToMap(job.options);
+  const std::vector<std::string>& placement = NonIdentityKeys();
+  for (const OptionSpec& spec : StyleOptionSpecs()) {
+    const std::string key = spec.key;
+    if (key == "weights" || std::find(placement.begin(), placement.end(), key) != placement.end()) continue;
+    auto it = values.find(key);
+    if (it != values.end()) params[key] = TypedValue(spec.type, it->second);
+  }
+  for (const auto& [key, text] : job.params) {
+    if (params.count(key) != 0) continue;
+    const OptionSpec* spec = FindStyleOption(key);
+    params[key] = spec != nullptr ? TypedValue(spec->type, text) : NumberOrString(text);
+  }
+  params["content"] = ParamValue::String(FileName(job.content_path));
+  std::vector<ParamValue> styles;
+  for (const std::string& path : job.style_paths) styles.push_back(ParamValue::String(FileName(path)));
+  params["style"] = styles.size() == 1 ? styles.front() : ParamValue::List(std::move(styles));
+  params["repeat"] = ParamValue::Number(job.repeat);
+  return params;
+}
+
+Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
+                              const std::string& sweep_text, const std::vector<JobSpec>& jobs,
+                              RunStore& store, Transport& transport, const CoordinatorOptions& options) {
+  const Clock::time_point sweep_start = Clock::now();
+  SweepSummary summary;
+  summary.experiment = experiment_name;
+  summary.total = static_cast<int>(jobs.size());
+
+  SS_ASSIGN_OR_RETURN(summary.experiment_id,
+                      store.CreateOrGetExperiment(experiment_name, sweep_text, Sha256Hex(sweep_text),
+                                                  options.code_version));
+  SS_ASSIGN_OR_RETURN(std::int64_t requeued, store.RequeueUnfinished(summary.experiment_id, RunStatus::kQueued));
+
+  std::vector<std::int64_t> run_ids(jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    Result<std::int64_t> run_id = store.EnsureRun(summary.experiment_id, jobs[i].job_key, RunParamsForJob(jobs[i]));
+    if (!run_id.ok()) return run_id.status().WithContext("job " + std::to_string(jobs[i].index) + " (" + JobName(jobs[i]) + ")");
+    run_ids[i] = *run_id;
+  }
+  RunQuery query;
+  query.experiment = experiment_name;
+  SS_ASSIGN_OR_RETURN(std::vector<RunRecord> records, store.ListRuns(query));
+  std::map<std::int64_t, RunStatus> status_of;
+  for (const RunRecord& record : records) status_of[record.id] = record.status;
+
+  JobQueue queue;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const RunStatus status = status_of[run_ids[i]];
+    if (status == RunStatus::kFinished || (status == RunStatus::kFailed && !options.retry_failed)) {
+      ++summary.skipped;
+      continue;
+    }
+    queue.Push(static_cast<int>(i), jobs[i].cost, jobs[i].style_key);
+  }
+  const int to_run = static_cast<int>(queue.size());
+
+  DatasetWriter dataset(spec.output.dataset_dir);
+  SS_RETURN_IF_ERROR(dataset.Load());
+
+  ProgressReporter progress(options.progress, options.live_progress, options.progress_interval_seconds);
+  if (options.progress != nullptr) {
+    std::string line = "[sweep] " + experiment_name + ": " + std::to_string(summary.total) + (summary.total == 1 ? " job, " : " jobs, ") +
+                       std::to_string(to_run) + " to run, " + std::to_string(summary.skipped) + " already done, " +
+                       std::to_string(transport.num_workers()) + " worker" + (transport.num_workers() == 1 ? "" : "s");
+    if (requeued > 0) line += "; " + std::to_string(requeued) + " left RUNNING by an earlier sweep requeued";
+    progress.Message(line);
+  }
+
+  std::vector<WorkerState> workers(transport.num_workers());
+  std::vector<int> attempts(jobs.size(), 0);
+  int in_flight = 0;
+  bool stopping = false;
+  Clock::time_point stop_deadline;
+
+  auto state_for_progress = [&] {
+    ProgressState state;
+    state.done = summary.finished + summary.failed;
+    state.total = to_run;
+    state.failed = summary.failed;
+    for (const WorkerState& worker : workers) {
+      if (!worker.ready) state.workers.push_back("starting");
+      else if (!worker.busy) state.workers.push_back("idle");
+      else {
+        char seconds[32];
+        std::snprintf(seconds, sizeof(seconds), " %.0fs", Seconds(worker.started));
+        state.workers.push_back(JobName(jobs[worker.slot]) + seconds);
+      }
+    }
+    return state;
+  };
+
+  // Records `result` for the job a worker ran; on a store error the sweep ends.
+  auto record = [&](int slot, RunResult result) -> Status {
+    return store.RecordRunResult(run_ids[slot], result)
+        .WithContext("recording run " + std::to_string(run_ids[slot]) + " (" + JobName(jobs[slot]) + ")");
+  };
+
+  auto finish = [&](Status status) -> Result<SweepSummary> {
+    transport.StopWorkers();
+    if (!status.ok()) return status;
+    summary.seconds = Seconds(sweep_start);
+    return summary;
+  };
+
+  while (true) {
+    if (!stopping && options.should_stop && options.should_stop()) {
+      stopping = true;
+      summary.interrupted = true;
+      transport.StopWorkers();
+      stop_deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                         std::chrono::duration<double>(options.stop_grace_seconds));
+      progress.Message("[sweep] stopping: waiting for " + std::to_string(in_flight) + " running job" +
+                       (in_flight == 1 ? "" : "s") + " to report");
+    }
+    if (!stopping) {
+      for (std::size_t w = 0; w < workers.size() && !queue.empty(); ++w) {
+        WorkerState& worker = workers[w];
+        if (!worker.ready || worker.busy) continue;
+        const int slot = *queue.Pop(worker.last_style);
+        const JobSpec& job = jobs[slot];
+        const std::string device = job.options.device == "cuda" && worker.hello.gpu != "cpu"
+                                       ? worker.hello.gpu
+                                       : job.options.device;
+        Status started = store.StartRun(run_ids[slot], worker.hello.host, worker.hello.rank, device);
+        if (!started.ok()) return finish(started.WithContext("starting run " + std::to_string(run_ids[slot])));
+        Status assigned = transport.Assign(static_cast<int>(w), JobAssignment{run_ids[slot], job});
+        if (!assigned.ok()) {
+          (void)store.FinishRun(run_ids[slot], RunStatus::kFailed, assigned.message());
+          return finish(assigned);
+        }
+        ++attempts[slot];
+        ++summary.attempts;
+        ++in_flight;
+        worker.busy = true;
+        worker.slot = slot;
+        worker.last_style = job.style_key;
+        worker.started = Clock::now();
+      }
+    }
+    if (in_flight == 0 && (queue.empty() || stopping)) break;
+    if (stopping && Clock::now() >= stop_deadline) break;
+
+    Result<WorkerEvent> event = transport.Next(0.1);
+    if (!event.ok()) return finish(event.status());
+    if (event->kind == WorkerEvent::Kind::kReady) {
+      WorkerState& worker = workers.at(event->worker);
+      worker.ready = true;
+      worker.hello = event->hello;
+    } else if (event->kind == WorkerEvent::Kind::kReport) {
+      WorkerState& worker = workers.at(event->worker);
+      if (!worker.busy || run_ids[worker.slot] != event->report.run_id) {
+        return finish(Status::Internal("worker " + std::to_string(event->worker + 1) + " reported run " +
+                                       std::to_string(event->report.run_id) + " it was not running"));
+      }
+      const int slot = worker.slot;
+      worker.busy = false;
+      worker.slot = -1;
+      --in_flight;
+      JobReport& report = event->report;
+      if (report.status.ok()) {
+        EncodedImage final_image = report.outcome.final_image;
+        if (Status recorded = record(slot, ResultFromOutcome(std::move(report.outcome))); !recorded.ok()) return finish(recorded);
+        ++summary.finished;
+        if (dataset.enabled()) {
+          Status written = dataset.Write(jobs[slot], run_ids[slot], final_image);
+          if (!written.ok()) {
+            ++summary.output_errors;
+            progress.Message("[sweep] " + JobName(jobs[slot]) + ": dataset output failed: " + written.ToString());
+          }
+        }
+      } else if (report.status.code() == StatusCode::kCancelled) {
+        RunResult result;
+        result.status = RunStatus::kKilled;
+        result.error_message = "stopped by a signal: " + report.status.message();
+        if (Status recorded = record(slot, std::move(result)); !recorded.ok()) return finish(recorded);
+        ++summary.killed;
+      } else {
+        RunResult result;
+        result.status = RunStatus::kFailed;
+        result.error_message = report.status.ToString();
+        if (Status recorded = record(slot, std::move(result)); !recorded.ok()) return finish(recorded);
+        const bool retry = attempts[slot] <= options.retries && !stopping;
+        progress.Message("[sweep] " + JobName(jobs[slot]) + " failed (attempt " + std::to_string(attempts[slot]) +
+                         (retry ? ", will retry" : "") + "): " + report.status.ToString());
+        if (retry) queue.Push(slot, jobs[slot].cost, jobs[slot].style_key);
+        else ++summary.failed;
+      }
+    }
+    progress.Update(state_for_progress());
+  }
+
+  // Runs still in flight after a stop: recorded KILLED so none stays RUNNING.
+  for (WorkerState& worker : workers) {
+    if (!worker.busy) continue;
+    Status killed = store.FinishRun(run_ids[worker.slot], RunStatus::kKilled, "interrupted: no report before the sweep stopped");
+    if (!killed.ok()) return finish(killed);
+    ++summary.killed;
+    worker.busy = false;
+  }
+  summary.not_started = static_cast<int>(queue.size());
+  progress.Finish(state_for_progress());
+  return finish(Status::Ok());
+}
+
+}  // namespace stylesweep

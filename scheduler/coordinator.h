@@ -1,0 +1,76 @@
+// The sweep coordinator: the one process that owns the RunStore. It turns a
+// sweep's jobs into runs, hands them to workers through a Transport, records
+// every result, writes the dataset output, reports progress, and stops
+// cleanly on a signal. The same code drives MPI workers and the in-process
+// local worker.
+//
+// Order of work: EnsureRun for every job (params: the swept values plus every
+// setting, typed), RequeueUnfinished (no run stays RUNNING after a crashed
+// sweep), skip FINISHED runs (and FAILED ones unless retry_failed), then
+// hand out the rest longest first by estimated cost; among jobs of the
+// longest remaining cost a worker gets one whose style it ran last, so its
+// style-target cache hits.
+//
+// Failure: a job's failure is recorded FAILED with its message and retried
+// up to `retries` more times; the sweep goes on. A store write that fails is
+// reported and ends the sweep (the store stays consistent: every result is
+// one transaction). When `should_stop` turns true the workers are stopped,
+// reports arriving within `stop_grace_seconds` are recorded, and runs still
+// in flight are recorded KILLED.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "experiments/sweep.h"
+#include "scheduler/transport.h"
+#include "store/run_store.h"
+
+namespace stylesweep {
+
+struct CoordinatorOptions {
+  int retries = 0;                    // extra attempts for a failed job within this sweep; default 0
+  bool retry_failed = false;          // also run jobs recorded FAILED by an earlier sweep; default false
+  std::string code_version;           // recorded with a new experiment
+  std::function<bool()> should_stop;  // polled between events; true: stop (signal). Empty: never
+  double stop_grace_seconds = 2.0;    // s to wait for in-flight reports after a stop; default 2
+  std::ostream* progress = nullptr;   // progress lines go here; null: none
+  bool live_progress = false;         // true: one line redrawn in place (a terminal); false: a line per interval
+  double progress_interval_seconds = 5.0;  // s between plain progress lines; default 5
+};
+
+struct SweepSummary {
+  std::string experiment;     // the experiment's name in the store
+  std::int64_t experiment_id = 0;
+  int total = 0;              // jobs in the sweep
+  int skipped = 0;            // already FINISHED (or FAILED, without retry_failed) before this sweep
+  int finished = 0;           // finished in this sweep
+  int failed = 0;             // jobs whose last attempt in this sweep failed
+  int killed = 0;             // in flight when the sweep was stopped
+  int not_started = 0;        // still queued when the sweep was stopped
+  int output_errors = 0;      // finished jobs whose dataset image or manifest line could not be written
+  int attempts = 0;           // attempts started in this sweep
+  bool interrupted = false;   // should_stop turned true
+  double seconds = 0;         // wall time of the sweep
+};
+
+// Typed params of a job's run: every setting of its options (minus the
+// placement settings that are not part of the job's identity), the swept
+// values (alpha_beta included), content and style file names and the repeat.
+Params RunParamsForJob(const JobSpec& job);
+
+// Runs the sweep `spec` (already expanded into `jobs`) on `transport`'s
+// workers, recording into `store` under experiment `experiment_name`.
+// `sweep_text` is the sweep file's text (stored with a new experiment).
+// Returns the summary; an error only when the store cannot be written or a
+// transport fails (the summary of what was done is then lost but the store
+// is consistent and a re-run resumes).
+Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
+                              const std::string& sweep_text, const std::vector<JobSpec>& jobs,
+                              RunStore& store, Transport& transport, const CoordinatorOptions& options);
+
+}  // namespace stylesweep

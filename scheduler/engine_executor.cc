@@ -1,0 +1,115 @@
+#include "scheduler/engine_executor.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/shared_dir.h"
+#include "engine/image_io.h"
+#include "engine/style_transfer.h"
+
+namespace stylesweep {
+
+namespace {
+
+double NowEpochSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Result<EncodedImage> Encode(const Image& image, int step) {
+  SS_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, EncodePng(image));
+  return EncodedImage{std::string(bytes.begin(), bytes.end()), image.width, image.height, step};
+}
+
+}  // namespace
+
+int CountVisibleGpus() {
+  if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES"); visible != nullptr) {
+    const std::string text = visible;
+    if (text.empty() || text == "-1" || text == "NoDevFiles") return 0;
+    int count = 1;
+    for (char c : text) count += c == ',';
+    return count;
+  }
+  std::error_code error;
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/driver/nvidia/gpus", error)) {
+    (void)entry;
+    ++count;
+  }
+  if (count > 0) return count;
+  return CudaAvailable() ? 1 : 0;
+}
+
+class EngineExecutor::Impl {
+ public:
+  explicit Impl(EngineExecutorOptions options)
+      : options_(std::move(options)),
+        transfer_(EngineConfig{options_.models_dir.empty() ? SharedModelsDir() : options_.models_dir,
+                               options_.num_threads, 64}) {
+    if (options_.device_count < 0) options_.device_count = CountVisibleGpus();
+  }
+
+  Result<JobOutcome> Execute(const JobSpec& spec, const std::function<bool()>& should_stop) {
+    StyleJob job{spec.content_path, spec.style_paths, spec.options};
+    job.options.device = ResolveJobDevice(spec.options.device, options_.local_rank, options_.device_count);
+
+    JobOutcome outcome;
+    Status snapshot_error;
+    RunCallbacks callbacks;
+    callbacks.should_stop = should_stop;
+    callbacks.on_snapshot = [&](int iteration, const Image& image) {
+      Result<EncodedImage> encoded = Encode(image, iteration);
+      if (encoded.ok()) outcome.snapshots.push_back(std::move(*encoded));
+      else if (snapshot_error.ok()) snapshot_error = encoded.status();
+    };
+    const double start_epoch = NowEpochSeconds();
+    SS_ASSIGN_OR_RETURN(TransferResult result, transfer_.Run(job, callbacks));
+    SS_RETURN_IF_ERROR(snapshot_error.WithContext("encoding a snapshot"));
+
+    const auto encode_start = std::chrono::steady_clock::now();
+    SS_ASSIGN_OR_RETURN(outcome.final_image,
+                        Encode(result.image, result.history.empty() ? 0 : result.history.back().iteration));
+    const double encode_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - encode_start).count();
+
+    outcome.metrics.reserve(result.history.size() * (4 + result.style_layers.size()));
+    for (const IterationRecord& record : result.history) {
+      const double wall = start_epoch + record.wall_seconds;
+      outcome.metrics.push_back({"total_loss", record.iteration, record.total_loss, wall});
+      outcome.metrics.push_back({"content_loss", record.iteration, record.content_loss, wall});
+      outcome.metrics.push_back({"style_loss", record.iteration, record.style_loss, wall});
+      outcome.metrics.push_back({"tv_loss", record.iteration, record.tv_loss, wall});
+      for (size_t l = 0; l < record.style_layer_losses.size() && l < result.style_layers.size(); ++l) {
+        outcome.metrics.push_back({"style_loss/" + result.style_layers[l], record.iteration,
+                                   record.style_layer_losses[l], wall});
+      }
+    }
+    for (const auto& [phase, seconds] : result.phase_seconds) outcome.timings.push_back({phase, seconds});
+    outcome.timings.push_back({"encode", encode_seconds});
+    outcome.device = result.device;
+    outcome.note = result.note;
+    return outcome;
+  }
+
+  std::string GpuForThisProcess() const {
+    return options_.device_count > 0 ? ResolveJobDevice("cuda", options_.local_rank, options_.device_count) : "cpu";
+  }
+
+ private:
+  EngineExecutorOptions options_;
+  StyleTransfer transfer_;
+};
+
+EngineExecutor::EngineExecutor(EngineExecutorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+EngineExecutor::~EngineExecutor() = default;
+
+Result<JobOutcome> EngineExecutor::Execute(const JobSpec& job, const std::function<bool()>& should_stop) {
+  return impl_->Execute(job, should_stop);
+}
+
+std::string EngineExecutor::GpuForThisProcess() const { return impl_->GpuForThisProcess(); }
+
+}  // namespace stylesweep

@@ -1,0 +1,45 @@
+// EngineExecutor: runs jobs with the engine's StyleTransfer. One object per
+// worker process keeps the backbones loaded and the style targets cached
+// across jobs (the engine does the caching; this object only keeps it alive).
+//
+// Threading: one thread at a time (as StyleTransfer).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "scheduler/job_executor.h"
+
+namespace stylesweep {
+
+struct EngineExecutorOptions {
+  std::string models_dir;   // default weights folder; empty: the shared models folder
+  int num_threads = 0;      // CPU intra-op threads; 0: LibTorch's default
+  int local_rank = 0;       // this process's rank on its node; picks the GPU for device "cuda"
+  int device_count = -1;    // GPUs visible to this process; -1: count them (CUDA_VISIBLE_DEVICES or the driver)
+};
+
+class EngineExecutor : public JobExecutor {
+ public:
+  explicit EngineExecutor(EngineExecutorOptions options);
+  ~EngineExecutor() override;
+
+  // Runs the job on ResolveJobDevice(job device, local_rank, device_count).
+  // Losses become metrics (see JobOutcome), the final image and snapshots are
+  // encoded as 8-bit PNGs.
+  Result<JobOutcome> Execute(const JobSpec& job, const std::function<bool()>& should_stop) override;
+
+  // The GPU a job with device "cuda" lands on ("cuda:1"), or "cpu" without one.
+  std::string GpuForThisProcess() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// GPUs visible to this process without initialising CUDA: the entries of
+// CUDA_VISIBLE_DEVICES when set, else the NVIDIA driver's GPU list, else
+// 1 when the engine reports CUDA, else 0.
+int CountVisibleGpus();
+
+}  // namespace stylesweep

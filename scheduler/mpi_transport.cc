@@ -1,0 +1,141 @@
+#include "scheduler/mpi_transport.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+
+namespace stylesweep {
+
+namespace {
+
+constexpr int kCoordinatorRank = 0;
+
+using Clock = std::chrono::steady_clock;
+
+// Receives the probed message as bytes.
+std::string ReceiveBytes(MPI_Comm comm, const MPI_Status& probed) {
+  int count = 0;
+  MPI_Get_count(&probed, MPI_BYTE, &count);
+  std::string bytes(static_cast<std::size_t>(count), '\0');
+  MPI_Recv(bytes.data(), count, MPI_BYTE, probed.MPI_SOURCE, probed.MPI_TAG, comm, MPI_STATUS_IGNORE);
+  return bytes;
+}
+
+void SendBytes(MPI_Comm comm, const std::string& bytes, int destination, int tag) {
+  MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, destination, tag, comm);
+}
+
+// Probes for a message from `source` until one arrives or `timeout_seconds`
+// pass (negative: forever). Sleeps grow from 20 us to `max_sleep_us` so an
+// idle rank costs almost no CPU and a busy one answers within microseconds.
+bool PollMessage(MPI_Comm comm, int source, double timeout_seconds, int max_sleep_us, MPI_Status* status) {
+  const Clock::time_point start = Clock::now();
+  int sleep_us = 20;
+  while (true) {
+    int flag = 0;
+    MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, status);
+    if (flag) return true;
+    if (timeout_seconds >= 0 && std::chrono::duration<double>(Clock::now() - start).count() >= timeout_seconds) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
+    sleep_us = std::min(sleep_us * 2, max_sleep_us);
+  }
+}
+
+}  // namespace
+
+MpiTransport::MpiTransport(MPI_Comm comm) : comm_(comm) { MPI_Comm_size(comm_, &size_); }
+
+Status MpiTransport::Assign(int worker, const JobAssignment& assignment) {
+  if (worker < 0 || worker >= num_workers()) return Status::Internal("no worker " + std::to_string(worker));
+  SendBytes(comm_, EncodeAssignment(assignment), worker + 1, kTagJob);
+  return Status::Ok();
+}
+
+Result<WorkerEvent> MpiTransport::Next(double timeout_seconds) {
+  WorkerEvent event;
+  MPI_Status probed;
+  if (!PollMessage(comm_, MPI_ANY_SOURCE, timeout_seconds, 1000, &probed)) return event;
+  const std::string bytes = ReceiveBytes(comm_, probed);
+  event.worker = probed.MPI_SOURCE - 1;
+  const std::string from = "rank " + std::to_string(probed.MPI_SOURCE);
+  if (probed.MPI_TAG == kTagStop) {
+    ++acknowledged_;
+    event.worker = -1;
+    return event;
+  }
+  if (probed.MPI_TAG == kTagReady) {
+    Result<WorkerHello> hello = DecodeHello(bytes);
+    if (!hello.ok()) return hello.status().WithContext(from);
+    event.kind = WorkerEvent::Kind::kReady;
+    event.hello = std::move(*hello);
+  } else if (probed.MPI_TAG == kTagResult) {
+    Result<JobReport> report = DecodeReport(bytes);
+    if (!report.ok()) return report.status().WithContext(from);
+    event.kind = WorkerEvent::Kind::kReport;
+    event.report = std::move(*report);
+  } else {
+    return Status::Internal(from + " sent a message with unexpected tag " + std::to_string(probed.MPI_TAG));
+  }
+  return event;
+}
+
+void MpiTransport::StopWorkers() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (int rank = 1; rank < size_; ++rank) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, comm_);
+}
+
+bool MpiTransport::Shutdown(double timeout_seconds) {
+  StopWorkers();
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds));
+  while (acknowledged_ < num_workers()) {
+    const double left = std::chrono::duration<double>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    MPI_Status probed;
+    if (!PollMessage(comm_, MPI_ANY_SOURCE, left, 1000, &probed)) return false;
+    ReceiveBytes(comm_, probed);
+    if (probed.MPI_TAG == kTagStop) ++acknowledged_;
+  }
+  return true;
+}
+
+Status RunMpiWorker(MPI_Comm comm, JobExecutor& executor, const WorkerHello& hello,
+                    const std::function<bool()>& should_stop) {
+  SendBytes(comm, EncodeHello(hello), kCoordinatorRank, kTagReady);
+  bool stop_seen = false;
+  // During a job: the signal flag, or a stop message waiting (not received
+  // here; the loop below receives it after the report).
+  auto stop_now = [&] {
+    if (stop_seen || (should_stop && should_stop())) return true;
+    int flag = 0;
+    MPI_Iprobe(kCoordinatorRank, kTagStop, comm, &flag, MPI_STATUS_IGNORE);
+    stop_seen = flag != 0;
+    return stop_seen;
+  };
+  while (true) {
+    MPI_Status probed;
+    PollMessage(comm, kCoordinatorRank, -1, 2000, &probed);
+    const std::string bytes = ReceiveBytes(comm, probed);
+    if (probed.MPI_TAG == kTagStop) {
+      MPI_Send(nullptr, 0, MPI_BYTE, kCoordinatorRank, kTagStop, comm);
+      return Status::Ok();
+    }
+    if (probed.MPI_TAG != kTagJob) {
+      return Status::Internal("coordinator sent a message with unexpected tag " + std::to_string(probed.MPI_TAG));
+    }
+    Result<JobAssignment> assignment = DecodeAssignment(bytes);
+    JobReport report;
+    if (assignment.ok()) {
+      report = ExecuteAssignment(executor, *assignment, stop_now);
+    } else {
+      report.status = assignment.status();
+    }
+    SendBytes(comm, EncodeReport(report), kCoordinatorRank, kTagResult);
+  }
+}
+
+}  // namespace stylesweep

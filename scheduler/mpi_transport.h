@@ -1,0 +1,56 @@
+// The MPI side of the scheduler. Rank 0 is the coordinator and talks to the
+// workers through MpiTransport; ranks 1..N-1 run RunMpiWorker. Messages are
+// the wire format (wire.h) sent as MPI_BYTE with the tags defined there;
+// sizes come from MPI_Probe / MPI_Get_count, so results (images included)
+// reach the coordinator whether or not the ranks share a filesystem.
+//
+// Both sides poll (MPI_Iprobe with short sleeps) instead of blocking, so
+// they see stop requests and leave the CPU to the ranks doing work.
+// Threading: MPI_THREAD_FUNNELED is enough; every MPI call is made by the
+// thread that calls these functions.
+#pragma once
+
+#include <functional>
+
+#include <mpi.h>
+
+#include "scheduler/job_executor.h"
+#include "scheduler/transport.h"
+#include "scheduler/wire.h"
+
+namespace stylesweep {
+
+// Coordinator side, on rank 0 of `comm`; workers are ranks 1..size-1
+// (worker w is rank w + 1).
+class MpiTransport : public Transport {
+ public:
+  explicit MpiTransport(MPI_Comm comm);
+
+  int num_workers() const override { return size_ - 1; }
+  Status Assign(int worker, const JobAssignment& assignment) override;
+  Result<WorkerEvent> Next(double timeout_seconds) override;
+  void StopWorkers() override;
+
+  // Stops the workers and waits, up to `timeout_seconds`, until every one has
+  // acknowledged (discarding reports that arrive late: their runs were
+  // already recorded KILLED). Call before MPI_Finalize so that no worker is
+  // left blocked sending a large report. Returns false on timeout.
+  bool Shutdown(double timeout_seconds);
+
+ private:
+  MPI_Comm comm_;
+  int size_ = 1;
+  bool stopped_ = false;
+  int acknowledged_ = 0;  // workers that answered kTagStop
+};
+
+// Worker side, on ranks 1..size-1: announces itself (kTagReady with `hello`),
+// then runs assignments until kTagStop, which it acknowledges with an empty
+// kTagStop of its own before returning. A job's failure is reported, never
+// fatal. `should_stop` (the signal flag) cancels a running job; the worker
+// then reports it and waits for the coordinator's stop.
+// Fails only when a message from the coordinator cannot be decoded.
+Status RunMpiWorker(MPI_Comm comm, JobExecutor& executor, const WorkerHello& hello,
+                    const std::function<bool()>& should_stop);
+
+}  // namespace stylesweep

@@ -1,0 +1,74 @@
+// Transport: how the coordinator reaches its workers. Two implementations:
+// LocalTransport (this file: one in-process worker, the default without
+// mpiexec) and MpiTransport (mpi_transport.h: ranks 1..N-1). The coordinator
+// (coordinator.h) is written against this interface only.
+//
+// Threading: all calls from the coordinator's thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "scheduler/job_executor.h"
+#include "scheduler/wire.h"
+
+namespace stylesweep {
+
+// Something a worker said.
+struct WorkerEvent {
+  enum class Kind {
+    kNone,    // nothing arrived before the timeout
+    kReady,   // a worker announced itself (`hello`); it is idle
+    kReport,  // a worker finished an assignment (`report`); it is idle again
+  };
+  Kind kind = Kind::kNone;
+  int worker = -1;     // 0..num_workers()-1
+  WorkerHello hello;   // kReady
+  JobReport report;    // kReport
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual int num_workers() const = 0;
+  // Hands `assignment` to an idle `worker`. The worker answers with exactly
+  // one kReport for it.
+  virtual Status Assign(int worker, const JobAssignment& assignment) = 0;
+  // The next event, waiting at most `timeout_seconds` (kNone after that).
+  // An undecodable message is an error naming the worker.
+  virtual Result<WorkerEvent> Next(double timeout_seconds) = 0;
+  // Tells every worker to stop: a running job is cancelled (its report comes
+  // back as kCancelled) and workers leave their loops. Idempotent.
+  virtual void StopWorkers() = 0;
+};
+
+// One worker in this process: Next() runs the assigned job on the calling
+// thread and returns its report. `should_stop` (e.g. the signal flag) is
+// polled by the executor; StopWorkers() makes it return true too.
+// The executor must outlive the transport.
+class LocalTransport : public Transport {
+ public:
+  LocalTransport(JobExecutor* executor, std::function<bool()> should_stop, WorkerHello hello);
+
+  int num_workers() const override { return 1; }
+  Status Assign(int worker, const JobAssignment& assignment) override;
+  Result<WorkerEvent> Next(double timeout_seconds) override;
+  void StopWorkers() override { stopped_ = true; }
+
+ private:
+  JobExecutor* executor_;
+  std::function<bool()> should_stop_;
+  WorkerHello hello_;
+  bool announced_ = false;
+  bool stopped_ = false;
+  bool has_assignment_ = false;
+  JobAssignment assignment_;
+};
+
+// Runs `executor` on `job`, turning a thrown exception into kInternal so that
+// no job can take the worker down.
+JobReport ExecuteAssignment(JobExecutor& executor, const JobAssignment& assignment,
+                            const std::function<bool()>& should_stop);
+
+}  // namespace stylesweep

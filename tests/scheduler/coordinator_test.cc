@@ -1,0 +1,230 @@
+#include "scheduler/coordinator.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "scheduler/progress.h"
+#include "tests/scheduler/fake_executors.h"
+
+namespace stylesweep {
+namespace {
+
+using testing::MakeJobs;
+using testing::RecordingExecutor;
+using testing::TempDir;
+
+class CoordinatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = RunStore::Open(dir_.path() + "/store");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    spec_.name = "fake";
+  }
+
+  // One sweep through the local transport.
+  SweepSummary Sweep(const std::vector<JobSpec>& jobs, CoordinatorOptions options = {}) {
+    LocalTransport transport(&executor_, options.should_stop, WorkerHello{"host", 0, 0, 1, "cpu"});
+    Result<SweepSummary> summary = RunSweep(spec_, spec_.name, "sweep text", jobs, *store_, transport, options);
+    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
+    return summary.ok() ? *summary : SweepSummary{};
+  }
+
+  std::map<std::string, RunRecord> RunsByKey() {
+    RunQuery query;
+    query.experiment = spec_.name;
+    auto runs = store_->ListRuns(query);
+    EXPECT_TRUE(runs.ok()) << runs.status().ToString();
+    std::map<std::string, RunRecord> by_key;
+    for (auto& run : *runs) {
+      auto full = store_->GetRun(run.id);
+      EXPECT_TRUE(full.ok());
+      by_key[run.config_hash] = *full;
+    }
+    return by_key;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<RunStore> store_;
+  SweepSpec spec_;
+  RecordingExecutor executor_;
+};
+
+TEST_F(CoordinatorTest, EveryJobFinishesOnceWithMetricsAndImage) {
+  const auto jobs = MakeJobs(5);
+  SweepSummary summary = Sweep(jobs);
+  EXPECT_EQ(summary.total, 5);
+  EXPECT_EQ(summary.finished, 5);
+  EXPECT_EQ(summary.failed, 0);
+  EXPECT_EQ(summary.attempts, 5);
+  EXPECT_FALSE(summary.interrupted);
+  EXPECT_EQ(executor_.ran.size(), 5u);
+  auto runs = RunsByKey();
+  ASSERT_EQ(runs.size(), 5u);
+  for (const JobSpec& job : jobs) {
+    const RunRecord& run = runs.at(job.job_key);
+    EXPECT_EQ(run.status, RunStatus::kFinished);
+    EXPECT_EQ(run.attempts, 1);
+    EXPECT_EQ(run.params.at("content").ToText(), "c" + std::to_string(job.index) + ".png");
+    EXPECT_EQ(run.params.at("style_weight").type, ParamValue::Type::kNumber);
+    EXPECT_EQ(run.latest_metrics.count("total_loss"), 1u);
+    ASSERT_EQ(run.artifacts.size(), 1u);
+    EXPECT_EQ(run.artifacts[0].kind, ArtifactKind::kFinal);
+    EXPECT_TRUE(std::filesystem::exists(store_->ArtifactPath(run.artifacts[0])));
+  }
+  auto experiment = store_->GetExperiment("fake");
+  ASSERT_TRUE(experiment.ok());
+  EXPECT_EQ(experiment->run_counts[RunStatus::kFinished], 5);
+}
+
+TEST_F(CoordinatorTest, ReRunSkipsFinishedJobs) {
+  const auto jobs = MakeJobs(4);
+  Sweep(jobs);
+  executor_.ran.clear();
+  SweepSummary again = Sweep(jobs);
+  EXPECT_TRUE(executor_.ran.empty());
+  EXPECT_EQ(again.skipped, 4);
+  EXPECT_EQ(again.finished, 0);
+  for (const auto& [key, run] : RunsByKey()) EXPECT_EQ(run.attempts, 1) << key;
+}
+
+TEST_F(CoordinatorTest, RunsLongestJobsFirst) {
+  Sweep(MakeJobs(4, 0, {10, 40, 20, 30}));
+  EXPECT_EQ(executor_.ran, (std::vector<int>{1, 3, 2, 0}));
+}
+
+TEST_F(CoordinatorTest, FailedJobIsRecordedRetriedAndTheSweepGoesOn) {
+  const auto jobs = MakeJobs(4);
+  executor_.fail_indices = {2};
+  CoordinatorOptions options;
+  options.retries = 2;
+  SweepSummary summary = Sweep(jobs, options);
+  EXPECT_EQ(summary.finished, 3);
+  EXPECT_EQ(summary.failed, 1);
+  EXPECT_EQ(summary.attempts, 6);
+  auto runs = RunsByKey();
+  const RunRecord& failed = runs.at(jobs[2].job_key);
+  EXPECT_EQ(failed.status, RunStatus::kFailed);
+  EXPECT_EQ(failed.attempts, 3);
+  EXPECT_NE(failed.error_message.find("/images/c2.png"), std::string::npos) << failed.error_message;
+  EXPECT_EQ(runs.at(jobs[3].job_key).status, RunStatus::kFinished);
+
+  // A plain re-run leaves the FAILED job alone; --retry-failed runs it again.
+  executor_.ran.clear();
+  Sweep(jobs, options);
+  EXPECT_TRUE(executor_.ran.empty());
+  executor_.fail_indices.clear();
+  options.retry_failed = true;
+  SweepSummary retried = Sweep(jobs, options);
+  EXPECT_EQ(executor_.ran, (std::vector<int>{2}));
+  EXPECT_EQ(retried.finished, 1);
+  EXPECT_EQ(RunsByKey().at(jobs[2].job_key).status, RunStatus::kFinished);
+}
+
+TEST_F(CoordinatorTest, StopRecordsRunningJobKilledAndReRunCompletes) {
+  const auto jobs = MakeJobs(5);
+  bool stop = false;
+  executor_.before_run = [&](const JobSpec& job) {
+    if (executor_.ran.size() == 3) stop = true;
+    (void)job;
+  };
+  CoordinatorOptions options;
+  options.should_stop = [&] { return stop; };
+  options.stop_grace_seconds = 0.1;
+  SweepSummary summary = Sweep(jobs, options);
+  EXPECT_TRUE(summary.interrupted);
+  EXPECT_EQ(summary.finished, 2);
+  EXPECT_EQ(summary.killed, 1);
+  EXPECT_EQ(summary.not_started, 2);
+  int killed = 0;
+  for (const auto& [key, run] : RunsByKey()) {
+    EXPECT_NE(run.status, RunStatus::kRunning) << key;
+    killed += run.status == RunStatus::kKilled;
+  }
+  EXPECT_EQ(killed, 1);
+
+  stop = false;
+  executor_.before_run = nullptr;
+  SweepSummary resumed = Sweep(jobs);
+  EXPECT_EQ(resumed.finished, 3);
+  EXPECT_EQ(resumed.skipped, 2);
+  for (const auto& [key, run] : RunsByKey()) EXPECT_EQ(run.status, RunStatus::kFinished) << key;
+}
+
+TEST_F(CoordinatorTest, RunLeftRunningByACrashIsRequeued) {
+  const auto jobs = MakeJobs(3);
+  auto experiment = store_->CreateOrGetExperiment("fake", "sweep text", "hash", "test");
+  ASSERT_TRUE(experiment.ok());
+  auto run_id = store_->EnsureRun(*experiment, jobs[1].job_key, RunParamsForJob(jobs[1]));
+  ASSERT_TRUE(run_id.ok()) << run_id.status().ToString();
+  ASSERT_TRUE(store_->StartRun(*run_id, "crashed-host", 2, "cpu").ok());
+
+  SweepSummary summary = Sweep(jobs);
+  EXPECT_EQ(summary.finished, 3);
+  auto runs = RunsByKey();
+  EXPECT_EQ(runs.at(jobs[1].job_key).status, RunStatus::kFinished);
+  EXPECT_EQ(runs.at(jobs[1].job_key).attempts, 2);
+}
+
+TEST_F(CoordinatorTest, DatasetGetsImagesAndOneManifestLinePerJob) {
+  const std::string dataset = dir_.path() + "/dataset";
+  spec_.output.dataset_dir = dataset;
+  const auto jobs = MakeJobs(3);
+  Sweep(jobs);
+  std::ifstream manifest(dataset + "/manifest.jsonl");
+  std::string line;
+  std::map<std::string, nlohmann::json> entries;
+  while (std::getline(manifest, line)) {
+    auto entry = nlohmann::json::parse(line);
+    entries[entry["job_key"].get<std::string>()] = entry;
+  }
+  ASSERT_EQ(entries.size(), 3u);
+  auto runs = RunsByKey();
+  for (const JobSpec& job : jobs) {
+    const auto& entry = entries.at(job.job_key);
+    EXPECT_EQ(entry["file"], job.output_name + ".png");
+    EXPECT_EQ(entry["content"], job.content_path);
+    EXPECT_EQ(entry["run_id"], runs.at(job.job_key).id);
+    EXPECT_EQ(entry["params"]["style_weight"], "1000");
+    EXPECT_TRUE(std::filesystem::exists(dataset + "/" + job.output_name + ".png"));
+  }
+}
+
+TEST(RunParams, SettingsAreTypedAndSweptValuesKept) {
+  JobSpec job = MakeJobs(1).front();
+  job.options.style_layers = {"relu1_1", "relu2_1"};
+  job.params.push_back({"alpha_beta", "0.001"});
+  job.style_paths.push_back("/images/other.jpg");
+  Params params = RunParamsForJob(job);
+  EXPECT_EQ(params.at("size").type, ParamValue::Type::kNumber);
+  EXPECT_DOUBLE_EQ(params.at("size").number, 32);
+  EXPECT_EQ(params.at("style_layers").ToText(), R"(["relu1_1","relu2_1"])");
+  EXPECT_DOUBLE_EQ(params.at("alpha_beta").number, 0.001);
+  EXPECT_EQ(params.at("style").ToText(), R"(["s0.png","other.jpg"])");
+  EXPECT_EQ(params.count("device"), 0u) << "placement is not part of a run's identity";
+}
+
+TEST(Progress, LineShowsCountsWorkersRateAndTimeLeft) {
+  ProgressState state;
+  state.done = 6;
+  state.total = 10;
+  state.failed = 1;
+  state.workers = {"tubingen_starry 8s", "idle"};
+  EXPECT_EQ(ProgressReporter::FormatLine(state, 120.0),
+            "[sweep] 6/10 done, 1 failed | w1: tubingen_starry 8s, w2: idle | 3.0 jobs/min, 1m left");
+  std::ostringstream out;
+  ProgressReporter reporter(&out, false, 0.0);
+  reporter.Update(state);
+  reporter.Message("job failed");
+  EXPECT_NE(out.str().find("6/10 done"), std::string::npos);
+  EXPECT_NE(out.str().find("job failed\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stylesweep

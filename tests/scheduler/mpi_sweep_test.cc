@@ -1,0 +1,298 @@
+// End-to-end: the real `stylesweep sweep` binary under `mpiexec -n 3
+// --oversubscribe` (rank 0 coordinates, ranks 1-2 work) on tiny generated
+// images with SqueezeNet from the shared models folder, checked through the
+// store afterwards.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "engine/image.h"
+#include "engine/image_io.h"
+#include "store/run_store.h"
+#include "tests/scheduler/fake_executors.h"
+
+extern char** environ;
+
+namespace stylesweep {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// A smooth random-ish picture so the style losses are not zero.
+void WriteImage(const std::string& path, int size, int seed) {
+  Image image;
+  image.width = size;
+  image.height = size;
+  image.pixels.resize(image.num_samples());
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x)
+      for (int c = 0; c < 3; ++c)
+        image.at(y, x, c) = 0.5f + 0.5f * static_cast<float>(std::sin(0.3 * (x + 1) * (c + seed) + 0.7 * y * seed));
+  ASSERT_TRUE(SavePng(image, path).ok()) << path;
+}
+
+class MpiSweepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Open MPI refuses to run as root (containers, CI) without these.
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
+    root_ = dir_.path();
+    store_dir_ = root_ + "/store";
+    WriteImage(root_ + "/a.png", 32, 1);
+    WriteImage(root_ + "/b.png", 32, 2);
+    WriteImage(root_ + "/s1.png", 32, 3);
+    WriteImage(root_ + "/s2.png", 32, 4);
+  }
+
+  // Writes a sweep of contents x styles x alpha_beta values.
+  std::string WriteSweep(const std::vector<std::string>& contents, int iterations, const std::string& alpha_betas,
+                         const std::string& dataset = "",
+                         const std::vector<std::string>& styles = {"s1.png", "s2.png"}) {
+    std::ostringstream yaml;
+    yaml << "name: mpitest\nmethod: grid\ncontent:\n";
+    for (const auto& content : contents) yaml << "  - " << root_ << "/" << content << "\n";
+    yaml << "style:\n";
+    for (const auto& style : styles) yaml << "  - " << root_ << "/" << style << "\n";
+    yaml << "base: {backbone: squeezenet1_0, device: cpu, size: 32, num_iterations: " << iterations
+         << ", init: content}\nparameters:\n  alpha_beta: {values: [" << alpha_betas << "]}\n";
+    if (!dataset.empty()) yaml << "output: {dataset: " << dataset << "}\n";
+    const std::string path = root_ + "/sweep.yaml";
+    std::ofstream(path) << yaml.str();
+    return path;
+  }
+
+  // Starts `mpiexec -n 3 stylesweep sweep SWEEP ...`, output to a log file.
+  // With `ranks` 0: the binary alone, without mpiexec.
+  pid_t Start(const std::string& sweep, const std::vector<std::string>& extra = {}, int ranks = 3) {
+    std::vector<std::string> args;
+    if (ranks > 0) args = {MPIEXEC_BIN, "-n", std::to_string(ranks), "--oversubscribe", "--mca", "btl", "self,tcp"};
+    for (const char* arg : {STYLESWEEP_BIN, "sweep"}) args.push_back(arg);
+    for (const std::string& arg : {sweep, std::string("--store"), store_dir_, std::string("--threads"), std::string("1"),
+                                   std::string("--progress"), std::string("plain"), std::string("--progress-interval"),
+                                   std::string("1")}) {
+      args.push_back(arg);
+    }
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const std::string log = root_ + "/log" + std::to_string(++launches_) + ".txt";
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+    pid_t pid = -1;
+    EXPECT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    last_log_ = log;
+    return pid;
+  }
+
+  // Waits for `pid`; returns its exit code (128 + signal when killed), -1 on timeout.
+  int Wait(pid_t pid, double timeout_seconds = 60) {
+    const Clock::time_point start = Clock::now();
+    while (std::chrono::duration<double>(Clock::now() - start).count() < timeout_seconds) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return -1;
+  }
+
+  int RunToEnd(const std::string& sweep, const std::vector<std::string>& extra = {}) {
+    return Wait(Start(sweep, extra));
+  }
+
+  std::string Log() const {
+    std::ifstream in(last_log_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  std::vector<RunRecord> Runs() {
+    StoreOptions options;
+    options.mode = OpenMode::kReadOnly;
+    auto store = RunStore::Open(store_dir_, options);
+    if (!store.ok()) return {};
+    RunQuery query;
+    query.experiment = "mpitest";
+    auto runs = (*store)->ListRuns(query);
+    return runs.ok() ? *runs : std::vector<RunRecord>{};
+  }
+
+  int Count(RunStatus status) {
+    int count = 0;
+    for (const auto& run : Runs()) count += run.status == status;
+    return count;
+  }
+
+  // Polls the store until at least `finished` runs are FINISHED.
+  bool WaitForFinished(int finished, double timeout_seconds = 40) {
+    const Clock::time_point start = Clock::now();
+    while (std::chrono::duration<double>(Clock::now() - start).count() < timeout_seconds) {
+      if (fs::exists(store_dir_ + "/store.db") && Count(RunStatus::kFinished) >= finished) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  testing::TempDir dir_;
+  std::string root_;
+  std::string store_dir_;
+  std::string last_log_;
+  int launches_ = 0;
+};
+
+// The pid of `parent`'s child process that is MPI rank `rank`, or -1.
+pid_t FindRank(pid_t parent, int rank) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string stat_text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = stat_text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat_text.substr(close + 2));
+    char state;
+    pid_t ppid = 0;
+    fields >> state >> ppid;
+    if (ppid != parent) continue;
+    std::ifstream environ_file(entry.path() / "environ");
+    std::string env((std::istreambuf_iterator<char>(environ_file)), std::istreambuf_iterator<char>());
+    if (env.find(std::string("OMPI_COMM_WORLD_RANK=") + std::to_string(rank) + '\0') != std::string::npos) {
+      return static_cast<pid_t>(std::stoi(name));
+    }
+  }
+  return -1;
+}
+
+TEST_F(MpiSweepTest, EveryJobFinishesExactlyOnce) {
+  const std::string dataset = root_ + "/dataset";
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 3, "1e-3", dataset);
+  ASSERT_EQ(RunToEnd(sweep), 0) << Log();
+  const auto runs = Runs();
+  ASSERT_EQ(runs.size(), 4u) << Log();
+  std::set<int> ranks;
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.status, RunStatus::kFinished);
+    EXPECT_EQ(run.attempts, 1);
+    EXPECT_EQ(run.latest_metrics.count("total_loss"), 1u);
+    EXPECT_EQ(run.latest_metrics.at("total_loss").step, 3);
+    ranks.insert(run.rank);
+  }
+  EXPECT_EQ(ranks.count(0), 0u) << "rank 0 only coordinates";
+  EXPECT_NE(Log().find("best runs by total_loss"), std::string::npos) << Log();
+  // Final images came back over MPI and were written by the coordinator.
+  std::ifstream manifest(dataset + "/manifest.jsonl");
+  int lines = 0;
+  for (std::string line; std::getline(manifest, line);) ++lines;
+  EXPECT_EQ(lines, 4);
+  for (const char* name : {"a_s1", "a_s2", "b_s1", "b_s2"}) {
+    EXPECT_TRUE(fs::exists(dataset + "/" + name + ".png")) << name;
+  }
+
+  // A second run finds nothing to do.
+  ASSERT_EQ(RunToEnd(sweep), 0) << Log();
+  EXPECT_NE(Log().find("0 to run, 4 already done"), std::string::npos) << Log();
+  for (const auto& run : Runs()) EXPECT_EQ(run.attempts, 1);
+}
+
+TEST_F(MpiSweepTest, WithoutMpiexecOneProcessRunsEveryJob) {
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 3, "1e-3");
+  ASSERT_EQ(Wait(Start(sweep, {}, 0)), 0) << Log();
+  const auto runs = Runs();
+  ASSERT_EQ(runs.size(), 4u) << Log();
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.status, RunStatus::kFinished);
+    EXPECT_EQ(run.rank, 0);
+  }
+}
+
+TEST_F(MpiSweepTest, CorruptImageFailsOneJobAndTheOthersFinish) {
+  WriteImage(root_ + "/bad.png", 32, 5);
+  fs::resize_file(root_ + "/bad.png", 60);  // header intact, pixel data cut off
+  const std::string sweep = WriteSweep({"a.png", "bad.png", "b.png"}, 3, "1e-3", "", {"s1.png"});
+  ASSERT_EQ(RunToEnd(sweep, {"--retries", "0"}), 1) << Log();
+  int failed = 0, finished = 0;
+  for (const auto& run : Runs()) {
+    if (run.status == RunStatus::kFailed) {
+      ++failed;
+      EXPECT_EQ(run.params.at("content").ToText(), "bad.png");
+      EXPECT_NE(run.error_message.find("bad.png"), std::string::npos) << run.error_message;
+    }
+    finished += run.status == RunStatus::kFinished;
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(finished, 2);
+  EXPECT_NE(Log().find("bad.png"), std::string::npos) << "the failure is reported as it happens";
+}
+
+TEST_F(MpiSweepTest, SigtermStopsCleanlyAndReRunCompletes) {
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 60, "1e-3, 1e-2");
+  const pid_t pid = Start(sweep);
+  ASSERT_TRUE(WaitForFinished(1)) << Log();
+  kill(pid, SIGTERM);
+  const int code = Wait(pid);
+  EXPECT_NE(code, 0) << Log();
+  EXPECT_NE(code, -1) << Log();
+  EXPECT_EQ(Count(RunStatus::kRunning), 0) << Log();
+  const int finished_before = Count(RunStatus::kFinished);
+  EXPECT_LT(finished_before, 8) << "the sweep was stopped before the end";
+
+  ASSERT_EQ(RunToEnd(sweep), 0) << Log();
+  const auto runs = Runs();
+  ASSERT_EQ(runs.size(), 8u);
+  int attempted_twice = 0;
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.status, RunStatus::kFinished);
+    attempted_twice += run.attempts == 2;
+  }
+  EXPECT_LE(attempted_twice, 2) << "only the jobs running at SIGTERM ran again";
+}
+
+TEST_F(MpiSweepTest, KilledWorkerAbortsAndReRunLosesNoFinishedWork) {
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 60, "1e-3, 1e-2");
+  const pid_t pid = Start(sweep);
+  ASSERT_TRUE(WaitForFinished(1)) << Log();
+  const pid_t worker = FindRank(pid, 1);
+  ASSERT_GT(worker, 0) << "no rank 1 child of mpiexec";
+  std::map<std::int64_t, int> finished_attempts;
+  ASSERT_EQ(kill(worker, SIGKILL), 0);
+  EXPECT_NE(Wait(pid), 0) << Log();
+  for (const auto& run : Runs()) {
+    if (run.status == RunStatus::kFinished) finished_attempts[run.id] = run.attempts;
+  }
+  EXPECT_GE(finished_attempts.size(), 1u);
+
+  ASSERT_EQ(RunToEnd(sweep), 0) << Log();
+  const auto runs = Runs();
+  ASSERT_EQ(runs.size(), 8u);
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.status, RunStatus::kFinished);
+    if (finished_attempts.count(run.id) != 0) {
+      EXPECT_EQ(run.attempts, finished_attempts[run.id]) << "finished work redone";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace stylesweep
