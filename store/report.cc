@@ -58,13 +58,13 @@ json ParamJson(const ParamValue& value) {
 // A finite number as JSON, else null (JSON has no NaN or infinity).
 json Number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
 
-// Rounds to 5 significant digits: curves are for looking at, and this halves
+// Rounds to 4 significant digits: curves are for looking at, and this halves
 // their size in the page.
 json Rounded(double value) {
   if (!std::isfinite(value)) return nullptr;
   if (value == 0) return 0;
   char text[32];
-  std::snprintf(text, sizeof(text), "%.5g", value);
+  std::snprintf(text, sizeof(text), "%.4g", value);
   return std::strtod(text, nullptr);
 }
 
@@ -234,18 +234,47 @@ class ReportBuilder {
     return index;
   }
 
-  json CurveJson(int64_t run_id, const std::string& key) {
-    auto history = store_->GetMetricHistory(run_id, key);
-    if (!history.ok() || history->empty()) return nullptr;
-    std::vector<int64_t> steps;
-    steps.reserve(history->size());
-    for (const MetricPoint& point : *history) steps.push_back(point.step);
-    json s = json::array(), v = json::array();
-    for (size_t index : DownsampleIndices(steps, static_cast<size_t>(curve_points_))) {
-      s.push_back((*history)[index].step);
-      v.push_back(Rounded((*history)[index].value));
+  // A run's loss curves, downsampled: {"s": steps, "<key>": values} when
+  // every loss was logged at the same steps (what the sweep does; the steps
+  // are then stored once), else {"<key>": {"s": steps, "v": values}}.
+  json CurvesJson(int64_t run_id) {
+    std::vector<std::pair<std::string, std::vector<MetricPoint>>> histories;
+    for (const std::string& key : LossKeys()) {
+      auto history = store_->GetMetricHistory(run_id, key);
+      if (history.ok() && !history->empty()) histories.emplace_back(key, std::move(history).value());
     }
-    return {{"s", std::move(s)}, {"v", std::move(v)}};
+    json curves = json::object();
+    if (histories.empty()) return curves;
+    auto steps_of = [](const std::vector<MetricPoint>& points) {
+      std::vector<int64_t> steps;
+      steps.reserve(points.size());
+      for (const MetricPoint& point : points) steps.push_back(point.step);
+      return steps;
+    };
+    const std::vector<int64_t> first_steps = steps_of(histories.front().second);
+    const bool shared = std::all_of(histories.begin(), histories.end(),
+                                    [&](const auto& entry) { return steps_of(entry.second) == first_steps; });
+    if (shared) {
+      const std::vector<size_t> kept = DownsampleIndices(first_steps, static_cast<size_t>(curve_points_));
+      json s = json::array();
+      for (size_t index : kept) s.push_back(first_steps[index]);
+      curves["s"] = std::move(s);
+      for (const auto& [key, points] : histories) {
+        json v = json::array();
+        for (size_t index : kept) v.push_back(Rounded(points[index].value));
+        curves[key] = std::move(v);
+      }
+      return curves;
+    }
+    for (const auto& [key, points] : histories) {
+      json s = json::array(), v = json::array();
+      for (size_t index : DownsampleIndices(steps_of(points), static_cast<size_t>(curve_points_))) {
+        s.push_back(points[index].step);
+        v.push_back(Rounded(points[index].value));
+      }
+      curves[key] = {{"s", std::move(s)}, {"v", std::move(v)}};
+    }
+    return curves;
   }
 
   json RunJson(const RunRecord& run) {
@@ -280,12 +309,7 @@ class ReportBuilder {
         item["ms_per_iteration"] = Number(1000.0 * timing.seconds / static_cast<double>(iterations));
       }
     }
-    json curves = json::object();
-    for (const std::string& key : LossKeys()) {
-      json curve = CurveJson(run.id, key);
-      if (!curve.is_null()) curves[key] = std::move(curve);
-    }
-    item["curves"] = std::move(curves);
+    item["curves"] = CurvesJson(run.id);
 
     const Artifact* final_image = nullptr;
     for (const Artifact& artifact : run.artifacts) {

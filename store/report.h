@@ -35,7 +35,7 @@ struct ReportOptions {
   int thumbnail_quality = 82;          // JPEG quality of thumbnails, 1-100 (default 82)
   int max_thumbnails = 400;            // runs whose result is embedded as a thumbnail; the rest link only (default 400)
   int max_curve_points = 200;          // points kept per loss curve, first and last included (default 200)
-  int64_t max_total_curve_points = 400000;  // over all curves; fewer points per curve past it (default 400,000)
+  int64_t max_total_curve_points = 200000;  // over all curves; fewer points per curve past it (default 200,000)
   int max_table_rows = 2000;           // rows the runs table renders before a "show all" button (default 2,000)
   // Param keys that hold the content and style image paths (first present wins).
   std::vector<std::string> content_keys = {"content", "content_path", "content_image"};

@@ -154,7 +154,12 @@ TEST_F(ReportTest, EmbedsEveryRunWithThumbnailsCurvesAndLinks) {
   }
   int thumbs = 0;
   for (const json& run : data["runs"]) {
-    EXPECT_EQ(run["curves"]["total_loss"]["s"].size(), run["status"] == "FAILED" ? 20u : 60u);
+    // The four losses share their steps, which are stored once.
+    const size_t points = run["status"] == "FAILED" ? 20u : 60u;
+    EXPECT_EQ(run["curves"]["s"].size(), points);
+    for (const char* key : {"total_loss", "content_loss", "style_loss", "tv_loss"}) {
+      EXPECT_EQ(run["curves"][key].size(), points) << key;
+    }
     EXPECT_EQ(run["timings"].size(), 4u);
     if (run.contains("thumb")) {
       ++thumbs;
@@ -202,10 +207,35 @@ TEST_F(ReportTest, CurveBudgetDownsamplesAndSaysSo) {
   const json data = Build();
   EXPECT_EQ(data["limits"]["curve_points"], 25);
   for (const json& run : data["runs"]) {
-    EXPECT_LE(run["curves"]["total_loss"]["s"].size(), 25u);
-    EXPECT_EQ(run["curves"]["total_loss"]["s"][0], 0);
+    EXPECT_LE(run["curves"]["s"].size(), 25u);
+    EXPECT_EQ(run["curves"]["s"][0], 0);
+    EXPECT_EQ(run["curves"]["total_loss"].size(), run["curves"]["s"].size());
   }
   EXPECT_NE(data["notes"][0].get<std::string>().find("25 points"), std::string::npos);
+}
+
+TEST_F(ReportTest, LossesLoggedAtDifferentStepsKeepTheirOwnSteps) {
+  auto run = store_->GetRun(1);
+  ASSERT_TRUE(run.ok());
+  auto experiment = store_->GetExperiment(testing::kFixtureExperiment);
+  ASSERT_TRUE(experiment.ok());
+  Params params = run->params;
+  params["alpha_beta"] = ParamValue::Number(0.5);
+  auto id = store_->EnsureRun(experiment->id, "uneven", params);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(store_->StartRun(*id, "node1", 1, "cpu").ok());
+  RunResult result;
+  for (int step = 0; step < 10; ++step) {
+    result.metrics.push_back({"total_loss", step, 100.0 - step, 0});
+    if (step % 2 == 0) result.metrics.push_back({"style_loss", step, 50.0 - step, 0});
+  }
+  ASSERT_TRUE(store_->RecordRunResult(*id, result).ok());
+  const json data = Build();
+  const json& curves = data["runs"].back()["curves"];
+  EXPECT_FALSE(curves.contains("s"));
+  EXPECT_EQ(curves["total_loss"]["s"].size(), 10u);
+  EXPECT_EQ(curves["style_loss"]["s"].size(), 5u);
+  EXPECT_EQ(curves["style_loss"]["v"][1], 48.0);
 }
 
 TEST_F(ReportTest, WhereFiltersRuns) {
