@@ -46,6 +46,16 @@ std::vector<int> Partition(const std::vector<RunRecord>& runs, const std::string
   return groups;
 }
 
+// True when every run's value of `key` is decided by its value of `axis`.
+bool Follows(const std::vector<RunRecord>& runs, const std::string& key, const std::string& axis) {
+  std::map<std::string, std::string> seen;
+  for (const RunRecord& run : runs) {
+    const auto [it, added] = seen.emplace(ParamText(run, axis), ParamText(run, key));
+    if (!added && it->second != ParamText(run, key)) return false;
+  }
+  return true;
+}
+
 json ParamJson(const ParamValue& value) {
   if (value.type == ParamValue::Type::kNumber) {
     if (std::isfinite(value.number)) return value.number;
@@ -121,9 +131,9 @@ class ReportBuilder {
                       {"curve_points", curve_points_},
                       {"max_table_rows", options_.max_table_rows}};
     if (thumbnails_skipped_ > 0) {
-      notes_.push_back(std::to_string(thumbnails_skipped_) + " runs past the first " +
-                       std::to_string(options_.max_thumbnails) +
-                       " have no embedded thumbnail; their cells link to the full-size image");
+      notes_.push_back("thumbnails are embedded for " + std::to_string(options_.max_thumbnails) +
+                       " runs (whole grids first); " + std::to_string(thumbnails_skipped_) +
+                       " more runs link to their full-size image only");
     }
     data["notes"] = notes_;
     summary_.notes = notes_;
@@ -210,9 +220,44 @@ class ReportBuilder {
       summary_.rows = axes.rows;
       summary_.cols = axes.cols;
     }
+    ChooseThumbnailRuns(varying, summary_.rows, summary_.cols);
     data["content_keys"] = options_.content_keys;
     data["style_keys"] = options_.style_keys;
     return Status::Ok();
+  }
+
+  // Which runs get an embedded thumbnail when there are more than
+  // max_thumbnails: whole grids first. Runs are taken grid by grid (a grid is
+  // one combination of the varying params that are not axes, in the order the
+  // page draws them), so the first grids are complete and the later ones link
+  // to full-size images, rather than every grid missing the same columns.
+  void ChooseThumbnailRuns(const json& varying, const std::string& rows, const std::string& cols) {
+    // As the page does: a param that follows an axis splits no grid.
+    std::vector<std::string> facet_keys;
+    for (const std::string key : varying) {
+      if (key == rows || key == cols) continue;
+      if ((!rows.empty() && Follows(runs_, key, rows)) || (!cols.empty() && Follows(runs_, key, cols))) continue;
+      facet_keys.push_back(key);
+    }
+    std::map<std::string, size_t> facet_order;
+    std::vector<std::pair<size_t, size_t>> order;  // (facet, position in runs_)
+    for (size_t i = 0; i < runs_.size(); ++i) {
+      std::string facet;
+      for (const std::string& key : facet_keys) facet += ParamText(runs_[i], key) + '\x1f';
+      order.emplace_back(facet_order.emplace(facet, facet_order.size()).first->second, i);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [facet, i] : order) {
+      const bool has_image = std::any_of(runs_[i].artifacts.begin(), runs_[i].artifacts.end(),
+                                         [](const Artifact& a) { return a.kind == ArtifactKind::kFinal; });
+      if (!has_image) continue;
+      if (static_cast<int>(thumbnail_runs_.size()) >= options_.max_thumbnails) {
+        ++thumbnails_skipped_;
+        continue;
+      }
+      thumbnail_runs_.insert(runs_[i].id);
+    }
   }
 
   // Index into data.sources of the thumbnail of a content or style image.
@@ -321,7 +366,7 @@ class ReportBuilder {
       const std::string path = store_->ArtifactPath(*final_image);
       item["full"] = LinkFrom(report_dir_, path);
       item["full_size"] = {final_image->width, final_image->height};
-      if (summary_.thumbnails < options_.max_thumbnails) {
+      if (thumbnail_runs_.count(run.id) != 0) {
         auto thumb = MakeThumbnail(path, options_.thumbnail_px, options_.thumbnail_quality);
         if (thumb.ok()) {
           item["thumb"] = thumb->data_uri;
@@ -329,8 +374,6 @@ class ReportBuilder {
         } else {
           item["thumb_error"] = thumb.status().message();
         }
-      } else {
-        ++thumbnails_skipped_;
       }
     }
     json content = json::array(), style = json::array();
@@ -349,6 +392,7 @@ class ReportBuilder {
   std::vector<RunRecord> runs_;
   int curve_points_ = 200;
   int64_t thumbnails_skipped_ = 0;
+  std::set<int64_t> thumbnail_runs_;  // runs whose final image is embedded
   json sources_ = json::array();
   std::map<std::string, int> source_index_;
   std::vector<std::string> notes_;

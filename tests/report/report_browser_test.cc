@@ -97,7 +97,7 @@ TEST(ReportInBrowser, FixtureSweepRendersWithoutErrors) {
 
   const std::string screenshot = std::string(STYLESWEEP_BUILD_DIR) + "/report_screenshot.png";
   fs::remove(screenshot);
-  ASSERT_EQ(RunChromium(chromium, dir.path(), url, "--hide-scrollbars --window-size=1400,1800 --screenshot=" + Quote(screenshot), &out, &err), 0)
+  ASSERT_EQ(RunChromium(chromium, dir.path(), url, "--hide-scrollbars --window-size=1400,2400 --screenshot=" + Quote(screenshot), &out, &err), 0)
       << err;
   EXPECT_EQ(err.find("Uncaught"), std::string::npos) << err;
   ASSERT_TRUE(fs::exists(screenshot)) << err;

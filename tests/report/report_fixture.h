@@ -106,6 +106,13 @@ inline std::unique_ptr<RunStore> WriteFixtureStore(const std::string& dir) {
         result.metrics.push_back({"total_loss", step, 1e6 * decay * (1 + index) + 1e4 * ratio * 100 * decay, 1000.0 + step});
       }
       result.timings = {{"load", 0.05}, {"targets", 0.2}, {"optimize", 0.03 * iterations * (1 + index % 2)}, {"save", 0.01}};
+      // The job took as long as its phases (timings are what the page shows
+      // as seconds per job).
+      double seconds = 0;
+      for (const PhaseTiming& timing : result.timings) seconds += timing.seconds;
+      auto started = store->GetRun(*id);
+      EXPECT_TRUE(started.ok());
+      if (started.ok() && started->start_time.has_value()) result.end_time = *started->start_time + seconds;
       if (fails) {
         result.status = RunStatus::kFailed;
         result.error_message = kFixtureError;

@@ -196,10 +196,42 @@ TEST_F(ReportTest, ThumbnailCapLinksTheRestAndSaysSo) {
   const json data = Build();
   EXPECT_EQ(summary_.thumbnails, 2);
   ASSERT_EQ(data["notes"].size(), 1u);
-  EXPECT_NE(data["notes"][0].get<std::string>().find("3 runs past the first 2"), std::string::npos);
+  EXPECT_NE(data["notes"][0].get<std::string>().find("for 2 runs (whole grids first); 3 more"), std::string::npos);
   int linked_only = 0;
   for (const json& run : data["runs"]) linked_only += run.contains("full") && !run.contains("thumb");
   EXPECT_EQ(linked_only, 3);
+}
+
+TEST_F(ReportTest, ThumbnailCapFillsWholeGridsFirst) {
+  // Three more runs with a seed: with alpha_beta x seed as the grid,
+  // style_layers splits two grids, runs 1-3 and 7-9 then runs 4-6.
+  auto experiment = store_->GetExperiment(testing::kFixtureExperiment);
+  ASSERT_TRUE(experiment.ok());
+  auto first = store_->GetRun(1);
+  ASSERT_TRUE(first.ok());
+  for (int i = 0; i < 3; ++i) {
+    Params params = first->params;
+    params["alpha_beta"] = ParamValue::Number(std::vector<double>{1e-4, 1e-3, 1e-2}[i]);
+    params["content_weight"] = ParamValue::Number(params["alpha_beta"].number * 1000);
+    params["seed"] = ParamValue::Number(1);
+    auto id = store_->EnsureRun(experiment->id, "seeded" + std::to_string(i), params);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ASSERT_TRUE(store_->StartRun(*id, "node1", 1, "cpu").ok());
+    RunResult result;
+    ArtifactInput artifact;
+    artifact.bytes = testing::PngBytes(testing::GradientImage(64, 48, i));
+    result.artifacts.push_back(artifact);
+    ASSERT_TRUE(store_->RecordRunResult(*id, result).ok());
+  }
+  options_.rows = "alpha_beta";
+  options_.cols = "seed";
+  options_.max_thumbnails = 5;
+  const json data = Build();
+  std::vector<int> embedded;
+  for (const json& run : data["runs"]) {
+    if (run.contains("thumb")) embedded.push_back(run["id"]);
+  }
+  EXPECT_EQ(embedded, (std::vector<int>{1, 2, 3, 7, 8}));
 }
 
 TEST_F(ReportTest, CurveBudgetDownsamplesAndSaysSo) {
