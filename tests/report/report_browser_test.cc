@@ -60,6 +60,42 @@ int RunChromium(const std::string& chromium, const std::string& work, const std:
   return status;
 }
 
+// Opens `report` with #selftest and returns the page's verdict (null when
+// the page did not run its self test). Fails the test on a Chromium error or
+// an "Uncaught" console message.
+nlohmann::json SelfTest(const std::string& chromium, const std::string& work, const std::string& report) {
+  std::string out, err;
+  const std::string url = "file://" + fs::absolute(report).string() + "#selftest";
+  EXPECT_EQ(RunChromium(chromium, work, url, "--virtual-time-budget=5000 --dump-dom", &out, &err), 0) << err;
+  EXPECT_EQ(err.find("Uncaught"), std::string::npos) << err;
+  const std::string open = "<pre id=\"selftest-result\">", close = "</pre>";
+  const size_t begin = out.find(open);
+  EXPECT_NE(begin, std::string::npos) << "the page did not run its self test:\n" << err;
+  if (begin == std::string::npos) return nullptr;
+  const size_t end = out.find(close, begin);
+  return nlohmann::json::parse(out.substr(begin + open.size(), end - begin - open.size()));
+}
+
+TEST(ReportInBrowser, ComparedRunsRenderWithoutErrors) {
+  const std::string chromium = FindChromium();
+  if (chromium.empty()) {
+    GTEST_SKIP() << "chromium is not installed (apt-get install chromium, or set STYLESWEEP_CHROMIUM)";
+  }
+  testing::TempDir dir;
+  auto store = testing::WriteFixtureStore(dir.path());
+  ASSERT_NE(store, nullptr);
+  ReportOptions options;
+  options.runs = {"1", "5", "6"};
+  options.output_path = store->dir() + "/compare.html";
+  ASSERT_TRUE(WriteReport(store.get(), options).ok());
+  const nlohmann::json result = SelfTest(chromium, dir.path(), options.output_path);
+  ASSERT_FALSE(result.is_null());
+  EXPECT_TRUE(result["ok"].get<bool>()) << result.dump();
+  EXPECT_EQ(result["images"], 2 + 2 * 3) << result.dump();  // two results (run 5 failed), content and style per card
+  EXPECT_EQ(result["table_rows"], 3);
+  EXPECT_EQ(result["failures"], 1);
+}
+
 TEST(ReportInBrowser, FixtureSweepRendersWithoutErrors) {
   const std::string chromium = FindChromium();
   if (chromium.empty()) {
