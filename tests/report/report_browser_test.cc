@@ -111,14 +111,8 @@ TEST(ReportInBrowser, FixtureSweepRendersWithoutErrors) {
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   const std::string url = "file://" + fs::absolute(options.output_path).string();
 
-  std::string out, err;
-  const int status = RunChromium(chromium, dir.path(), url + "#selftest", "--virtual-time-budget=5000 --dump-dom", &out, &err);
-  ASSERT_EQ(status, 0) << err;
-  const std::string open = "<pre id=\"selftest-result\">", close = "</pre>";
-  const size_t begin = out.find(open);
-  ASSERT_NE(begin, std::string::npos) << "the page did not run its self test:\n" << err;
-  const size_t end = out.find(close, begin);
-  const nlohmann::json result = nlohmann::json::parse(out.substr(begin + open.size(), end - begin - open.size()));
+  const nlohmann::json result = SelfTest(chromium, dir.path(), options.output_path);
+  ASSERT_FALSE(result.is_null());
   EXPECT_EQ(result["errors"].size(), 0u) << result.dump();
   EXPECT_EQ(result["broken_images"].size(), 0u) << result.dump();
   EXPECT_EQ(result["images"], 5 + 2) << result.dump();  // five finished runs, one content, one style
@@ -127,12 +121,14 @@ TEST(ReportInBrowser, FixtureSweepRendersWithoutErrors) {
   EXPECT_EQ(result["grid_cells"], testing::kFixtureRuns);
   EXPECT_EQ(result["pc_lines"], testing::kFixtureRuns);
   EXPECT_EQ(result["failures"], 1);
+  EXPECT_EQ(result["interactions"],
+            nlohmann::json({{"highlight", true}, {"unhighlight", true}, {"sort", true}, {"tooltip", true}}))
+      << result.dump();
   EXPECT_TRUE(result["ok"].get<bool>()) << result.dump();
-  EXPECT_NE(out.find("<title>selftest:ok</title>"), std::string::npos);
-  EXPECT_EQ(err.find("Uncaught"), std::string::npos) << err;
 
   const std::string screenshot = std::string(STYLESWEEP_BUILD_DIR) + "/report_screenshot.png";
   fs::remove(screenshot);
+  std::string out, err;
   ASSERT_EQ(RunChromium(chromium, dir.path(), url, "--hide-scrollbars --window-size=1400,2400 --screenshot=" + Quote(screenshot), &out, &err), 0)
       << err;
   EXPECT_EQ(err.find("Uncaught"), std::string::npos) << err;
