@@ -12,7 +12,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "store/atomic_file.h"
 #include "store/report_thumbnail.h"
