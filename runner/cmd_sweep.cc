@@ -23,6 +23,7 @@
 #include "scheduler/engine_executor.h"
 #include "scheduler/mpi_transport.h"
 #include "scheduler/stop_signal.h"
+#include "store/report.h"
 #include "store/run_store.h"
 
 namespace stylesweep {
@@ -170,6 +171,17 @@ int Coordinate(const SweepFlags& flags, Transport& transport) {
   Result<SweepSummary> summary = RunSweep(*spec, *experiment, text.str(), *jobs, **store, transport, options);
   if (!summary.ok()) return ReportError("sweep", summary.status());
   PrintSummary(*spec, *summary, **store, std::cout);
+  if (!summary->interrupted) {
+    ReportOptions report;
+    report.experiment = *experiment;
+    report.output_path = DefaultReportPath(flags.store_dir, *experiment);
+    Result<ReportSummary> written = WriteReport(store->get(), report);
+    if (written.ok()) {
+      std::cout << "report: " << written->output_path << "\n";
+    } else {
+      std::cerr << "stylesweep sweep: warning: no report written: " << written.status().message() << "\n";
+    }
+  }
   if (summary->interrupted) {
     std::cerr << "stylesweep sweep: interrupted by signal " << StopSignalNumber()
               << "; run the same command again to resume\n";

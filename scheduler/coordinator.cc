@@ -196,6 +196,11 @@ Params RunParamsForJob(const JobSpec& job) {
   std::vector<ParamValue> styles;
   for (const std::string& path : job.style_paths) styles.push_back(ParamValue::String(FileName(path)));
   params["style"] = styles.size() == 1 ? styles.front() : ParamValue::List(std::move(styles));
+  // Full paths too, so reports can show the source images next to the results.
+  params["content_path"] = ParamValue::String(job.content_path);
+  std::vector<ParamValue> style_paths;
+  for (const std::string& path : job.style_paths) style_paths.push_back(ParamValue::String(path));
+  params["style_paths"] = ParamValue::List(std::move(style_paths));
   params["repeat"] = ParamValue::Number(job.repeat);
   return params;
 }

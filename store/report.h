@@ -38,8 +38,8 @@ struct ReportOptions {
   int64_t max_total_curve_points = 200000;  // over all curves; fewer points per curve past it (default 200,000)
   int max_table_rows = 2000;           // rows the runs table renders before a "show all" button (default 2,000)
   // Param keys that hold the content and style image paths (first present wins).
-  std::vector<std::string> content_keys = {"content", "content_path", "content_image"};
-  std::vector<std::string> style_keys = {"style", "style_paths", "style_path", "style_image"};
+  std::vector<std::string> content_keys = {"content_path", "content", "content_image"};
+  std::vector<std::string> style_keys = {"style_paths", "style", "style_path", "style_image"};
 };
 
 // What a report contained, for the CLI to print.
