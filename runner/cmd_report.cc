@@ -18,10 +18,6 @@ namespace {
 
 constexpr const char* kUsage = "-e EXP [-o FILE] [--rows PARAM] [--cols PARAM] [--where EXPR] | --runs RUN,RUN,...";
 
-std::string DefaultStoreDir() {
-  if (const char* env = std::getenv("STYLESWEEP_STORE"); env != nullptr && *env != '\0') return env;
-  return "runs";
-}
 
 std::vector<std::string> SplitCommas(const std::vector<std::string>& values) {
   std::vector<std::string> out;

@@ -17,12 +17,6 @@ namespace po = boost::program_options;
 namespace stylesweep {
 namespace {
 
-constexpr const char* kStoreEnv = "STYLESWEEP_STORE";
-
-std::string DefaultStoreDir() {
-  if (const char* env = std::getenv(kStoreEnv); env != nullptr && *env != '\0') return env;
-  return "runs";
-}
 
 void AddStoreOption(po::options_description* options, std::string* store_dir) {
   options->add_options()("store", po::value<std::string>(store_dir)->default_value(DefaultStoreDir()),

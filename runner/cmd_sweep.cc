@@ -44,10 +44,6 @@ struct SweepFlags {
   std::string progress = "auto";
 };
 
-std::string DefaultStoreDir() {
-  if (const char* env = std::getenv("STYLESWEEP_STORE"); env != nullptr && *env != '\0') return env;
-  return "runs";
-}
 
 // True when this process was started by mpiexec / srun with a PMI.
 bool LaunchedUnderMpi() {

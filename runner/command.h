@@ -40,6 +40,10 @@ int ExitCodeFor(const Status& status);
 // returns ExitCodeFor(status).
 int ReportError(const std::string& command, const Status& status);
 
+// The experiment store folder when --store is not given: $STYLESWEEP_STORE,
+// else runs/ in the current folder.
+std::string DefaultStoreDir();
+
 }  // namespace stylesweep
 
 #define STYLESWEEP_COMMAND(name, summary, fn) \

@@ -1,5 +1,6 @@
 // stylesweep: neural style transfer sweeps. `stylesweep COMMAND --help` for each command.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
@@ -30,6 +31,11 @@ int ExitCodeFor(const Status& status) {
 int ReportError(const std::string& command, const Status& status) {
   std::cerr << "stylesweep " << command << ": error: " << status.message() << "\n";
   return ExitCodeFor(status);
+}
+
+std::string DefaultStoreDir() {
+  if (const char* env = std::getenv("STYLESWEEP_STORE"); env != nullptr && *env != '\0') return env;
+  return "runs";
 }
 
 }  // namespace stylesweep
