@@ -83,8 +83,8 @@ Result<Backbone> Backbone::Load(const BackboneSpec& spec, const BackboneLoadOpti
 }
 
 std::vector<torch::Tensor> Backbone::Forward(const torch::Tensor& input, const std::vector<std::string>& layers) const {
-  std::map<std::string, size_t> wanted;
-  for (size_t i = 0; i < layers.size(); ++i) wanted[layers[i]] = i;
+  std::multimap<std::string, size_t> wanted;  // a layer asked for twice fills both slots
+  for (size_t i = 0; i < layers.size(); ++i) wanted.emplace(layers[i], i);
   std::vector<torch::Tensor> outputs(layers.size());
   size_t found = 0;
   torch::Tensor x = input;
@@ -112,8 +112,8 @@ std::vector<torch::Tensor> Backbone::Forward(const torch::Tensor& input, const s
         break;
       }
     }
-    auto it = wanted.find(s.name);
-    if (it != wanted.end()) {
+    auto [first, last] = wanted.equal_range(s.name);
+    for (auto it = first; it != last; ++it) {
       outputs[it->second] = x;
       ++found;
     }

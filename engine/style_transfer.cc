@@ -78,6 +78,20 @@ Status StatusFromException(const std::exception& error, const std::string& conte
   return Status::Internal(context + ": " + message);
 }
 
+// Reads an image's header and refuses what LoadImage would refuse by size
+// alone, so Validate catches a 100000x100000 file before a sweep queues it.
+Status CheckImageHeader(const std::string& path) {
+  auto info = ReadImageInfo(path);
+  if (!info.ok()) return info.status();
+  const std::int64_t pixels = static_cast<std::int64_t>(info->width) * info->height;
+  if (pixels > kMaxDecodedPixels) {
+    return Status::InvalidArgument(path + ": " + std::to_string(info->width) + "x" + std::to_string(info->height) +
+                                   " pixels is more than the " + std::to_string(kMaxDecodedPixels) +
+                                   " (16384x16384) the engine decodes; shrink the image first");
+  }
+  return Status::Ok();
+}
+
 struct StageImages {
   torch::Tensor content;          // pixels for the content target (luminance image if asked)
   torch::Tensor content_color;    // the content in colour at the stage size (for luminance recombination)
@@ -128,8 +142,9 @@ Result<StyleTransfer::Impl::Prepared> StyleTransfer::Impl::Prepare(const StyleJo
   Prepared prepared;
   SS_ASSIGN_OR_RETURN(prepared.spec, GetBackboneSpec(o.backbone, o.pooling));
   SS_ASSIGN_OR_RETURN(prepared.weights, InspectWeights(prepared.spec, o.weights, config_.models_dir));
-  SS_ASSIGN_OR_RETURN(prepared.layers, ResolveLayers(prepared.spec, prepared.weights.available_layers,
-                                                     o.content_layers, o.style_layers));
+  auto layers = ResolveLayers(prepared.spec, prepared.weights.available_layers, o.content_layers, o.style_layers);
+  if (!layers.ok()) return layers.status().WithContext(o.backbone + " weights " + prepared.weights.path);
+  prepared.layers = std::move(layers).value();
   const size_t num_style_layers = prepared.layers.style_layers.size();
   if (!o.style_layer_weights.empty() && o.style_layer_weights.size() != num_style_layers) {
     return Status::InvalidArgument("style_layer_weights has " + std::to_string(o.style_layer_weights.size()) +
@@ -150,12 +165,8 @@ Result<StyleTransfer::Impl::Prepared> StyleTransfer::Impl::Prepare(const StyleJo
 Status StyleTransfer::Impl::Validate(const StyleJob& job) const {
   SS_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job));
   (void)prepared;
-  auto info = ReadImageInfo(job.content_path);
-  if (!info.ok()) return info.status().WithContext("content image");
-  for (const auto& path : job.style_paths) {
-    auto style_info = ReadImageInfo(path);
-    if (!style_info.ok()) return style_info.status().WithContext("style image");
-  }
+  SS_RETURN_IF_ERROR(CheckImageHeader(job.content_path).WithContext("content image"));
+  for (const auto& path : job.style_paths) SS_RETURN_IF_ERROR(CheckImageHeader(path).WithContext("style image"));
   return Status::Ok();
 }
 

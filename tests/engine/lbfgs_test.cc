@@ -1,0 +1,181 @@
+// MinimizeLbfgs (engine/lbfgs.h) on problems with known minima, and its
+// contract: exact evaluation counting, tolerance 0 never stops early, NaN at
+// the start is kNumericalError.
+#include "engine/lbfgs.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+
+namespace stylesweep {
+namespace {
+
+// f(x) = 1/2 (x - b)^T A (x - b) with A = diag(1..n): condition number n.
+struct Quadratic {
+  torch::Tensor diagonal, minimum;
+  explicit Quadratic(int64_t n) {
+    diagonal = torch::arange(1, n + 1, torch::kFloat64);
+    minimum = torch::linspace(-3, 3, n, torch::kFloat64);
+  }
+  Result<double> operator()(const torch::Tensor& x, torch::Tensor& grad) const {
+    auto d = x - minimum;
+    grad.copy_(diagonal * d);
+    return 0.5 * (diagonal * d * d).sum().item<double>();
+  }
+};
+
+// The N-D Rosenbrock function sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2,
+// minimum 0 at x = 1.
+Result<double> Rosenbrock(const torch::Tensor& x, torch::Tensor& grad) {
+  const int64_t n = x.numel();
+  auto head = x.slice(0, 0, n - 1), tail = x.slice(0, 1, n);
+  auto a = tail - head * head;
+  auto b = 1 - head;
+  grad.zero_();
+  grad.slice(0, 0, n - 1).add_(-400 * head * a - 2 * b);
+  grad.slice(0, 1, n).add_(200 * a);
+  return (100 * a * a + b * b).sum().item<double>();
+}
+
+TEST(Lbfgs, MinimisesConvexQuadratic) {
+  Quadratic f(50);
+  auto x = torch::zeros({50}, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = 200;
+  auto outcome = MinimizeLbfgs(x, f, options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_LT((x - f.minimum).abs().max().item<double>(), 1e-6);
+  EXPECT_LT(outcome->final_loss, 1e-10);
+  EXPECT_LE(outcome->evaluations, 200);
+}
+
+TEST(Lbfgs, MinimisesRosenbrockIn10D) {
+  auto x = torch::full({10}, -1.0, torch::kFloat64);
+  x[0] = -1.2;
+  LbfgsOptions options;
+  options.max_evaluations = 1000;
+  options.history_size = 20;
+  auto outcome = MinimizeLbfgs(x, Rosenbrock, options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_LT((x - 1).abs().max().item<double>(), 1e-4) << x;
+  EXPECT_LT(outcome->final_loss, 1e-8);
+}
+
+TEST(Lbfgs, NeverExceedsTheEvaluationBudgetAndCountsExactly) {
+  for (int budget : {1, 2, 3, 7, 25}) {
+    int calls = 0;
+    auto counting = [&](const torch::Tensor& x, torch::Tensor& grad) -> Result<double> {
+      ++calls;
+      return Rosenbrock(x, grad);
+    };
+    auto x = torch::full({6}, -1.5, torch::kFloat64);
+    LbfgsOptions options;
+    options.max_evaluations = budget;
+    auto outcome = MinimizeLbfgs(x, counting, options);
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    EXPECT_EQ(calls, outcome->evaluations) << "budget " << budget;
+    EXPECT_EQ(calls, budget) << "Rosenbrock from -1.5 is far from converged: the whole budget is spent";
+    EXPECT_EQ(outcome->stop_reason, "evaluation budget");
+  }
+}
+
+TEST(Lbfgs, ToleranceZeroSpendsTheWholeBudget) {
+  // A quadratic converges fast; with tolerance 0 the optimiser keeps going
+  // (neural-style's setting) unless no step lowers the loss any more.
+  Quadratic f(5);
+  int calls = 0;
+  auto counting = [&](const torch::Tensor& x, torch::Tensor& grad) -> Result<double> {
+    ++calls;
+    return f(x, grad);
+  };
+  auto x = torch::zeros({5}, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = 30;
+  options.tolerance_change = 0.0;
+  auto outcome = MinimizeLbfgs(x, counting, options);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_NE(outcome->stop_reason, "tolerance");
+  EXPECT_GE(calls, 15);
+
+  // A positive tolerance stops early once progress stalls.
+  calls = 0;
+  auto y = torch::zeros({5}, torch::kFloat64);
+  options.tolerance_change = 1e-3;
+  options.max_evaluations = 500;
+  auto early = MinimizeLbfgs(y, counting, options);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->stop_reason, "tolerance");
+  EXPECT_LT(calls, 500);
+}
+
+TEST(Lbfgs, NanAtTheStartIsNumericalError) {
+  auto nan_objective = [](const torch::Tensor&, torch::Tensor& grad) -> Result<double> {
+    grad.fill_(1.0);
+    return std::numeric_limits<double>::quiet_NaN();
+  };
+  auto x = torch::zeros({4}, torch::kFloat64);
+  auto outcome = MinimizeLbfgs(x, nan_objective, LbfgsOptions{});
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kNumericalError);
+  EXPECT_NE(outcome.status().message().find("NaN"), std::string::npos) << outcome.status().message();
+}
+
+TEST(Lbfgs, NanGradientAtTheStartIsNumericalError) {
+  auto nan_gradient = [](const torch::Tensor&, torch::Tensor& grad) -> Result<double> {
+    grad.fill_(std::numeric_limits<double>::infinity());
+    return 1.0;
+  };
+  auto x = torch::zeros({4}, torch::kFloat64);
+  auto outcome = MinimizeLbfgs(x, nan_gradient, LbfgsOptions{});
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kNumericalError);
+}
+
+TEST(Lbfgs, ObjectiveErrorEndsTheRunWithThatStatus) {
+  int calls = 0;
+  auto cancelling = [&](const torch::Tensor& x, torch::Tensor& grad) -> Result<double> {
+    if (++calls == 4) return Status::Cancelled("stop asked");
+    return Rosenbrock(x, grad);
+  };
+  auto x = torch::zeros({3}, torch::kFloat64);
+  auto outcome = MinimizeLbfgs(x, cancelling, LbfgsOptions{});
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(calls, 4);
+}
+
+TEST(Lbfgs, RecoversFromALossThatTurnsNanAwayFromTheStart) {
+  // Finite only for |x| < 2: a unit step from the start overshoots into NaN
+  // and must be halved back into the domain.
+  auto bounded = [](const torch::Tensor& x, torch::Tensor& grad) -> Result<double> {
+    if (x.abs().max().item<double>() >= 2.0) {
+      grad.fill_(std::numeric_limits<double>::quiet_NaN());
+      return std::numeric_limits<double>::quiet_NaN();
+    }
+    grad.copy_(2 * (x - 1.5));
+    return (x - 1.5).pow(2).sum().item<double>();
+  };
+  auto x = torch::full({3}, -1.9, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = 100;
+  options.normalize = false;
+  options.learning_rate = 1.0;
+  auto outcome = MinimizeLbfgs(x, bounded, options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_LT((x - 1.5).abs().max().item<double>(), 1e-6);
+}
+
+TEST(Lbfgs, ZeroBudgetLeavesXUntouched) {
+  auto x = torch::ones({3}, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = 0;
+  auto outcome = MinimizeLbfgs(x, Rosenbrock, options);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->evaluations, 0);
+  EXPECT_TRUE(torch::equal(x, torch::ones({3}, torch::kFloat64)));
+}
+
+}  // namespace
+}  // namespace stylesweep
