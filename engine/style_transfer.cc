@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <list>
 #include <set>
+#include <thread>
 
 #include <torch/torch.h>
 
@@ -103,7 +104,12 @@ struct StageImages {
 class StyleTransfer::Impl {
  public:
   explicit Impl(EngineConfig config) : config_(std::move(config)) {
-    if (config_.num_threads > 0) torch::set_num_threads(config_.num_threads);
+    // Set the thread count explicitly even for the default: LibTorch's lazy
+    // default left VGG19 iterations ~30% slower here than after an explicit
+    // set_num_threads with the same count (docs/BENCHMARKS.md).
+    const int threads = config_.num_threads > 0 ? config_.num_threads
+                                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
   }
 
   Status Validate(const StyleJob& job) const;

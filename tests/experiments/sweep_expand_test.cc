@@ -242,7 +242,7 @@ TEST_F(SweepExpand, KeysAreStableAndIgnoreWhereAJobRuns) {
   Result<std::vector<JobSpec>> jobs = Expand(sweep);
   ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
   EXPECT_EQ(Keys(*jobs), Keys(*Expand(sweep)));
-  EXPECT_EQ(Keys(*jobs), Keys(*Expand(sweep, {"device=cuda:1", "save_every=10", "channels_last=false"})));
+  EXPECT_EQ(Keys(*jobs), Keys(*Expand(sweep, {"device=cuda:1", "save_every=10", "channels_last=true"})));
   EXPECT_EQ((*jobs)[0].job_key.size(), 64u);
   EXPECT_EQ(ShortKey((*jobs)[0].job_key).size(), 12u);
   // The key is the SHA-256 of the documented canonical JSON.
