@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <list>
 #include <set>
-#include <thread>
 
 #include <torch/torch.h>
 
@@ -104,12 +103,11 @@ struct StageImages {
 class StyleTransfer::Impl {
  public:
   explicit Impl(EngineConfig config) : config_(std::move(config)) {
-    // Set the thread count explicitly even for the default: LibTorch's lazy
-    // default left VGG19 iterations ~30% slower here than after an explicit
-    // set_num_threads with the same count (docs/BENCHMARKS.md).
-    const int threads = config_.num_threads > 0 ? config_.num_threads
-                                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    torch::set_num_threads(threads);
+    // 0 keeps LibTorch's own default. Forcing set_num_threads(2) on this
+    // 2-core machine sped single 256 px runs up but made a sweep of small
+    // jobs 2-3x slower (OpenMP and OpenBLAS threads competing; see
+    // docs/BENCHMARKS.md), so it is opt-in through --threads.
+    if (config_.num_threads > 0) torch::set_num_threads(config_.num_threads);
   }
 
   Status Validate(const StyleJob& job) const;

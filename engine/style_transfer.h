@@ -68,7 +68,7 @@ struct TransferResult {
 
 struct EngineConfig {
   std::string models_dir;       // where default weights files are looked up
-  int num_threads = 0;          // CPU intra-op threads; 0: one per hardware thread
+  int num_threads = 0;          // CPU intra-op threads; 0: LibTorch's default
   std::size_t max_cached_targets = 64;  // style-target cache entries kept (least recently used evicted)
 };
 

@@ -78,7 +78,7 @@ int RunStylize(int argc, char** argv) {
       ("history-json", po::value(&history_json)->value_name("FILE"), "write per-iteration losses and timings as JSON")
       ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
        "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
-      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: one per hardware thread)")
+      ("threads", po::value(&threads)->default_value(0), "CPU threads (0: LibTorch's default)")
       ("print-every", po::value(&print_every)->default_value(0),
        "print losses every N iterations (0: a live progress line on a terminal, every 50 otherwise)")
       ("quiet,q", po::bool_switch(&quiet), "print nothing but errors");
