@@ -14,23 +14,9 @@
 #include "engine/image_io.h"
 #include "store/run_store.h"
 
+#include "tests/temp_dir.h"
+
 namespace stylesweep::testing {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "stylesweep_report_XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A width x height picture: a colour gradient seeded by `seed`.
 inline Image GradientImage(int width, int height, int seed) {

@@ -13,23 +13,9 @@
 #include "experiments/sweep.h"
 #include "scheduler/job_executor.h"
 
+#include "tests/temp_dir.h"
+
 namespace stylesweep::testing {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "stylesweep_sched_XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Runs NoopExecutor, remembering job indices in call order. Jobs whose
 // index is in `fail_indices` fail with a message naming their content file;

@@ -9,24 +9,9 @@
 
 #include "store/run_store.h"
 
+#include "tests/temp_dir.h"
+
 namespace stylesweep::testing {
-
-// A new empty folder under the system temp dir, removed with the object.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "stylesweep_store_XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 inline std::unique_ptr<RunStore> OpenOrDie(const std::string& dir, OpenMode mode = OpenMode::kReadWrite) {
   StoreOptions options;
