@@ -10,6 +10,7 @@
 #include "common/shared_dir.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
+#include "runner/sweep_command_line.h"
 
 namespace stylesweep {
 namespace {
@@ -97,22 +98,8 @@ int RunPlan(int argc, char** argv) {
       ("format", po::value(&format)->value_name("table|json")->default_value("table"), "output format")
       ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
        "folder with models/ and images/, ${shared} in sweep files (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")");
-  po::options_description hidden;
-  hidden.add_options()
-      ("file", po::value(&file))
-      ("override", po::value(&overrides)->composing());
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", 1).add("override", -1);
-
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& error) {
-    return ReportError("plan", Status::InvalidArgument(error.what()));
-  }
+  if (int code = ParseSweepCommandLine("plan", argc, argv, visible, &file, &overrides, &vm); code >= 0) return code;
   if (vm.count("help")) {
     std::cout << "usage: stylesweep plan SWEEP.yaml [key=v1,v2 ...] [--format table|json]\n\n"
                  "Checks a sweep file (keys, values, images, layers against the weights) and prints\n"

@@ -19,6 +19,7 @@
 #include "common/shared_dir.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
+#include "runner/sweep_command_line.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/engine_executor.h"
 #include "scheduler/mpi_transport.h"
@@ -201,18 +202,9 @@ int RunSweepCommand(int argc, char** argv) {
       ("progress", po::value(&flags.progress)->default_value("auto")->value_name("auto|live|plain|none"),
        "progress display: a live line (auto: when stderr is a terminal), plain lines, or none")
       ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between plain progress lines");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value(&flags.file))("override", po::value(&flags.overrides)->composing());
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description positional;
-  positional.add("file", 1).add("override", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& error) {
-    return ReportError("sweep", Status::InvalidArgument(error.what()));
+  if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &flags.file, &flags.overrides, &vm); code >= 0) {
+    return code;
   }
   if (vm.count("help")) {
     std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
