@@ -28,10 +28,13 @@ struct CommandRegistrar {
 };
 
 // Exit codes: 0 success, 1 the work failed (a run, a file, the database),
-// 2 the command line or a settings file is wrong, 130 interrupted.
+// 2 the command line or a settings file is wrong, 75 stopped for preemption
+// (SIGUSR1: requeue and run the same command again; EX_TEMPFAIL in
+// sysexits.h), 130 interrupted.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
+inline constexpr int kExitPreempted = 75;
 inline constexpr int kExitInterrupted = 130;
 
 int ExitCodeFor(const Status& status);

@@ -1,19 +1,29 @@
-// SIGINT / SIGTERM as a stop request: the handler only sets an atomic flag;
-// the coordinator and the workers poll it between events and once per
-// optimiser iteration, then stop cleanly (runs recorded KILLED, exit 130).
+// SIGINT, SIGTERM and SIGUSR1 as a stop request: the handler only sets an
+// atomic flag; the coordinator and the workers poll it between events and
+// once per optimiser iteration, then stop cleanly (runs recorded KILLED).
+//
+// SIGUSR1 is the batch system's "you are about to be preempted or reach your
+// time limit" (Slurm's `--signal=B:USR1@120`, forwarded by the batch script):
+// the sweep stops exactly as for SIGTERM, and StopIsPreemption() tells the
+// command to exit with the code that asks its batch script to requeue.
 #pragma once
 
 namespace stylesweep {
 
-// Installs the handlers for SIGINT and SIGTERM (process-wide; call once,
-// from the main thread, before starting work).
+// Installs the handlers for SIGINT, SIGTERM and SIGUSR1 (process-wide; call
+// once, from the main thread, before starting work).
 void InstallStopSignalHandlers();
 
-// True once SIGINT or SIGTERM arrived. Async-signal-safe, lock-free.
+// True once SIGINT, SIGTERM or SIGUSR1 arrived. Async-signal-safe, lock-free.
 bool StopRequested();
 
-// The signal that asked to stop (SIGINT, SIGTERM), or 0.
+// The first signal that asked to stop (SIGINT, SIGTERM, SIGUSR1), or 0. A
+// later signal does not replace it.
 int StopSignalNumber();
+
+// True when the stop came from SIGUSR1: the work is to be resumed in a later
+// allocation rather than abandoned.
+bool StopIsPreemption();
 
 // Sets the flag as a signal would (tests).
 void RequestStop(int signal_number);
