@@ -20,6 +20,7 @@
 #include "experiments/sweep.h"
 #include "runner/command.h"
 #include "runner/sweep_command_line.h"
+#include "runner/sweep_share.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/engine_executor.h"
 #include "scheduler/mpi_transport.h"
@@ -43,6 +44,8 @@ struct SweepFlags {
   int threads = 0;
   double progress_interval = 5.0;
   std::string progress = "auto";
+  std::string share_text;  // "I/N" from --share; empty: the whole sweep
+  SweepShare share;        // parsed from share_text
 };
 
 
@@ -151,6 +154,12 @@ int Coordinate(const SweepFlags& flags, Transport& transport) {
   context.layer_checker = BackboneLayerChecker();
   Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
   if (!jobs.ok()) return ReportError("sweep", jobs.status());
+  if (flags.share.count > 1) {
+    const std::size_t total = jobs->size();
+    *jobs = KeepShare(std::move(jobs).value(), flags.share);
+    std::cerr << "stylesweep sweep: share " << flags.share.index << "/" << flags.share.count << ": " << jobs->size()
+              << " of " << total << " jobs\n";
+  }
 
   Result<std::unique_ptr<RunStore>> store = RunStore::Open(flags.store_dir);
   if (!store.ok()) return ReportError("sweep", store.status().WithContext("store " + flags.store_dir));
@@ -180,6 +189,10 @@ int Coordinate(const SweepFlags& flags, Transport& transport) {
     }
   }
   if (summary->interrupted) {
+    if (StopIsPreemption()) {
+      std::cerr << "stylesweep sweep: stopped for preemption (SIGUSR1); run the same command again to resume\n";
+      return kExitPreempted;
+    }
     std::cerr << "stylesweep sweep: interrupted by signal " << StopSignalNumber()
               << "; run the same command again to resume\n";
     return kExitInterrupted;
@@ -198,6 +211,8 @@ int RunSweepCommand(int argc, char** argv) {
       ("restart", po::bool_switch(&flags.restart), "run every job again, as new runs in a new experiment NAME-2, NAME-3, ...")
       ("shared-dir", po::value(&flags.shared_dir)->value_name("DIR"),
        "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
+      ("share", po::value(&flags.share_text)->value_name("I/N"),
+       "run only share I of N (0 <= I < N): the jobs at positions p with p mod N = I, for job arrays")
       ("threads", po::value(&flags.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
       ("progress", po::value(&flags.progress)->default_value("auto")->value_name("auto|live|plain|none"),
        "progress display: a live line (auto: when stderr is a terminal), plain lines, or none")
@@ -208,13 +223,16 @@ int RunSweepCommand(int argc, char** argv) {
   }
   if (vm.count("help")) {
     std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
-                 "                        [--retry-failed] [--restart] [--threads N]\n"
+                 "                        [--retry-failed] [--restart] [--threads N] [--share I/N]\n"
                  "       mpiexec -n N stylesweep sweep SWEEP.yaml ...\n\n"
                  "Runs a sweep's jobs and records them in the store. Under mpiexec rank 0 coordinates\n"
                  "(and alone writes the store) and ranks 1..N-1 run jobs, each on the GPU of its local\n"
                  "rank when the sweep's device is cuda. Without mpiexec one process runs every job.\n"
                  "Running the same command again skips finished jobs and resumes the rest.\n"
-                 "SIGINT/SIGTERM stop cleanly: running jobs are recorded KILLED (exit 130).\n\n"
+                 "SIGINT/SIGTERM stop cleanly: running jobs are recorded KILLED (exit 130). SIGUSR1\n"
+                 "stops the same way for preemption and exits 75, the batch script's cue to requeue.\n"
+                 "--share I/N splits a large sweep into N disjoint shares (one store each; join them\n"
+                 "with `stylesweep merge`).\n\n"
               << visible;
     return kExitOk;
   }
@@ -223,6 +241,11 @@ int RunSweepCommand(int argc, char** argv) {
     return ReportError("sweep", Status::InvalidArgument("--progress must be auto, live, plain or none, not '" + flags.progress + "'"));
   }
   if (flags.retries < 0) return ReportError("sweep", Status::InvalidArgument("--retries must be >= 0"));
+  if (!flags.share_text.empty()) {
+    Result<SweepShare> share = ParseSweepShare(flags.share_text);
+    if (!share.ok()) return ReportError("sweep", share.status());
+    flags.share = *share;
+  }
 
   EngineExecutorOptions executor_options;
   executor_options.models_dir = SharedModelsDir(flags.shared_dir);
