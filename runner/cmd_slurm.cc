@@ -1,0 +1,166 @@
+// `stylesweep slurm SWEEP.yaml [key=values ...]`: writes a Slurm batch
+// script for the sweep (runner/slurm_script.h) and submits it with sbatch,
+// or prints it with --dry-run.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <system_error>
+
+#include <boost/program_options.hpp>
+
+#include "common/shared_dir.h"
+#include "experiments/sweep.h"
+#include "runner/command.h"
+#include "runner/slurm_script.h"
+#include "runner/sweep_command_line.h"
+
+namespace stylesweep {
+namespace {
+
+namespace fs = std::filesystem;
+namespace po = boost::program_options;
+
+// A job name Slurm and file names accept: the sweep's name with anything but
+// letters, digits, '-', '_' and '.' replaced by '-'.
+std::string JobNameFor(const std::string& sweep_name) {
+  std::string name = "stylesweep-" + sweep_name;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '-';
+  }
+  return name;
+}
+
+std::string Absolute(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
+
+// Runs `sbatch --parsable SCRIPT`; returns the job id it prints.
+Result<std::string> Submit(const std::string& script_path) {
+  const std::string command = "sbatch --parsable " + ShellQuote(script_path) + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return Status::IoError("cannot run sbatch");
+  std::string output;
+  char buffer[512];
+  while (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  const int status = pclose(pipe);
+  while (!output.empty() && std::isspace(static_cast<unsigned char>(output.back()))) output.pop_back();
+  if (status != 0) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+      return Status::Unavailable("sbatch not found: run this on a Slurm login node (or use --dry-run)");
+    }
+    return Status::Unavailable("sbatch refused " + script_path + ": " + output);
+  }
+  const std::size_t last_line = output.find_last_of('\n');
+  std::string job_id = last_line == std::string::npos ? output : output.substr(last_line + 1);
+  if (const std::size_t semicolon = job_id.find(';'); semicolon != std::string::npos) job_id.resize(semicolon);
+  return job_id;
+}
+
+int RunSlurmCommand(int argc, char** argv) {
+  SlurmJobOptions job;
+  std::string file, script_path, store_dir, log_dir, shared_dir, job_name;
+  std::vector<std::string> overrides;
+  bool dry_run = false;
+  po::options_description visible("slurm options");
+  visible.add_options()
+      ("help,h", "show this help")
+      ("nodes", po::value(&job.nodes)->default_value(1), "nodes per allocation")
+      ("gpus-per-node", po::value(&job.gpus_per_node)->default_value(1), "GPUs per node; 0: CPU only")
+      ("tasks-per-node", po::value(&job.tasks_per_node)->default_value(0),
+       "workers per node (0: one per GPU, or 1 without GPUs); rank 0 coordinates on top of these")
+      ("cpus-per-task", po::value(&job.cpus_per_task)->default_value(0), "CPUs per rank (0: the site's default)")
+      ("time", po::value(&job.time_limit)->value_name("HH:MM:SS"), "time limit per allocation ([D-]HH:MM:SS)")
+      ("partition", po::value(&job.partition)->value_name("P"), "partition")
+      ("account", po::value(&job.account)->value_name("A"), "account to charge")
+      ("array", po::value(&job.array_size)->default_value(0)->value_name("K"),
+       "split the sweep into K allocations (a job array), each running one share into STORE-share-<i>")
+      ("store", po::value(&store_dir)->default_value(DefaultStoreDir()),
+       "store folder in the submit folder; the job works on a local copy and saves it here")
+      ("log-dir", po::value(&log_dir)->default_value(".")->value_name("DIR"), "folder for the job logs")
+      ("script", po::value(&script_path)->value_name("PATH"), "where to write the batch script (default: JOB-NAME.sbatch)")
+      ("job-name", po::value(&job_name)->value_name("NAME"), "Slurm job name (default: stylesweep-SWEEPNAME)")
+      ("launcher", po::value(&job.launcher)->default_value("auto")->value_name("auto|srun-pmix|srun-pmi2|mpiexec"),
+       "how ranks start: srun with the site's PMIx or PMI2 (auto picks), or mpiexec inside the allocation")
+      ("signal-seconds", po::value(&job.signal_seconds)->default_value(120),
+       "seconds before the time limit that the job is told to stop, save and requeue")
+      ("sbatch", po::value(&job.extra_sbatch)->composing()->value_name("OPTION"),
+       "one more sbatch option for the script, e.g. --sbatch=--mem=32G (repeatable)")
+      ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
+       "folder with models/ and images/ as the nodes see it (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
+      ("threads", po::value(&job.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
+      ("dry-run", po::bool_switch(&dry_run), "print the batch script; write and submit nothing");
+  po::variables_map vm;
+  if (int code = ParseSweepCommandLine("slurm", argc, argv, visible, &file, &overrides, &vm); code >= 0) return code;
+  if (vm.count("help")) {
+    std::cout << "usage: stylesweep slurm SWEEP.yaml [key=v1,v2 ...] [--nodes N] [--gpus-per-node G]\n"
+                 "                        [--time HH:MM:SS] [--partition P] [--account A] [--array K] [--dry-run]\n\n"
+                 "Writes a Slurm batch script that runs the sweep with one MPI rank per GPU (plus rank 0,\n"
+                 "the coordinator) and submits it with sbatch. The store is kept on the first node's local\n"
+                 "disk and copied back to --store when the job ends. 120 s before the time limit, or when\n"
+                 "preempted, the job records in-flight runs KILLED, saves the store, requeues itself and\n"
+                 "resumes where it stopped. See docs/CLUSTER.md.\n\n"
+              << visible;
+    return kExitOk;
+  }
+  if (file.empty()) return ReportError("slurm", Status::InvalidArgument("give a sweep file: stylesweep slurm SWEEP.yaml"));
+
+  // Check the sweep here, before it waits in the queue: syntax, images, layers.
+  Result<SweepSpec> spec = LoadSweepFile(file, overrides);
+  if (!spec.ok()) return ReportError("slurm", spec.status());
+  ExpandContext context;
+  context.shared_dir = ResolveSharedDir(shared_dir);
+  context.layer_checker = BackboneLayerChecker();
+  Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
+  if (!jobs.ok()) return ReportError("slurm", jobs.status());
+
+  std::error_code error;
+  const fs::path binary = fs::read_symlink("/proc/self/exe", error);
+  if (error) return ReportError("slurm", Status::IoError("cannot find the stylesweep binary: " + error.message()));
+  job.job_name = job_name.empty() ? JobNameFor(spec->name) : job_name;
+  job.stylesweep_path = binary.string();
+  job.sweep_file = Absolute(file);
+  job.overrides = overrides;
+  job.shared_dir = Absolute(context.shared_dir);
+  job.store_dir = Absolute(store_dir);
+  job.work_dir = Absolute(".");
+  job.log_dir = Absolute(log_dir);
+  Status valid = ValidateSlurmJobOptions(job);
+  if (!valid.ok()) return ReportError("slurm", valid);
+  const std::string script = SlurmBatchScript(job);
+  if (dry_run) {
+    std::cout << script;
+    return kExitOk;
+  }
+
+  if (script_path.empty()) script_path = job.job_name + ".sbatch";
+  fs::create_directories(job.log_dir, error);
+  if (error) return ReportError("slurm", Status::IoError("cannot create --log-dir " + job.log_dir + ": " + error.message()));
+  {
+    std::ofstream out(script_path, std::ios::binary | std::ios::trunc);
+    out << script;
+    if (!out.flush()) return ReportError("slurm", Status::IoError("cannot write " + script_path));
+  }
+  Result<std::string> job_id = Submit(script_path);
+  if (!job_id.ok()) return ReportError("slurm", job_id.status());
+  const bool array = job.array_size >= 2;
+  std::cout << "submitted job " << *job_id << ": " << jobs->size() << " jobs of sweep " << spec->name << " on "
+            << job.nodes << " node(s) x " << SlurmTaskCount(job) - 1 << " worker(s)"
+            << (array ? " per allocation, " + std::to_string(job.array_size) + " allocations" : "") << "\n"
+            << "script: " << script_path << "\n"
+            << "logs:   " << job.log_dir << "/" << job.job_name << "-" << *job_id << (array ? "_<i>" : "") << ".out\n"
+            << "store:  " << job.store_dir << (array ? "-share-<i>" : "") << " (when the job ends or is preempted)\n";
+  if (array) {
+    std::cout << "then:   stylesweep merge " << job.store_dir << "-share-* -o " << job.store_dir << "\n";
+  }
+  std::cout << "watch:  squeue -j " << *job_id << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace stylesweep
+
+STYLESWEEP_COMMAND("slurm", "write a Slurm batch script for a sweep and submit it (preemptible, requeues itself)",
+                   stylesweep::RunSlurmCommand);
