@@ -21,6 +21,9 @@ packages=(
   python3 python3-torch python3-torchvision python3-numpy python3-pil
   # report tests: a real browser
   chromium
+  # cluster test: a one-node Slurm (scripts/slurm/one_node_cluster.sh; the
+  # basic plugins bring srun's PMIx) and sqlite3 to watch a running store
+  slurm-wlm slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge sqlite3
 )
 
 missing=()
