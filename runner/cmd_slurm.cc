@@ -35,7 +35,12 @@ std::string JobNameFor(const std::string& sweep_name) {
   return name;
 }
 
-std::string Absolute(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
+// `path` made absolute and normal, without a trailing '/' ("." -> "/home/ada").
+std::string Absolute(const std::string& path) {
+  std::string absolute = fs::absolute(path).lexically_normal().string();
+  while (absolute.size() > 1 && absolute.back() == '/') absolute.pop_back();
+  return absolute;
+}
 
 // Runs `sbatch --parsable SCRIPT`; returns the job id it prints.
 Result<std::string> Submit(const std::string& script_path) {

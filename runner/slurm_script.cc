@@ -162,9 +162,10 @@ std::string SlurmBatchScript(const SlurmJobOptions& options) {
   std::ostringstream out;
   out << "#!/bin/bash\n"
       << "# Written by `stylesweep slurm`: runs sweep " << options.sweep_file << "\n"
-      << "# with one MPI rank per GPU plus the coordinator (rank 0), stops cleanly on\n"
-      << "# USR1 (" << options.signal_seconds << " s before the time limit, or a preemption), saves\n"
-      << "# the store, requeues itself and resumes where it stopped. See docs/CLUSTER.md.\n";
+      << "# with one MPI rank per GPU plus the coordinator (rank 0). On USR1 (sent\n"
+      << "# " << options.signal_seconds << " s before the time limit, or on preemption) it stops cleanly,\n"
+      << "# saves the store, requeues itself and resumes where it stopped.\n"
+      << "# See docs/CLUSTER.md.\n";
   out << "#SBATCH --job-name=" << options.job_name << "\n";
   out << "#SBATCH --nodes=" << options.nodes << "\n";
   out << "#SBATCH --ntasks=" << SlurmTaskCount(options) << "\n";
