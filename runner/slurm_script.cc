@@ -214,7 +214,7 @@ fi
 
 )sh";
   out << LauncherBlock(options.launcher);
-  out << R"sh(echo "stylesweep: launcher $launcher, $SLURM_NTASKS ranks on $SLURM_JOB_NUM_NODES node(s)"
+  out << R"sh(echo "stylesweep: launcher $launcher, $SLURM_NTASKS ranks on $SLURM_JOB_NUM_NODES node(s) (tasks per node: ${SLURM_TASKS_PER_NODE:-?})"
 
 stop_signal=""
 on_stop() {
