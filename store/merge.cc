@@ -361,6 +361,16 @@ Result<MergeSummary> MergeStores(const std::vector<std::string>& inputs, const s
     if (!seen.insert(canonical).second) return Status::InvalidArgument("store " + input + " is named twice");
   }
 
+  // Every input must be a readable store before the output is touched.
+  std::vector<std::string> input_dirs;
+  for (const std::string& input : inputs) {
+    StoreOptions read_only;
+    read_only.mode = OpenMode::kReadOnly;
+    Result<std::unique_ptr<RunStore>> checked = RunStore::Open(input, read_only);
+    if (!checked.ok()) return checked.status().WithContext("store to merge " + input);
+    input_dirs.push_back((*checked)->dir());
+  }
+
   // Creates or migrates the output through the store's own code, then merges
   // over a plain connection (the merge writes rows RunStore has no call for:
   // attempts, hosts and times as recorded elsewhere).
@@ -372,14 +382,11 @@ Result<MergeSummary> MergeStores(const std::vector<std::string>& inputs, const s
                       Database::Open(out_dir + "/" + RunStore::kDatabaseFile, false, writable.busy_timeout_ms));
 
   MergeSummary summary;
-  for (const std::string& input : inputs) {
-    StoreOptions read_only;
-    read_only.mode = OpenMode::kReadOnly;
-    SS_ASSIGN_OR_RETURN(std::unique_ptr<RunStore> checked, RunStore::Open(input, read_only));
-    const std::string in_dir = checked->dir();
-    checked.reset();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& input = inputs[i];
+    const std::string& in_dir = input_dirs[i];
     SS_ASSIGN_OR_RETURN(std::unique_ptr<Database> in,
-                        Database::Open(in_dir + "/" + RunStore::kDatabaseFile, true, read_only.busy_timeout_ms));
+                        Database::Open(in_dir + "/" + RunStore::kDatabaseFile, true, writable.busy_timeout_ms));
     SS_ASSIGN_OR_RETURN(auto transaction, sqlite::Transaction::Begin(out.get()));
     InputMerger merger(out.get(), out_dir, in.get(), in_dir, &summary);
     Status merged = merger.Run();

@@ -231,6 +231,9 @@ TEST_F(MergeTest, BadInputsAreClearErrorsAndLeaveTheOutputAlone) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("no-such-store"), std::string::npos);
+  auto missing_then_new = MergeStores({Dir("a"), Dir("no-such-store")}, Dir("new-output"));
+  ASSERT_FALSE(missing_then_new.ok());
+  EXPECT_FALSE(std::filesystem::exists(Dir("new-output")));  // nothing created when an input is bad
 
   EXPECT_FALSE(MergeStores({}, Dir("out")).ok());
   auto runs = RunsByKey(Dir("out"));
