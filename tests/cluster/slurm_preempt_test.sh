@@ -92,7 +92,7 @@ count_status() {
 # than $2 (the preemption must land mid-sweep).
 wait_mid_sweep() {
   local finished
-  for _ in $(seq 600); do
+  for _ in $(seq 1200); do
     if [[ -f $1/store.db ]]; then
       finished=$(count_status "$1" FINISHED)
       if ((finished >= 1)); then
@@ -102,7 +102,7 @@ wait_mid_sweep() {
     fi
     sleep 0.1
   done
-  fail "no run finished in $1 within 60 s"
+  fail "no run finished in $1 within 120 s"
 }
 
 # Every job of the sweep FINISHED exactly once, nothing RUNNING.
