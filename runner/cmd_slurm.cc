@@ -25,6 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace po = boost::program_options;
 
+static_assert(kSlurmRequeueExitCode == kExitPreempted, "the batch script requeues on the sweep's preemption exit code");
+
 // A job name Slurm and file names accept: the sweep's name with anything but
 // letters, digits, '-', '_' and '.' replaced by '-'.
 std::string JobNameFor(const std::string& sweep_name) {

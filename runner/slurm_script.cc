@@ -249,11 +249,13 @@ else
   exit 1
 fi
 
-# 75: the sweep stopped for preemption or the time limit (USR1). Requeue, and
-# the next start resumes from the saved store. After TERM (scancel, or Slurm
-# requeueing or preempting the job itself) Slurm decides what happens next.
-if [[ $status -eq 75 && $stop_signal != TERM ]]; then
-  echo "stylesweep: requeueing job $job_tag"
+)sh";
+  out << "# " << kSlurmRequeueExitCode
+      << ": the sweep stopped for preemption or the time limit (USR1). Requeue, and\n"
+         "# the next start resumes from the saved store. After TERM (scancel, or Slurm\n"
+         "# requeueing or preempting the job itself) Slurm decides what happens next.\n"
+      << "if [[ $status -eq " << kSlurmRequeueExitCode << " && $stop_signal != TERM ]]; then\n";
+  out << R"sh(  echo "stylesweep: requeueing job $job_tag"
   if ! scontrol requeue "$job_tag"; then
     echo "stylesweep: requeue refused; submit this script again to resume" >&2
   fi
