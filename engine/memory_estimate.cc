@@ -117,8 +117,8 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
   const std::int64_t style_phase = estimate.weights + content_target_bytes + style_target_bytes +
                                    kFloatBytes * 3 * pixels + estimate.style_pass;
   estimate.peak_allocated = std::max(optimisation, style_phase);
-  estimate.device_required =
-      Scaled(estimate.peak_allocated, kAllocatorHeadroom) + (input.cuda ? kCudaContextBytes : 0);
+  estimate.device_required = input.cuda ? Scaled(estimate.peak_allocated, kCudaHeadroom) + kCudaContextBytes
+                                        : Scaled(estimate.peak_allocated, kCpuHeadroom);
   return estimate;
 }
 

@@ -25,11 +25,15 @@
 //                 two phases (weights and targets count in both).
 //   peak_allocated = the sum above: comparable with CUDA's peak allocated
 //                 bytes (torch.cuda.max_memory_allocated).
-//   device_required = peak_allocated x kAllocatorHeadroom + kCudaContextBytes
-//                 on CUDA: caching-allocator rounding and fragmentation,
-//                 cuDNN workspaces and the CUDA context, which the
-//                 allocator's statistics do not see. CPU: peak_allocated x
-//                 kAllocatorHeadroom.
+//   device_required = peak_allocated x kCudaHeadroom + kCudaContextBytes on
+//                 CUDA: caching-allocator rounding and fragmentation, cuDNN
+//                 workspaces and the CUDA context, which the allocator's
+//                 statistics do not see (not yet calibrated on a GPU).
+//                 CPU: peak_allocated x kCpuHeadroom, calibrated against the
+//                 growth of the process's peak RSS from 32 px to 256/512 px,
+//                 which was 1.25-1.8x the model's growth (glibc arenas keep
+//                 freed blocks, oneDNN reorders and scratch buffers;
+//                 docs/BENCHMARKS.md, "Memory").
 #pragma once
 
 #include <cstdint>
@@ -42,7 +46,8 @@
 
 namespace stylesweep {
 
-inline constexpr double kAllocatorHeadroom = 1.25;                       // x peak_allocated
+inline constexpr double kCudaHeadroom = 1.25;                            // x peak_allocated on CUDA
+inline constexpr double kCpuHeadroom = 2.0;                              // x peak_allocated on the CPU
 inline constexpr std::int64_t kCudaContextBytes = 640LL * 1024 * 1024;  // CUDA context + cuDNN/cuBLAS handles
 
 struct MemoryEstimateInput {

@@ -42,11 +42,11 @@ TEST(MemoryEstimate, TinyNetworkByHand) {
   EXPECT_EQ(estimate->optimizer, (2 * 5 + 12) * 4 * 48);       // s, y per pair + working vectors
   EXPECT_EQ(estimate->style_pass, 4 * (48 + 48));              // input and its copy is the largest pair
   EXPECT_EQ(estimate->peak_allocated, 224 + 512 + 576 + 48 + 4224);
-  EXPECT_EQ(estimate->device_required, 6980);                  // x 1.25, no CUDA context on the CPU
+  EXPECT_EQ(estimate->device_required, 2 * 5584);              // CPU: x 2, no CUDA context
   input.cuda = true;
   auto on_cuda = EstimateMemory(TinyNet(), input);
   ASSERT_TRUE(on_cuda.ok());
-  EXPECT_EQ(on_cuda->device_required, 6980 + kCudaContextBytes);
+  EXPECT_EQ(on_cuda->device_required, 6980 + kCudaContextBytes);  // ceil(5584 x 1.25) + the context
 }
 
 TEST(MemoryEstimate, LossReadingAConvKeepsItsOutput) {
