@@ -19,6 +19,7 @@
 #include "common/shared_dir.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
+#include "runner/memory_check.h"
 #include "runner/sweep_command_line.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/engine_executor.h"
@@ -151,6 +152,8 @@ int Coordinate(const SweepFlags& flags, Transport& transport) {
   context.layer_checker = BackboneLayerChecker();
   Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
   if (!jobs.ok()) return ReportError("sweep", jobs.status());
+  Status fits = CheckCudaJobsFitDevices(*jobs, SharedModelsDir(flags.shared_dir));
+  if (!fits.ok()) return ReportError("sweep", fits);
 
   Result<std::unique_ptr<RunStore>> store = RunStore::Open(flags.store_dir);
   if (!store.ok()) return ReportError("sweep", store.status().WithContext("store " + flags.store_dir));
