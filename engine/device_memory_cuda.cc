@@ -43,7 +43,7 @@ Status ResetPeakDeviceMemory(const std::string& device) {
   if (device == "cpu") return Status::Ok();
   SS_ASSIGN_OR_RETURN(int index, CudaIndex(device));
   try {
-    c10::cuda::CUDACachingAllocator::resetPeakStats(index);
+    c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(index));
   } catch (const std::exception& error) {
     return Status::Internal(std::string("resetting CUDA memory statistics: ") + error.what());
   }
@@ -54,7 +54,7 @@ Result<std::int64_t> PeakDeviceMemory(const std::string& device) {
   if (device == "cpu") return Status::Unavailable("no allocator statistics for the CPU");
   SS_ASSIGN_OR_RETURN(int index, CudaIndex(device));
   try {
-    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
     return static_cast<std::int64_t>(stats.allocated_bytes[0].peak);  // [0]: StatType::AGGREGATE
   } catch (const std::exception& error) {
     return Status::Internal(std::string("reading CUDA memory statistics: ") + error.what());
@@ -67,7 +67,7 @@ Result<std::int64_t> SmallestCudaDeviceMemory() {
   try {
     const int count = static_cast<int>(c10::cuda::device_count());
     for (int i = 0; i < count; ++i) {
-      const auto total = static_cast<std::int64_t>(at::cuda::getDeviceProperties(i)->totalGlobalMem);
+      const auto total = static_cast<std::int64_t>(at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(i))->totalGlobalMem);
       smallest = smallest < 0 ? total : std::min(smallest, total);
     }
   } catch (const std::exception& error) {
