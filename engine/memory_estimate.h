@@ -33,7 +33,7 @@
 //                 growth of the process's peak RSS from 32 px to 256/512 px,
 //                 which was 1.25-1.8x the model's growth (glibc arenas keep
 //                 freed blocks, oneDNN reorders and scratch buffers;
-//                 docs/BENCHMARKS.md, "Memory").
+//                 docs/BENCHMARKS.md, "Memory estimates").
 #pragma once
 
 #include <cstdint>

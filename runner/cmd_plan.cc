@@ -135,8 +135,9 @@ int RunPlan(int argc, char** argv) {
                  "style_weight=1e3,1e4; list settings separate alternatives with ';':\n"
                  "style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
                  "The memory column estimates what each job needs on its device (docs/BENCHMARKS.md,\n"
-                 "\"Memory\"). With --device-memory, jobs that do not fit are listed with what would\n"
-                 "make them fit, and plan exits 1; `stylesweep sweep` refuses them on a CUDA device too.\n\n"
+                 "\"Memory estimates\"). With --device-memory, jobs that do not fit are listed with what\n"
+                 "would make them fit, and plan exits 1; `stylesweep sweep` refuses CUDA jobs that do not\n"
+                 "fit the smallest visible GPU the same way before running any.\n\n"
               << visible;
     return kExitOk;
   }
