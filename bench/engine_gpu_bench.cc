@@ -6,7 +6,9 @@
 // matches the "512 px" figure):
 //   BM_Iteration  a real StyleTransfer::Run with L-BFGS: the median wall time
 //                 between consecutive loss evaluations (each ends with a host
-//                 read-back, so the device is synchronised), after a warm-up
+//                 read-back, so the device is synchronised) over the last
+//                 --iterations of them, once the history is full (the run
+//                 makes history + iterations evaluations), after a warm-up
 //                 run that loads the network, caches the style targets and
 //                 lets cuDNN pick its algorithms.
 //   BM_Objective  forward + losses + backward to the pixels alone, with the
@@ -18,7 +20,8 @@
 //   --device cpu|cuda[:N]     default cuda when visible, else cpu
 //   --sizes 256,512,1024      default 256,512,1024 on CUDA, 256 on the CPU
 //   --vgg19-weights PATH      default the shared prefix file (conv1_1-conv3_4)
-//   --iterations K            loss evaluations per measured run (default 20)
+//   --iterations K            evaluations timed per run, after the history fills (default 20)
+//   --lbfgs-history N         L-BFGS correction pairs (default 100, the engine's)
 //   --tf32                    allow TF32 (CUDA); default off (float32)
 //   --channels-last           channels-last convolutions
 //   --peak-tflops X           the device's peak for the floor (H100 SXM: 67 FP32, 495 TF32 dense)
@@ -52,6 +55,7 @@ struct BenchFlags {
   std::vector<int> sizes;
   std::string vgg19_weights;
   int iterations = 20;
+  int lbfgs_history = 100;
   bool tf32 = false;
   bool channels_last = false;
   double peak_tflops = 0;
@@ -109,7 +113,8 @@ void SetWorkCounters(benchmark::State& state, const IterationWork& work, double 
 }
 
 void BM_Iteration(benchmark::State& state, const Network& network, int side) {
-  auto work = CountIterationWork(network.spec, network.content_layers, network.style_layers, side, side, 100);
+  auto work = CountIterationWork(network.spec, network.content_layers, network.style_layers, side, side,
+                                 Flags().lbfgs_history);
   auto content = SquareContent(side);
   if (!work.ok() || !content.ok()) {
     state.SkipWithError((work.ok() ? content.status() : work.status()).ToString().c_str());
@@ -127,13 +132,15 @@ void BM_Iteration(benchmark::State& state, const Network& network, int side) {
   job.options.device = Flags().device;
   job.options.tf32 = Flags().tf32;
   job.options.channels_last = Flags().channels_last;
+  job.options.lbfgs_history = Flags().lbfgs_history;
   job.options.num_iterations = 3;
   auto warm_up = engine.Run(job);
   if (!warm_up.ok()) {
     state.SkipWithError(warm_up.status().ToString().c_str());
     return;
   }
-  job.options.num_iterations = std::max(3, Flags().iterations);
+  const int timed = std::max(3, Flags().iterations);
+  job.options.num_iterations = Flags().lbfgs_history + 1 + timed;
   double last_median = 0;
   for (auto _ : state) {
     auto result = engine.Run(job);
@@ -142,7 +149,8 @@ void BM_Iteration(benchmark::State& state, const Network& network, int side) {
       return;
     }
     std::vector<double> deltas;
-    for (size_t i = 1; i < result->history.size(); ++i) {
+    const size_t first = result->history.size() > static_cast<size_t>(timed) ? result->history.size() - timed : 1;
+    for (size_t i = first; i < result->history.size(); ++i) {
       deltas.push_back(result->history[i].wall_seconds - result->history[i - 1].wall_seconds);
     }
     std::nth_element(deltas.begin(), deltas.begin() + deltas.size() / 2, deltas.end());
@@ -243,6 +251,9 @@ bool ParseFlags(int* argc, char** argv) {
     } else if (arg == "--iterations") {
       if (!value(&text)) return false;
       flags.iterations = std::atoi(text.c_str());
+    } else if (arg == "--lbfgs-history") {
+      if (!value(&text)) return false;
+      flags.lbfgs_history = std::atoi(text.c_str());
     } else if (arg == "--peak-tflops") {
       if (!value(&text)) return false;
       flags.peak_tflops = std::atof(text.c_str());
@@ -268,7 +279,8 @@ int main(int argc, char** argv) {
   if (!ParseFlags(&argc, argv)) {
     std::fprintf(stderr,
                  "usage: engine_gpu_bench [--device cpu|cuda[:N]] [--sizes 256,512,1024] [--vgg19-weights PATH]\n"
-                 "                        [--iterations K] [--tf32] [--channels-last] [--peak-tflops X]\n"
+                 "                        [--iterations K] [--lbfgs-history N] [--tf32] [--channels-last]\n"
+                 "                        [--peak-tflops X]\n"
                  "                        [Google Benchmark flags]\n");
     return 2;
   }
