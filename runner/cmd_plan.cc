@@ -102,18 +102,6 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
   out << document.dump(2) << "\n";
 }
 
-// --device-memory (runner/memory_check.h): returns the exit code.
-int CheckDeviceMemory(const std::string& flag, const std::vector<JobSpec>& jobs,
-                      const std::vector<MemoryEstimate>& memory, const std::string& models_dir) {
-  Result<MemoryLimit> limit = ResolveMemoryLimit(flag);
-  if (!limit.ok()) return ReportError("plan", limit.status());
-  if (!limit->note.empty()) std::cerr << "stylesweep plan: " << limit->note << "\n";
-  if (limit->bytes == 0) return kExitOk;
-  Status fits = CheckJobsFitMemory(jobs, memory, limit->bytes, models_dir, limit->cuda_only);
-  if (!fits.ok()) return ReportError("plan", fits);
-  return kExitOk;
-}
-
 int RunPlan(int argc, char** argv) {
   std::string file, format, shared_dir, device_memory;
   std::vector<std::string> overrides;
@@ -146,6 +134,9 @@ int RunPlan(int argc, char** argv) {
     return ReportError("plan", Status::InvalidArgument("--format must be table or json, not '" + format + "'"));
   }
 
+  Result<MemoryLimit> limit = ResolveMemoryLimit(device_memory);  // before any work: a bad size is a usage error
+  if (!limit.ok()) return ReportError("plan", limit.status());
+
   Result<SweepSpec> spec = LoadSweepFile(file, overrides);
   if (!spec.ok()) return ReportError("plan", spec.status());
   ExpandContext context;
@@ -158,7 +149,11 @@ int RunPlan(int argc, char** argv) {
   if (!memory.ok()) return ReportError("plan", memory.status());
   if (format == "json") PrintJson(*spec, *jobs, *memory, std::cout);
   else PrintTable(*spec, *jobs, *memory, std::cout);
-  return CheckDeviceMemory(device_memory, *jobs, *memory, models_dir);
+  if (!limit->note.empty()) std::cerr << "stylesweep plan: " << limit->note << "\n";
+  if (limit->bytes == 0) return kExitOk;
+  Status fits = CheckJobsFitMemory(*jobs, *memory, limit->bytes, models_dir, limit->cuda_only);
+  if (!fits.ok()) return ReportError("plan", fits);
+  return kExitOk;
 }
 
 }  // namespace
