@@ -1,5 +1,7 @@
 // `stylesweep plan FILE [key=values ...]`: validates a sweep file and prints
-// the jobs it expands to, without running anything.
+// the jobs it expands to, with each job's cost and memory estimate, without
+// running anything. With --device-memory it refuses (exit 1) jobs that would
+// not fit a device.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -8,8 +10,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/shared_dir.h"
+#include "experiments/job_memory.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
+#include "runner/memory_check.h"
 #include "runner/sweep_command_line.h"
 
 namespace stylesweep {
@@ -38,19 +42,24 @@ std::string HumanCount(double value) {
   return buffer;
 }
 
-void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, std::ostream& out) {
+void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& memory,
+                std::ostream& out) {
   out << "sweep " << spec.name << " (" << (spec.method == SweepMethod::kGrid ? "grid" : "random") << ", "
       << spec.source << ")\n";
-  std::vector<std::vector<std::string>> rows = {{"#", "key", "content", "style", "repeat", "params", "cost"}};
+  std::vector<std::vector<std::string>> rows = {{"#", "key", "content", "style", "repeat", "params", "cost", "memory"}};
   double total_cost = 0;
-  for (const auto& job : jobs) {
+  std::int64_t largest_memory = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const JobSpec& job = jobs[j];
     std::string styles;
     for (const auto& path : job.style_paths) styles += (styles.empty() ? "" : "+") + Stem(path);
     std::string params;
     for (const auto& [key, value] : job.params) params += (params.empty() ? "" : " ") + key + "=" + Compact(value);
     rows.push_back({std::to_string(job.index), ShortKey(job.job_key), Stem(job.content_path), styles,
-                    std::to_string(job.repeat), params.empty() ? "-" : params, HumanCount(job.cost)});
+                    std::to_string(job.repeat), params.empty() ? "-" : params, HumanCount(job.cost),
+                    FormatBytes(memory[j].device_required)});
     total_cost += job.cost;
+    largest_memory = std::max(largest_memory, memory[j].device_required);
   }
   std::vector<size_t> widths(rows.front().size(), 0);
   for (const auto& row : rows) {
@@ -65,24 +74,28 @@ void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, std::os
     out << line << "\n";
   }
   out << jobs.size() << " job" << (jobs.size() == 1 ? "" : "s") << ", estimated cost " << HumanCount(total_cost)
-      << " pixel-iterations";
+      << " pixel-iterations, largest memory estimate " << FormatBytes(largest_memory);
   if (!spec.output.dataset_dir.empty()) out << "; dataset written to " << spec.output.dataset_dir;
   out << "\n";
 }
 
-void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, std::ostream& out) {
+void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& memory,
+               std::ostream& out) {
   nlohmann::json document;
   document["name"] = spec.name;
   document["source"] = spec.source;
   document["count"] = jobs.size();
   if (!spec.output.dataset_dir.empty()) document["dataset"] = spec.output.dataset_dir;
   auto& list = document["jobs"] = nlohmann::json::array();
-  for (const auto& job : jobs) {
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const JobSpec& job = jobs[j];
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [key, value] : job.params) params[key] = value;
     nlohmann::json entry = {{"index", job.index},       {"job_key", job.job_key},     {"content", job.content_path},
                             {"style", job.style_paths}, {"repeat", job.repeat},       {"params", params},
                             {"cost", job.cost},         {"style_key", job.style_key}, {"options", StyleOptionsToMap(job.options)}};
+    entry["memory_bytes"] = memory[j].device_required;
+    entry["memory_peak_allocated_bytes"] = memory[j].peak_allocated;
     if (!job.output_name.empty()) entry["output_name"] = job.output_name;
     list.push_back(std::move(entry));
   }
@@ -90,22 +103,29 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, std::ost
 }
 
 int RunPlan(int argc, char** argv) {
-  std::string file, format, shared_dir;
+  std::string file, format, shared_dir, device_memory;
   std::vector<std::string> overrides;
   po::options_description visible("plan options");
   visible.add_options()
       ("help,h", "show this help")
       ("format", po::value(&format)->value_name("table|json")->default_value("table"), "output format")
       ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
-       "folder with models/ and images/, ${shared} in sweep files (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")");
+       "folder with models/ and images/, ${shared} in sweep files (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
+      ("device-memory", po::value(&device_memory)->value_name("SIZE|auto"),
+       "refuse jobs whose memory estimate exceeds SIZE (80GiB, 40GB, 16G); auto: the smallest visible CUDA "
+       "device's memory, checking the CUDA jobs");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("plan", argc, argv, visible, &file, &overrides, &vm); code >= 0) return code;
   if (vm.count("help")) {
-    std::cout << "usage: stylesweep plan SWEEP.yaml [key=v1,v2 ...] [--format table|json]\n\n"
+    std::cout << "usage: stylesweep plan SWEEP.yaml [key=v1,v2 ...] [--format table|json] [--device-memory SIZE|auto]\n\n"
                  "Checks a sweep file (keys, values, images, layers against the weights) and prints\n"
                  "the jobs it expands to without running them. Overrides replace a setting's values:\n"
                  "style_weight=1e3,1e4; list settings separate alternatives with ';':\n"
                  "style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
+                 "The memory column estimates what each job needs on its device (docs/BENCHMARKS.md,\n"
+                 "\"Memory estimates\"). With --device-memory, jobs that do not fit are listed with what\n"
+                 "would make them fit, and plan exits 1; `stylesweep sweep` refuses CUDA jobs that do not\n"
+                 "fit the smallest visible GPU the same way before running any.\n\n"
               << visible;
     return kExitOk;
   }
@@ -114,6 +134,9 @@ int RunPlan(int argc, char** argv) {
     return ReportError("plan", Status::InvalidArgument("--format must be table or json, not '" + format + "'"));
   }
 
+  Result<MemoryLimit> limit = ResolveMemoryLimit(device_memory);  // before any work: a bad size is a usage error
+  if (!limit.ok()) return ReportError("plan", limit.status());
+
   Result<SweepSpec> spec = LoadSweepFile(file, overrides);
   if (!spec.ok()) return ReportError("plan", spec.status());
   ExpandContext context;
@@ -121,8 +144,15 @@ int RunPlan(int argc, char** argv) {
   context.layer_checker = BackboneLayerChecker();
   Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
   if (!jobs.ok()) return ReportError("plan", jobs.status());
-  if (format == "json") PrintJson(*spec, *jobs, std::cout);
-  else PrintTable(*spec, *jobs, std::cout);
+  const std::string models_dir = SharedModelsDir(shared_dir);
+  Result<std::vector<MemoryEstimate>> memory = EstimateJobsMemory(*jobs, models_dir);
+  if (!memory.ok()) return ReportError("plan", memory.status());
+  if (format == "json") PrintJson(*spec, *jobs, *memory, std::cout);
+  else PrintTable(*spec, *jobs, *memory, std::cout);
+  if (!limit->note.empty()) std::cerr << "stylesweep plan: " << limit->note << "\n";
+  if (limit->bytes == 0) return kExitOk;
+  Status fits = CheckJobsFitMemory(*jobs, *memory, limit->bytes, models_dir, limit->cuda_only);
+  if (!fits.ok()) return ReportError("plan", fits);
   return kExitOk;
 }
 

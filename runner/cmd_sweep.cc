@@ -19,6 +19,7 @@
 #include "common/shared_dir.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
+#include "runner/memory_check.h"
 #include "runner/sweep_command_line.h"
 #include "runner/sweep_share.h"
 #include "scheduler/coordinator.h"
@@ -160,6 +161,8 @@ int Coordinate(const SweepFlags& flags, Transport& transport) {
     std::cerr << "stylesweep sweep: share " << flags.share.index << "/" << flags.share.count << ": " << jobs->size()
               << " of " << total << " jobs\n";
   }
+  Status fits = CheckCudaJobsFitDevices(*jobs, SharedModelsDir(flags.shared_dir));
+  if (!fits.ok()) return ReportError("sweep", fits);
 
   Result<std::unique_ptr<RunStore>> store = RunStore::Open(flags.store_dir);
   if (!store.ok()) return ReportError("sweep", store.status().WithContext("store " + flags.store_dir));

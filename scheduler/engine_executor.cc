@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "common/shared_dir.h"
+#include "engine/device_memory.h"
 #include "engine/image_io.h"
 #include "engine/style_transfer.h"
+#include "experiments/job_memory.h"
 
 namespace stylesweep {
 
@@ -47,8 +49,8 @@ class EngineExecutor::Impl {
  public:
   explicit Impl(EngineExecutorOptions options)
       : options_(std::move(options)),
-        transfer_(EngineConfig{options_.models_dir.empty() ? SharedModelsDir() : options_.models_dir,
-                               options_.num_threads, 64}) {
+        models_dir_(options_.models_dir.empty() ? SharedModelsDir() : options_.models_dir),
+        transfer_(EngineConfig{models_dir_, options_.num_threads, 64}) {
     if (options_.device_count < 0) options_.device_count = CountVisibleGpus();
   }
 
@@ -66,6 +68,7 @@ class EngineExecutor::Impl {
       else if (snapshot_error.ok()) snapshot_error = encoded.status();
     };
     const double start_epoch = NowEpochSeconds();
+    (void)ResetPeakDeviceMemory(job.options.device);  // CPU or no CUDA: nothing to reset
     SS_ASSIGN_OR_RETURN(TransferResult result, transfer_.Run(job, callbacks));
     SS_RETURN_IF_ERROR(snapshot_error.WithContext("encoding a snapshot"));
 
@@ -87,11 +90,30 @@ class EngineExecutor::Impl {
                                    record.style_layer_losses[l], wall});
       }
     }
+    AddMemoryMetrics(spec, result, outcome);
     for (const auto& [phase, seconds] : result.phase_seconds) outcome.timings.push_back({phase, seconds});
     outcome.timings.push_back({"encode", encode_seconds});
     outcome.device = result.device;
     outcome.note = result.note;
     return outcome;
+  }
+
+  // memory/estimate_bytes (the model's peak allocation, engine/memory_estimate.h)
+  // always; memory/peak_bytes (the CUDA caching allocator's peak) on CUDA.
+  // Both at the run's last step. A failed estimate leaves the metric out.
+  void AddMemoryMetrics(const JobSpec& spec, const TransferResult& result, JobOutcome& outcome) const {
+    const int step = result.history.empty() ? 0 : result.history.back().iteration;
+    const double wall = NowEpochSeconds();
+    Result<MemoryEstimate> estimate = EstimateJobMemory(spec, models_dir_, result.device);
+    if (estimate.ok()) {
+      outcome.metrics.push_back({"memory/estimate_bytes", step, static_cast<double>(estimate->peak_allocated), wall});
+    }
+    std::int64_t peak = result.peak_memory_bytes;
+    if (peak <= 0) {
+      Result<std::int64_t> measured = PeakDeviceMemory(result.device);
+      if (measured.ok()) peak = *measured;
+    }
+    if (peak > 0) outcome.metrics.push_back({"memory/peak_bytes", step, static_cast<double>(peak), wall});
   }
 
   std::string GpuForThisProcess() const {
@@ -100,6 +122,7 @@ class EngineExecutor::Impl {
 
  private:
   EngineExecutorOptions options_;
+  std::string models_dir_;
   StyleTransfer transfer_;
 };
 

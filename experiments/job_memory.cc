@@ -1,0 +1,116 @@
+#include "experiments/job_memory.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "experiments/image_probe.h"
+
+namespace stylesweep {
+namespace {
+
+constexpr int kMaxBandsSuggested = 16;  // devices a band-split hint may ask for
+
+std::string FileName(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
+int LargestStageSize(const StyleOptions& options) {
+  int largest = 0;
+  for (const ScaleStage& stage : EffectiveStages(options)) largest = std::max(largest, stage.size);
+  return largest;
+}
+
+// `options` with every stage scaled so that the largest becomes `size`.
+StyleOptions WithLargestSize(StyleOptions options, int size) {
+  const int largest = LargestStageSize(options);
+  options.size = size;
+  for (ScaleStage& stage : options.scales) {
+    stage.size = std::max(1, static_cast<int>(static_cast<std::int64_t>(stage.size) * size / std::max(1, largest)));
+  }
+  return options;
+}
+
+Result<MemoryEstimate> EstimateWith(const JobSpec& job, const StyleOptions& options, const std::string& models_dir,
+                                    const std::string& device, int bands) {
+  Result<ImageProbe> probe = ProbeImage(job.content_path);
+  if (!probe.ok()) return probe.status().WithContext("memory estimate of job " + std::to_string(job.index));
+  return EstimateRunMemory(options, probe->width, probe->height, models_dir, device, bands);
+}
+
+}  // namespace
+
+Result<MemoryEstimate> EstimateJobMemory(const JobSpec& job, const std::string& models_dir,
+                                         const std::string& device) {
+  return EstimateWith(job, job.options, models_dir, device, 1);
+}
+
+Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec>& jobs,
+                                                       const std::string& models_dir, const std::string& device) {
+  std::vector<MemoryEstimate> estimates;
+  estimates.reserve(jobs.size());
+  for (const JobSpec& job : jobs) {
+    SS_ASSIGN_OR_RETURN(MemoryEstimate estimate, EstimateJobMemory(job, models_dir, device));
+    estimates.push_back(estimate);
+  }
+  return estimates;
+}
+
+int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir) {
+  int low = 0, high = LargestStageSize(job.options) / 32;  // in units of 32 px
+  while (low < high) {
+    const int middle = (low + high + 1) / 2;
+    Result<MemoryEstimate> estimate = EstimateWith(job, WithLargestSize(job.options, middle * 32), models_dir, "", 1);
+    if (estimate.ok() && estimate->device_required <= limit_bytes) low = middle;
+    else high = middle - 1;
+  }
+  return low * 32;
+}
+
+Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& estimates,
+                          std::int64_t limit_bytes, const std::string& models_dir, bool cuda_only) {
+  std::string message;
+  int refused = 0;
+  for (size_t i = 0; i < jobs.size() && i < estimates.size(); ++i) {
+    if (estimates[i].device_required <= limit_bytes) continue;
+    if (cuda_only && !RunsOnCuda(jobs[i])) continue;
+    const JobSpec& job = jobs[i];
+    ++refused;
+    message += "\n  job " + std::to_string(job.index) + " (" + ShortKey(job.job_key) + ", " +
+               FileName(job.content_path) + " at " + std::to_string(LargestStageSize(job.options)) +
+               " px, " + job.options.backbone + ", " + std::to_string(job.options.style_layers.size()) +
+               " style layers) needs about " + FormatBytes(estimates[i].device_required) + ", more than the " +
+               FormatBytes(limit_bytes) + " available";
+    std::vector<std::string> hints;
+    if (const int size = LargestFittingSize(job, limit_bytes, models_dir); size > 0) {
+      hints.push_back("size " + std::to_string(size) + " px or less");
+    }
+    if (job.options.style_layers.size() > 1) hints.push_back("fewer or shallower style layers");
+    if (job.options.optimizer == "lbfgs" && job.options.lbfgs_history > 10) {
+      hints.push_back("a smaller lbfgs_history (now " + std::to_string(job.options.lbfgs_history) + ")");
+    }
+    for (int bands = 2; bands <= kMaxBandsSuggested; bands *= 2) {
+      Result<MemoryEstimate> band = EstimateWith(job, job.options, models_dir, "", bands);
+      if (band.ok() && band->device_required <= limit_bytes) {
+        hints.push_back(std::to_string(bands) + " image bands over " + std::to_string(bands) + " devices (about " +
+                        FormatBytes(band->device_required) + " each)");
+        break;
+      }
+    }
+    if (!hints.empty()) {
+      message += "; to fit: ";
+      for (size_t h = 0; h < hints.size(); ++h) message += (h ? (h + 1 == hints.size() ? " or " : ", ") : "") + hints[h];
+    }
+  }
+  if (refused == 0) return Status::Ok();
+  return Status::OutOfMemory(std::to_string(refused) + " of " + std::to_string(jobs.size()) +
+                             (jobs.size() == 1 ? " job" : " jobs") + (refused == 1 ? " does" : " do") + " not fit in " +
+                             FormatBytes(limit_bytes) + " of device memory:" + message);
+}
+
+Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, std::int64_t limit_bytes, const std::string& models_dir,
+                          bool cuda_only) {
+  SS_ASSIGN_OR_RETURN(std::vector<MemoryEstimate> estimates, EstimateJobsMemory(jobs, models_dir));
+  return CheckJobsFitMemory(jobs, estimates, limit_bytes, models_dir, cuda_only);
+}
+
+bool RunsOnCuda(const JobSpec& job) { return job.options.device.rfind("cuda", 0) == 0; }
+
+}  // namespace stylesweep

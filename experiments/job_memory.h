@@ -1,0 +1,53 @@
+// Memory estimates for expanded sweep jobs, and the check that refuses jobs
+// a device cannot hold before any of them runs (`stylesweep plan` and
+// `stylesweep sweep`). The arithmetic is engine/memory_estimate.h; this file
+// supplies what a JobSpec knows: the content image's size (read from its
+// header) and the job's resolved layers and weights file.
+//
+// Thread safety: reentrant; no shared state.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/memory_estimate.h"
+#include "experiments/sweep.h"
+
+namespace stylesweep {
+
+// The estimate for one job. `device` overrides the job's own device setting
+// for the CUDA-context term ("cuda" when checking against a GPU); empty: the
+// job's. Errors name the job's content image or weights file.
+Result<MemoryEstimate> EstimateJobMemory(const JobSpec& job, const std::string& models_dir,
+                                         const std::string& device = "");
+
+// EstimateJobMemory for every job, in order (the first error stops it).
+Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec>& jobs,
+                                                       const std::string& models_dir,
+                                                       const std::string& device = "");
+
+// Jobs whose device_required exceeds `limit_bytes`, as one kOutOfMemory
+// status listing each (index, short key, content, size, estimate, limit)
+// and what would make it fit: a smaller size, fewer or shallower style
+// layers, a shorter L-BFGS history, or the per-device estimate when the
+// image is split into N bands over N devices. Ok when every job fits.
+// `estimates` parallels `jobs` (EstimateJobsMemory with the jobs' own
+// devices). `cuda_only`: the limit is a GPU's, so jobs set to run on the
+// CPU are not checked.
+Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& estimates,
+                          std::int64_t limit_bytes, const std::string& models_dir, bool cuda_only = false);
+
+// Estimates every job (each on its own device) and checks it as above.
+Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, std::int64_t limit_bytes, const std::string& models_dir,
+                          bool cuda_only = false);
+
+// True when the job's device setting is "cuda" or "cuda:N".
+bool RunsOnCuda(const JobSpec& job);
+
+// The largest size (longest side, px, a multiple of 32) at which `job`
+// fits `limit_bytes`, or 0 when not even 32 px fits.
+int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir);
+
+}  // namespace stylesweep

@@ -1,0 +1,153 @@
+// The device-memory model: a network small enough to add up by hand, how
+// the terms scale with the settings a user changes, and the size parser.
+#include "engine/memory_estimate.h"
+
+#include <gtest/gtest.h>
+
+#include "common/shared_dir.h"
+#include "engine/flop_count.h"
+
+namespace stylesweep {
+namespace {
+
+BackboneSpec TinyNet() {
+  BackboneSpec spec;
+  spec.name = "tiny";
+  LayerSpec conv;
+  conv.name = "conv1";
+  conv.op = LayerOp::kConv;
+  conv.in_channels = 3;
+  conv.out_channels = 2;
+  conv.kernel = 3;
+  conv.padding = 1;
+  LayerSpec relu;
+  relu.name = "relu1";
+  relu.op = LayerOp::kRelu;
+  relu.in_channels = relu.out_channels = 2;
+  spec.layers = {conv, relu};
+  return spec;
+}
+
+TEST(MemoryEstimate, TinyNetworkByHand) {
+  MemoryEstimateInput input;
+  input.height = input.width = 4;
+  input.style_layers = {"relu1"};
+  input.lbfgs_history = 5;
+  auto estimate = EstimateMemory(TinyNet(), input);
+  ASSERT_TRUE(estimate.ok()) << estimate.status().ToString();
+  EXPECT_EQ(estimate->weights, 4 * (2 * 3 * 9 + 2));           // 224
+  EXPECT_EQ(estimate->activations, 4 * (48 + 48 + 32));        // pixels, input, ReLU output (conv output freed)
+  EXPECT_EQ(estimate->gradients, 3 * 4 * 48);                  // the largest tensor is the input
+  EXPECT_EQ(estimate->losses, 3 * 4 * 2 * 2);                  // target, Gram, difference: 3 N^2
+  EXPECT_EQ(estimate->optimizer, (2 * 5 + 12) * 4 * 48);       // s, y per pair + working vectors
+  EXPECT_EQ(estimate->style_pass, 4 * (48 + 48));              // input and its copy is the largest pair
+  EXPECT_EQ(estimate->peak_allocated, 224 + 512 + 576 + 48 + 4224);
+  EXPECT_EQ(estimate->device_required, 2 * 5584);              // CPU: x 2, no CUDA context
+  input.cuda = true;
+  auto on_cuda = EstimateMemory(TinyNet(), input);
+  ASSERT_TRUE(on_cuda.ok());
+  EXPECT_EQ(on_cuda->device_required, 6980 + kCudaContextBytes);  // ceil(5584 x 1.25) + the context
+}
+
+TEST(MemoryEstimate, LossReadingAConvKeepsItsOutput) {
+  MemoryEstimateInput input;
+  input.height = input.width = 4;
+  input.style_layers = {"conv1", "relu1"};
+  auto estimate = EstimateMemory(TinyNet(), input);
+  ASSERT_TRUE(estimate.ok());
+  EXPECT_EQ(estimate->activations, 4 * (48 + 48 + 32 + 32));
+}
+
+MemoryEstimateInput Vgg19Input(int side, int history) {
+  MemoryEstimateInput input;
+  input.height = input.width = side;
+  input.content_layers = {"relu4_2"};
+  input.style_layers = {"relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"};
+  input.lbfgs_history = history;
+  input.cuda = true;
+  return input;
+}
+
+TEST(MemoryEstimate, HistoryAddsTwoImagesPerCorrectionPair) {
+  auto spec = GetBackboneSpec("vgg19");
+  ASSERT_TRUE(spec.ok());
+  auto h100 = EstimateMemory(*spec, Vgg19Input(512, 100));
+  auto h50 = EstimateMemory(*spec, Vgg19Input(512, 50));
+  ASSERT_TRUE(h100.ok() && h50.ok());
+  EXPECT_EQ(h100->peak_allocated - h50->peak_allocated, 2LL * 50 * 3 * 512 * 512 * 4);
+}
+
+TEST(MemoryEstimate, Vgg19ActivationsGrowWithThePixelCount) {
+  auto spec = GetBackboneSpec("vgg19");
+  ASSERT_TRUE(spec.ok());
+  auto small = EstimateMemory(*spec, Vgg19Input(512, 100));
+  auto large = EstimateMemory(*spec, Vgg19Input(1024, 100));
+  ASSERT_TRUE(small.ok() && large.ok());
+  EXPECT_EQ(large->activations, 4 * small->activations);  // every tensor scales with H x W at these sizes
+  EXPECT_EQ(large->optimizer, 4 * small->optimizer);
+  EXPECT_EQ(large->weights, small->weights);
+  // Block 1 alone keeps relu1_1 and relu1_2 (64 channels each) at full size.
+  EXPECT_GT(small->activations, 2LL * 64 * 512 * 512 * 4);
+  // A 1024 px VGG19 run with the defaults needs a few GiB, not tens.
+  EXPECT_GT(large->device_required, 2LL << 30);
+  EXPECT_LT(large->device_required, 16LL << 30);
+}
+
+TEST(MemoryEstimate, BandsShareTheActivationsButNotTheWeights) {
+  auto spec = GetBackboneSpec("vgg19");
+  ASSERT_TRUE(spec.ok());
+  // relu5_1 depends on +-77.5 px of its input (see ReceptiveFieldRadius).
+  EXPECT_EQ(ReceptiveFieldRadius(*spec, FindLayer(*spec, "relu5_1")), 78);
+  EXPECT_EQ(ReceptiveFieldRadius(*spec, FindLayer(*spec, "conv1_1")), 1);
+  MemoryEstimateInput whole = Vgg19Input(2048, 100);
+  MemoryEstimateInput banded = whole;
+  banded.bands = 4;
+  auto one = EstimateMemory(*spec, whole);
+  auto four = EstimateMemory(*spec, banded);
+  ASSERT_TRUE(one.ok() && four.ok());
+  EXPECT_EQ(four->weights, one->weights);
+  // 2048 / 4 + 2 x 78 = 668 rows of 2048.
+  EXPECT_EQ(four->optimizer, (2LL * 100 + 12) * 4 * 3 * 668 * 2048);
+}
+
+TEST(MemoryEstimate, RunEstimateUsesTheLargestStageAndTheWeightsFile) {
+  StyleOptions options;
+  options.backbone = "squeezenet1_0";
+  options.scales = {{128, 10}, {256, 10}};
+  auto staged = EstimateRunMemory(options, 1024, 768, SharedModelsDir());
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();
+  options.scales.clear();
+  options.size = 256;
+  auto single = EstimateRunMemory(options, 1024, 768, SharedModelsDir());
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(staged->peak_allocated, single->peak_allocated);
+  EXPECT_EQ(single->optimizer, (2LL * 100 + 12) * 4 * 3 * 256 * 192);
+  // Every fire module's weights are loaded (the shared file is complete): about 0.74M parameters.
+  EXPECT_GT(single->weights, 700000LL * 4);
+  EXPECT_LT(single->weights, 800000LL * 4);
+  options.weights = "/nonexistent/weights.safetensors";
+  EXPECT_FALSE(EstimateRunMemory(options, 1024, 768, SharedModelsDir()).ok());
+}
+
+TEST(MemoryEstimate, FormatsAndParsesSizes) {
+  EXPECT_EQ(FormatBytes(512), "512 B");
+  EXPECT_EQ(FormatBytes(2048), "2.00 KiB");
+  EXPECT_EQ(FormatBytes(1932735283), "1.80 GiB");
+  EXPECT_EQ(FormatBytes(80LL << 30), "80.0 GiB");
+  EXPECT_EQ(*ParseByteSize("80GiB"), 80LL << 30);
+  EXPECT_EQ(*ParseByteSize("80 gib"), 80LL << 30);
+  EXPECT_EQ(*ParseByteSize("16G"), 16LL << 30);
+  EXPECT_EQ(*ParseByteSize("40GB"), 40000000000LL);
+  EXPECT_EQ(*ParseByteSize("1.5TiB"), 3LL << 39);
+  EXPECT_EQ(*ParseByteSize("4096"), 4096);
+  for (const char* bad : {"", "GiB", "80 parsecs", "-1G", "0", "1.2.3G"}) {
+    auto parsed = ParseByteSize(bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+    if (!parsed.ok()) {
+      EXPECT_NE(parsed.status().message().find("memory size"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace stylesweep

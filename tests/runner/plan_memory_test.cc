@@ -1,0 +1,134 @@
+// `stylesweep plan --device-memory` and the memory metrics a sweep records,
+// through the real binary (STYLESWEEP_BIN) on tiny generated images.
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "engine/image.h"
+#include "engine/image_io.h"
+#include "store/run_store.h"
+#include "tests/temp_dir.h"
+
+namespace stylesweep {
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `stylesweep ARGS` through the shell; arguments are single-quoted.
+CommandResult RunStylesweep(const std::vector<std::string>& args) {
+  std::string command = std::string("'") + STYLESWEEP_BIN + "'";
+  for (const auto& arg : args) command += " '" + arg + "'";
+  command += " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  size_t read = 0;
+  while ((read = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, read);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+void WriteImage(const std::string& path, int width, int height, int seed) {
+  Image image;
+  image.width = width;
+  image.height = height;
+  image.pixels.resize(image.num_samples());
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x)
+      for (int c = 0; c < 3; ++c)
+        image.at(y, x, c) = 0.5f + 0.5f * static_cast<float>(std::sin(0.3 * (x + 1) * (c + seed) + 0.7 * y * seed));
+  ASSERT_TRUE(SavePng(image, path).ok()) << path;
+}
+
+class PlanMemoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_.path();
+    WriteImage(root_ + "/content.png", 64, 48, 1);
+    WriteImage(root_ + "/style.png", 48, 48, 2);
+  }
+
+  // A grid over `sizes` of VGG19-prefix jobs on the CPU.
+  std::string WriteSweep(const std::string& sizes, int iterations = 2, const std::string& backbone = "vgg19") {
+    const std::string path = root_ + "/sweep.yaml";
+    std::ofstream(path) << "name: memtest\nmethod: grid\ncontent: [" << root_ << "/content.png]\nstyle: [" << root_
+                        << "/style.png]\nbase: {backbone: " << backbone << ", device: cpu, num_iterations: "
+                        << iterations << "}\nparameters:\n  size: {values: [" << sizes << "]}\n";
+    return path;
+  }
+
+  testing::TempDir dir_{"plan_memory_test"};
+  std::string root_;
+};
+
+TEST_F(PlanMemoryTest, EveryJobShowsItsMemoryEstimate) {
+  CommandResult plan = RunStylesweep({"plan", WriteSweep("256, 1024")});
+  ASSERT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_NE(plan.output.find("memory"), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("MiB"), std::string::npos) << plan.output;   // the 256 px job
+  EXPECT_NE(plan.output.find("largest memory estimate"), std::string::npos) << plan.output;
+}
+
+TEST_F(PlanMemoryTest, JobsThatDoNotFitAreRefusedWithWhatWouldFit) {
+  // VGG19 (prefix file) at 4096 x 3072 px needs tens of GiB; 256 px well under 1 GiB.
+  CommandResult plan = RunStylesweep({"plan", WriteSweep("256, 4096"), "--device-memory", "32GiB"});
+  EXPECT_EQ(plan.exit_code, 1) << plan.output;
+  EXPECT_NE(plan.output.find("1 of 2 jobs does not fit in 32.0 GiB"), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("job 1 "), std::string::npos) << plan.output;
+  EXPECT_EQ(plan.output.find("job 0 "), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("4096 px"), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("px or less"), std::string::npos) << plan.output;
+  EXPECT_NE(plan.output.find("image bands over"), std::string::npos) << plan.output;
+
+  CommandResult roomy = RunStylesweep({"plan", WriteSweep("256, 4096"), "--device-memory", "200GiB"});
+  EXPECT_EQ(roomy.exit_code, 0) << roomy.output;
+}
+
+TEST_F(PlanMemoryTest, BadSizeIsAUsageErrorAndAutoWithoutCudaSaysSo) {
+  CommandResult bad = RunStylesweep({"plan", WriteSweep("256"), "--device-memory", "lots"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--device-memory"), std::string::npos) << bad.output;
+  CommandResult automatic = RunStylesweep({"plan", WriteSweep("256"), "--device-memory", "auto"});
+  EXPECT_EQ(automatic.exit_code, 0) << automatic.output;
+  EXPECT_TRUE(automatic.output.find("memory not checked") != std::string::npos ||
+              automatic.output.find("smallest visible CUDA device") != std::string::npos)
+      << automatic.output;
+}
+
+TEST_F(PlanMemoryTest, SweepRecordsTheEstimateAsAMetric) {
+  const std::string store_dir = root_ + "/store";
+  CommandResult sweep = RunStylesweep({"sweep", WriteSweep("32", 2, "squeezenet1_0"), "--store", store_dir,
+                                       "--progress", "none", "--threads", "1"});
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  auto store = RunStore::Open(store_dir);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  RunQuery query;
+  query.experiment = "memtest";
+  auto runs = (*store)->ListRuns(query);
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  ASSERT_EQ(runs->size(), 1u);
+  const auto& metrics = runs->front().latest_metrics;
+  auto estimate = metrics.find("memory/estimate_bytes");
+  ASSERT_NE(estimate, metrics.end());
+  EXPECT_GT(estimate->second.value, 1e6);  // the SqueezeNet weights alone are 2.9 MB
+  EXPECT_EQ(estimate->second.step, 2);     // at the run's last step
+  EXPECT_EQ(metrics.count("memory/peak_bytes"), 0u) << "the CPU allocator keeps no peak";
+
+  CommandResult runs_table = RunStylesweep({"runs", "--store", store_dir, "--columns", "id,metrics.memory/estimate_bytes"});
+  EXPECT_EQ(runs_table.exit_code, 0) << runs_table.output;
+  EXPECT_NE(runs_table.output.find("memory/estimate_bytes"), std::string::npos) << runs_table.output;
+}
+
+}  // namespace
+}  // namespace stylesweep
