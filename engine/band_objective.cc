@@ -123,8 +123,9 @@ Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Te
   for (size_t l = 0; l < grams_local.size(); ++l) {
     const torch::Tensor full = packed.narrow(0, at, grams_local[l].numel()).view_as(grams_local[l]);
     at += grams_local[l].numel();
-    // The value of the full Gram, the gradient of this rank's own part.
-    const torch::Tensor gram = grams_local[l] + (full - grams_local[l].detach());
+    // The value of the full Gram (bitwise: g - g is exactly 0, so every rank
+    // computes the same E_l), the gradient of this rank's own part.
+    const torch::Tensor gram = full + (grams_local[l] - grams_local[l].detach());
     torch::Tensor e = StyleLayerLossFromGram(gram, positions[l], style_targets_[l]);
     style_terms.push_back(e.detach());
     style_sum = style_sum + e * settings_.style_layer_weights[l];

@@ -33,7 +33,8 @@ class Collectives {
   // "mpi", "nccl" or "local", for messages and results.
   virtual std::string name() const = 0;
 
-  // tensor <- the element-wise sum of every rank's tensor, in place.
+  // tensor <- the element-wise sum of every rank's tensor, in place, bitwise
+  // the same on every rank (the band split's L-BFGS relies on it).
   virtual Status AllReduceSum(torch::Tensor& tensor) = 0;
   // tensor <- root's tensor, in place, on every rank.
   virtual Status Broadcast(torch::Tensor& tensor, int root) = 0;

@@ -56,10 +56,15 @@ MpiCollectives::~MpiCollectives() {
 }
 
 Status MpiCollectives::AllReduceSum(torch::Tensor& tensor) {
-  SS_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor, "MPI_Allreduce"));
-  return MpiStatus(MPI_Allreduce(MPI_IN_PLACE, tensor.data_ptr(), static_cast<int>(tensor.numel()), type, MPI_SUM,
-                                 comm_),
-                   "MPI_Allreduce");
+  SS_ASSIGN_OR_RETURN(MPI_Datatype type, MpiTypeOf(tensor, "MPI_Reduce"));
+  const int count = static_cast<int>(tensor.numel());
+  // Reduce to rank 0, then broadcast: the MPI standard does not promise that
+  // MPI_Allreduce rounds alike on every rank, and ranks whose sums differ in
+  // the last bit would let their L-BFGS states drift apart.
+  void* sendbuf = rank_ == 0 ? MPI_IN_PLACE : tensor.data_ptr();
+  void* recvbuf = rank_ == 0 ? tensor.data_ptr() : nullptr;
+  SS_RETURN_IF_ERROR(MpiStatus(MPI_Reduce(sendbuf, recvbuf, count, type, MPI_SUM, 0, comm_), "MPI_Reduce"));
+  return MpiStatus(MPI_Bcast(tensor.data_ptr(), count, type, 0, comm_), "MPI_Bcast");
 }
 
 Status MpiCollectives::Broadcast(torch::Tensor& tensor, int root) {

@@ -29,7 +29,9 @@ class MpiCollectives final : public Collectives {
   std::string name() const override { return "mpi"; }
 
   // float32 and float64 CPU tensors (MPI_FLOAT / MPI_DOUBLE); other dtypes
-  // and CUDA tensors are kInvalidArgument. AllReduceSum uses MPI_IN_PLACE.
+  // and CUDA tensors are kInvalidArgument. AllReduceSum is MPI_Reduce to
+  // rank 0 then MPI_Bcast, so every rank holds bitwise the same sum (the MPI
+  // standard does not promise that of MPI_Allreduce).
   Status AllReduceSum(torch::Tensor& tensor) override;
   Status Broadcast(torch::Tensor& tensor, int root) override;
   Status Barrier() override;
