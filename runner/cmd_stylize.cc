@@ -49,11 +49,12 @@ std::vector<std::string> SplitList(const std::string& text) {
   return items;
 }
 
-// MPI for the duration of a band-split run: initialised only under mpiexec.
+// MPI for the duration of a band-split run: initialised only when `wanted`
+// and under mpiexec.
 class MpiSession {
  public:
-  MpiSession(int& argc, char**& argv) {
-    if (!LaunchedUnderMpi()) return;
+  MpiSession(int& argc, char**& argv, bool wanted) {
+    if (!wanted || !LaunchedUnderMpi()) return;
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
     active_ = true;
@@ -202,8 +203,8 @@ int RunStylize(int argc, char** argv) {
   if (!device_list.empty() && vm.count("device")) {
     return ReportError("stylize", Status::InvalidArgument("give either --device or --devices, not both"));
   }
-  MpiSession mpi(argc, argv);
   const bool band_split = !device_list.empty();
+  MpiSession mpi(argc, argv, band_split);
   // Under a band split only rank 0 prints progress and writes files.
   const bool writer = mpi.rank() == 0;
   if (!writer) quiet = true;
