@@ -68,18 +68,29 @@ Result<Backbone> Backbone::Load(const BackboneSpec& spec, const BackboneLoadOpti
         return Status::Corrupt(info.path + ": tensor " + names[t] + " has shape " + ShapeText(tensor_info->shape) +
                                ", expected " + ShapeText(shapes[t]) + " for " + spec.name);
       }
-      SS_ASSIGN_OR_RETURN(std::vector<float> values, file.ReadFloat32(names[t]));
-      for (float v : values) {
-        if (!std::isfinite(v)) return Status::Corrupt(info.path + ": tensor " + names[t] + " holds NaN or Inf");
+      torch::Tensor tensor;
+      if (options.read_weights) {
+        SS_ASSIGN_OR_RETURN(std::vector<float> values, file.ReadFloat32(names[t]));
+        for (float v : values) {
+          if (!std::isfinite(v)) return Status::Corrupt(info.path + ": tensor " + names[t] + " holds NaN or Inf");
+        }
+        tensor = torch::from_blob(values.data(), shapes[t], tensor_options)
+                     .to(options.device, options.dtype, /*non_blocking=*/false, /*copy=*/true);
+      } else {
+        tensor = torch::zeros(shapes[t], torch::TensorOptions().dtype(options.dtype).device(options.device));
       }
-      torch::Tensor tensor = torch::from_blob(values.data(), shapes[t], tensor_options)
-                                 .to(options.device, options.dtype, /*non_blocking=*/false, /*copy=*/true);
       if (options.channels_last && tensor.dim() == 4) tensor = tensor.contiguous(torch::MemoryFormat::ChannelsLast);
       loaded.params.push_back(tensor);
     }
     backbone.layers_.push_back(std::move(loaded));
   }
   return backbone;
+}
+
+std::vector<torch::Tensor> Backbone::Parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& layer : layers_) out.insert(out.end(), layer.params.begin(), layer.params.end());
+  return out;
 }
 
 std::vector<torch::Tensor> Backbone::Forward(const torch::Tensor& input, const std::vector<std::string>& layers) const {

@@ -24,6 +24,8 @@ struct BackboneLoadOptions {
   torch::Dtype dtype = torch::kFloat32;  // kFloat64 for gradient checks
   bool channels_last = true;       // store conv weights channels-last
   std::string deepest_layer;       // load only the layers up to this one; empty: every available layer
+  bool read_weights = true;        // false: check the file's header only and leave the weights zero, to be
+                                   // filled through Parameters() (the band split broadcasts rank 0's)
 };
 
 class Backbone {
@@ -39,6 +41,10 @@ class Backbone {
   // layer's output, in the order of `layers`. Throws c10::Error on LibTorch
   // failures (the engine boundary converts them).
   std::vector<torch::Tensor> Forward(const torch::Tensor& input, const std::vector<std::string>& layers) const;
+
+  // Every weight and bias tensor, in layer order. The tensors share storage
+  // with the network, so writing into them in place changes its weights.
+  std::vector<torch::Tensor> Parameters() const;
 
   const BackboneSpec& spec() const { return spec_; }
   const InputConvention& input_convention() const { return input_; }

@@ -34,10 +34,15 @@ torch::Tensor ContentLoss(const torch::Tensor& features, const torch::Tensor& ta
 }
 
 torch::Tensor StyleLayerLoss(const torch::Tensor& features, const torch::Tensor& target_normalized_gram) {
-  const double n = static_cast<double>(features.size(1));
   const double m = static_cast<double>(features.size(2) * features.size(3));
+  return StyleLayerLossFromGram(GramMatrix(features), m, target_normalized_gram);
+}
+
+torch::Tensor StyleLayerLossFromGram(const torch::Tensor& gram, double positions,
+                                     const torch::Tensor& target_normalized_gram) {
+  const double n = static_cast<double>(gram.size(0));
   // sum (G - M A)^2 / (4 N^2 M^2) = sum (G/M - A)^2 / (4 N^2)
-  auto difference = GramMatrix(features).div(m) - target_normalized_gram;
+  auto difference = gram.div(positions) - target_normalized_gram;
   return difference.pow(2).sum().div(4.0 * n * n);
 }
 

@@ -27,6 +27,11 @@ torch::Tensor ContentLoss(const torch::Tensor& features, const torch::Tensor& ta
 // output's size this is exactly the paper's E_l.
 torch::Tensor StyleLayerLoss(const torch::Tensor& features, const torch::Tensor& target_normalized_gram);
 
+// The same E_l from an unnormalised Gram matrix G [N, N] of a layer with
+// `positions` = M positions; the band-split run sums G over bands first.
+torch::Tensor StyleLayerLossFromGram(const torch::Tensor& gram, double positions,
+                                     const torch::Tensor& target_normalized_gram);
+
 // Total variation: sum over neighbouring pixels of squared differences,
 // horizontally and vertically, of a [1, C, H, W] image.
 torch::Tensor TotalVariation(const torch::Tensor& image);

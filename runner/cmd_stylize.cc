@@ -1,6 +1,9 @@
 // `stylesweep stylize`: one style transfer from the command line, the way
 // neural-style users work. Every engine setting is a flag, generated from
 // StyleOptionSpecs() so the CLI and the sweep language never disagree.
+// With --devices, one image is split into bands across MPI ranks, one
+// device each (engine/band_transfer.h, docs/BAND_SPLIT.md).
+#include <mpi.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/shared_dir.h"
+#include "engine/band_transfer.h"
 #include "engine/image_io.h"
 #include "engine/style_transfer.h"
 #include "runner/command.h"
@@ -22,6 +26,60 @@ namespace stylesweep {
 namespace {
 
 namespace po = boost::program_options;
+
+// True when this process was started by mpiexec / srun with a PMI.
+bool LaunchedUnderMpi() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
+    if (std::getenv(name) != nullptr) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> items;
+  std::string item;
+  for (char c : text + ",") {
+    if (c != ',') {
+      item += c;
+    } else if (!item.empty()) {
+      items.push_back(item);
+      item.clear();
+    }
+  }
+  return items;
+}
+
+// MPI for the duration of a band-split run: initialised only when `wanted`
+// and under mpiexec.
+class MpiSession {
+ public:
+  MpiSession(int& argc, char**& argv, bool wanted) {
+    if (!wanted || !LaunchedUnderMpi()) return;
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
+    active_ = true;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  ~MpiSession() {
+    if (active_) MPI_Finalize();
+  }
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  // Ends every rank: a failure one rank may have alone would otherwise leave
+  // the others waiting in a collective.
+  [[noreturn]] void Abort(int code) const {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::exit(code);
+  }
+
+ private:
+  bool active_ = false;
+  int rank_ = 0;
+  int size_ = 1;
+};
 
 std::string SnapshotPath(const std::string& output, int iteration) {
   std::filesystem::path path(output);
@@ -64,7 +122,7 @@ nlohmann::json HistoryJson(const StyleJob& job, const TransferResult& result) {
 }
 
 int RunStylize(int argc, char** argv) {
-  std::string content, output, history_json, shared_dir;
+  std::string content, output, history_json, shared_dir, devices;
   std::vector<std::string> styles;
   int threads = 0, print_every = 0;
   bool quiet = false;
@@ -79,6 +137,9 @@ int RunStylize(int argc, char** argv) {
       ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
        "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
       ("threads", po::value(&threads)->default_value(0), "CPU threads (0: LibTorch's default)")
+      ("devices", po::value(&devices)->value_name("LIST"),
+       "split the image into bands across these devices, one MPI rank each: "
+       "mpiexec -n 2 stylesweep stylize --devices cpu,cpu (or cuda:0,cuda:1) ...; see docs/BAND_SPLIT.md")
       ("print-every", po::value(&print_every)->default_value(0),
        "print losses every N iterations (0: a live progress line on a terminal, every 50 otherwise)")
       ("quiet,q", po::bool_switch(&quiet), "print nothing but errors");
@@ -135,10 +196,18 @@ int RunStylize(int argc, char** argv) {
   int total_iterations = 0;
   for (const auto& stage : stages) total_iterations += stage.num_iterations;
 
-  EngineConfig config;
-  config.models_dir = SharedModelsDir(shared_dir);
-  config.num_threads = threads;
-  StyleTransfer engine_instance(config);
+  const std::vector<std::string> device_list = SplitList(devices);
+  if (vm.count("devices") && device_list.empty()) {
+    return ReportError("stylize", Status::InvalidArgument("--devices is empty; give e.g. cpu,cpu or cuda:0,cuda:1"));
+  }
+  if (!device_list.empty() && vm.count("device")) {
+    return ReportError("stylize", Status::InvalidArgument("give either --device or --devices, not both"));
+  }
+  const bool band_split = !device_list.empty();
+  MpiSession mpi(argc, argv, band_split);
+  // Under a band split only rank 0 prints progress and writes files.
+  const bool writer = mpi.rank() == 0;
+  if (!writer) quiet = true;
 
   const bool live = !quiet && print_every == 0 && isatty(STDERR_FILENO);
   if (print_every == 0 && !live) print_every = 50;
@@ -160,13 +229,43 @@ int RunStylize(int argc, char** argv) {
   };
   Status snapshot_status;
   callbacks.on_snapshot = [&](int iteration, const Image& image) {
+    if (!writer) return;
     Status status = SavePng(image, SnapshotPath(output, iteration), job.options.output_bit_depth);
     if (!status.ok() && snapshot_status.ok()) snapshot_status = status;
   };
 
-  auto result = engine_instance.Run(job, callbacks);
+  Result<TransferResult> result = Status::Internal("no run");
+  if (band_split) {
+    BandSplitConfig band_config;
+    band_config.devices = device_list;
+    band_config.models_dir = SharedModelsDir(shared_dir);
+    band_config.num_threads = threads;
+    result = RunBandSplit(job, band_config, callbacks);
+  } else {
+    EngineConfig config;
+    config.models_dir = SharedModelsDir(shared_dir);
+    config.num_threads = threads;
+    StyleTransfer engine_instance(config);
+    result = engine_instance.Run(job, callbacks);
+  }
   if (live) std::cerr << "\n";
-  if (!result.ok()) return ReportError("stylize", result.status());
+  if (!result.ok()) {
+    // Settings and input errors are the same on every rank: rank 0 reports
+    // them once. Anything else may be one rank's alone, so every rank reports
+    // it and the job is ended rather than left waiting.
+    const StatusCode code = result.status().code();
+    const bool shared = code == StatusCode::kInvalidArgument || code == StatusCode::kNotFound ||
+                        code == StatusCode::kCorrupt;
+    int exit_code = ExitCodeFor(result.status());
+    if (writer) {
+      exit_code = ReportError("stylize", result.status());
+    } else if (!shared) {
+      ReportError("stylize", result.status().WithContext("rank " + std::to_string(mpi.rank())));
+    }
+    if (mpi.size() > 1 && !shared) mpi.Abort(exit_code);
+    return exit_code;
+  }
+  if (!writer) return kExitOk;
   if (!snapshot_status.ok()) std::cerr << "stylesweep stylize: warning: snapshot not written: " << snapshot_status.message() << "\n";
 
   const auto save_start = std::chrono::steady_clock::now();

@@ -1,0 +1,155 @@
+#include "engine/band_objective.h"
+
+#include <algorithm>
+
+#include <torch/torch.h>
+
+#include "engine/losses.h"
+#include "engine/tensor_image.h"
+
+namespace stylesweep {
+namespace {
+
+size_t IndexIn(const std::vector<std::string>& list, const std::string& name) {
+  const auto it = std::find(list.begin(), list.end(), name);
+  TORCH_CHECK(it != list.end(), "layer ", name, " is not in the band layout");
+  return static_cast<size_t>(it - list.begin());
+}
+
+// Concatenates the flattened tensors (same dtype and device) into one buffer.
+torch::Tensor Pack(const std::vector<torch::Tensor>& parts) {
+  std::vector<torch::Tensor> flat;
+  for (const auto& part : parts) flat.push_back(part.detach().reshape({-1}));
+  return torch::cat(flat).contiguous();
+}
+
+}  // namespace
+
+std::vector<std::string> UnionOfLayerLists(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto* list : {&a, &b}) {
+    for (const auto& name : *list) {
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> BandFeatures(const Backbone& backbone, const torch::Tensor& pixels,
+                                        const BandLayout& layout, int band, const std::vector<std::string>& layers,
+                                        torch::MemoryFormat memory_format) {
+  TORCH_CHECK(pixels.size(2) == layout.image_rows, "the image has ", pixels.size(2), " rows, the band layout ",
+              layout.image_rows);
+  const Band& b = layout.bands.at(static_cast<size_t>(band));
+  const torch::Tensor rows = pixels.narrow(2, b.computed.begin, b.computed.size());
+  const torch::Tensor input = PixelsToNetworkInput(rows, backbone.input_convention()).contiguous(memory_format);
+  std::vector<torch::Tensor> features = backbone.Forward(input, layers);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const size_t l = IndexIn(layout.layers, layers[i]);
+    const RowRange owned = b.layer_owned[l];
+    features[i] = features[i].narrow(2, owned.begin - b.layer_first_row[l], owned.size());
+  }
+  return features;
+}
+
+Result<std::vector<torch::Tensor>> BandStyleTargets(const Backbone& backbone, const torch::Tensor& style_pixels,
+                                                    const std::vector<std::string>& style_layers,
+                                                    Collectives& collectives, torch::MemoryFormat memory_format) {
+  auto layout = PlanBands(backbone.spec(), style_layers, static_cast<int>(style_pixels.size(2)), collectives.size());
+  if (!layout.ok()) return layout.status().WithContext("style image");
+  torch::NoGradGuard no_grad;
+  auto features = BandFeatures(backbone, style_pixels, *layout, collectives.rank(), style_layers, memory_format);
+  std::vector<torch::Tensor> grams;
+  for (const auto& f : features) grams.push_back(GramMatrix(f));
+  torch::Tensor packed = Pack(grams);
+  SS_RETURN_IF_ERROR(collectives.AllReduceSum(packed).WithContext("summing style Gram matrices"));
+  std::vector<torch::Tensor> targets;
+  int64_t at = 0;
+  for (size_t l = 0; l < grams.size(); ++l) {
+    const double positions = static_cast<double>(layout->layer_rows[l]) * static_cast<double>(features[l].size(3));
+    targets.push_back(packed.narrow(0, at, grams[l].numel()).view_as(grams[l]).div(positions));
+    at += grams[l].numel();
+  }
+  return targets;
+}
+
+BandObjective::BandObjective(const Backbone& backbone, BandLossSettings settings, BandLayout layout,
+                             Collectives& collectives, std::vector<torch::Tensor> content_targets,
+                             std::vector<torch::Tensor> style_targets)
+    : backbone_(backbone),
+      settings_(std::move(settings)),
+      layout_(std::move(layout)),
+      collectives_(collectives),
+      content_targets_(std::move(content_targets)),
+      style_targets_(std::move(style_targets)) {
+  all_layers_ = UnionOfLayerLists(settings_.content_layers, settings_.style_layers);
+  TORCH_CHECK(all_layers_ == layout_.layers, "the band layout was planned for other layers");
+  TORCH_CHECK(static_cast<int>(layout_.bands.size()) == collectives_.size(), "the band layout has ",
+              layout_.bands.size(), " bands for ", collectives_.size(), " ranks");
+}
+
+Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Tensor& grad, bool stop_requested) {
+  const int rank = collectives_.rank();
+  torch::AutoGradMode enable_grad(true);  // L-BFGS runs under NoGradGuard
+  torch::Tensor leaf = x.detach().requires_grad_(true);
+  std::vector<torch::Tensor> features =
+      BandFeatures(backbone_, leaf, layout_, rank, all_layers_, settings_.memory_format);
+
+  torch::Tensor content_local = torch::zeros({}, leaf.options());
+  for (size_t c = 0; c < settings_.content_layers.size(); ++c) {
+    const size_t at = IndexIn(all_layers_, settings_.content_layers[c]);
+    content_local = content_local + ContentLoss(features[at], content_targets_[c]);
+  }
+  std::vector<torch::Tensor> grams_local;
+  std::vector<double> positions;
+  for (const auto& name : settings_.style_layers) {
+    const size_t at = IndexIn(all_layers_, name);
+    grams_local.push_back(GramMatrix(features[at]));
+    positions.push_back(static_cast<double>(layout_.layer_rows[at]) * static_cast<double>(features[at].size(3)));
+  }
+
+  // One collective for every partial sum: Gram matrices, content loss, stop flag.
+  std::vector<torch::Tensor> parts = grams_local;
+  parts.push_back(content_local);
+  parts.push_back(torch::full({1}, stop_requested ? 1.0 : 0.0, leaf.options()));
+  torch::Tensor packed = Pack(parts);
+  SS_RETURN_IF_ERROR(collectives_.AllReduceSum(packed).WithContext("summing Gram matrices across bands"));
+  const int64_t scalars_at = packed.numel() - 2;
+  if (packed[scalars_at + 1].item<double>() > 0) return Status::Cancelled("stopped on request");
+
+  torch::Tensor style_sum = torch::zeros({}, leaf.options());
+  std::vector<torch::Tensor> style_terms;
+  int64_t at = 0;
+  for (size_t l = 0; l < grams_local.size(); ++l) {
+    const torch::Tensor full = packed.narrow(0, at, grams_local[l].numel()).view_as(grams_local[l]);
+    at += grams_local[l].numel();
+    // The value of the full Gram (bitwise: g - g is exactly 0, so every rank
+    // computes the same E_l), the gradient of this rank's own part.
+    const torch::Tensor gram = full + (grams_local[l] - grams_local[l].detach());
+    torch::Tensor e = StyleLayerLossFromGram(gram, positions[l], style_targets_[l]);
+    style_terms.push_back(e.detach());
+    style_sum = style_sum + e * settings_.style_layer_weights[l];
+  }
+  const torch::Tensor content_full = packed[scalars_at];
+  torch::Tensor tv = settings_.tv_weight > 0 ? TotalVariation(leaf) : torch::zeros({}, leaf.options());
+  torch::Tensor objective = content_local * settings_.content_weight + style_sum * settings_.style_weight;
+  if (rank == 0 && settings_.tv_weight > 0) objective = objective + tv * settings_.tv_weight;
+  objective.backward();
+  grad.copy_(leaf.grad());
+  SS_RETURN_IF_ERROR(collectives_.AllReduceSum(grad).WithContext("summing gradients across bands"));
+
+  std::vector<torch::Tensor> scalars = {content_full, style_sum.detach(), tv.detach()};
+  scalars.insert(scalars.end(), style_terms.begin(), style_terms.end());
+  const torch::Tensor host = torch::stack(scalars).to(torch::kCPU, torch::kFloat64);
+  const double* values = host.data_ptr<double>();
+  BandEvaluation evaluation;
+  evaluation.content = values[0];
+  evaluation.style = values[1];
+  evaluation.tv = values[2];
+  evaluation.style_layers.assign(values + 3, values + 3 + style_terms.size());
+  evaluation.total = settings_.content_weight * evaluation.content + settings_.style_weight * evaluation.style +
+                     settings_.tv_weight * evaluation.tv;
+  return evaluation;
+}
+
+}  // namespace stylesweep

@@ -1,0 +1,366 @@
+#include "engine/band_transfer.h"
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include <mpi.h>
+#include <torch/torch.h>
+
+#include "engine/backbone.h"
+#include "engine/band_objective.h"
+#include "engine/color.h"
+#include "engine/image_io.h"
+#include "engine/lbfgs.h"
+#include "engine/mpi_collectives.h"
+#include "engine/tensor_image.h"
+#if STYLESWEEP_HAVE_NCCL
+#include "engine/nccl_collectives.h"
+#endif
+
+namespace stylesweep {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// "cpu" or "cuda[:N]" -> a device; CUDA is checked to exist.
+Result<torch::Device> BandDevice(const std::string& text) {
+  if (text == "cpu") return torch::Device(torch::kCPU);
+  if (text != "cuda" && text.rfind("cuda:", 0) != 0) {
+    return Status::InvalidArgument("device '" + text + "' is not cpu, cuda or cuda:N");
+  }
+  std::string reason;
+  if (!CudaAvailable(&reason)) return Status::Unavailable("device " + text + " was asked for, but " + reason);
+  const int index = text.size() > 5 ? std::atoi(text.c_str() + 5) : 0;
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (index < 0 || index >= count) {
+    return Status::Unavailable("device " + text + " does not exist: " + std::to_string(count) + " CUDA device(s)");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+// The settings the band-split run does not implement.
+Status CheckSupported(const StyleOptions& o) {
+  if (o.optimizer != "lbfgs") {
+    return Status::InvalidArgument("optimizer '" + o.optimizer +
+                                   "' is not supported by the band-split run (--devices); use lbfgs");
+  }
+  return Status::Ok();
+}
+
+// Layers, layer weights and blend weights of a job, checked as
+// StyleTransfer does (the same messages, kept short here).
+struct BandPrepared {
+  BackboneSpec spec;
+  WeightsInfo weights;
+  ResolvedLayers layers;
+  std::vector<double> layer_weights;
+  std::vector<double> blend;
+};
+
+Result<BandPrepared> Prepare(const StyleJob& job, const std::string& models_dir) {
+  const StyleOptions& o = job.options;
+  SS_RETURN_IF_ERROR(ValidateStyleOptions(o));
+  SS_RETURN_IF_ERROR(CheckSupported(o));
+  if (job.style_paths.empty()) return Status::InvalidArgument("no style image given");
+  if (!o.style_blend.empty() && o.style_blend.size() != job.style_paths.size()) {
+    return Status::InvalidArgument("style_blend has " + std::to_string(o.style_blend.size()) + " weights for " +
+                                   std::to_string(job.style_paths.size()) + " style images");
+  }
+  BandPrepared p;
+  SS_ASSIGN_OR_RETURN(p.spec, GetBackboneSpec(o.backbone, o.pooling));
+  SS_ASSIGN_OR_RETURN(p.weights, InspectWeights(p.spec, o.weights, models_dir));
+  auto layers = ResolveLayers(p.spec, p.weights.available_layers, o.content_layers, o.style_layers);
+  if (!layers.ok()) return layers.status().WithContext(o.backbone + " weights " + p.weights.path);
+  p.layers = std::move(layers).value();
+  const size_t num_style = p.layers.style_layers.size();
+  if (!o.style_layer_weights.empty() && o.style_layer_weights.size() != num_style) {
+    return Status::InvalidArgument("style_layer_weights has " + std::to_string(o.style_layer_weights.size()) +
+                                   " values for " + std::to_string(num_style) + " style layers");
+  }
+  p.layer_weights = o.style_layer_weights;
+  if (p.layer_weights.empty()) p.layer_weights.assign(num_style, 1.0 / num_style);
+  p.blend = o.style_blend;
+  if (p.blend.empty()) p.blend.assign(job.style_paths.size(), 1.0);
+  double sum = 0;
+  for (double b : p.blend) sum += b;
+  if (!(sum > 0)) return Status::InvalidArgument("style_blend weights sum to zero");
+  for (double& b : p.blend) b /= sum;
+  return p;
+}
+
+// Rank 0 reads the weights file; the others allocate the same tensors and
+// receive rank 0's values.
+Result<Backbone> LoadBroadcastBackbone(const BandPrepared& p, const std::string& models_dir, torch::Device device,
+                                       const std::vector<std::string>& layers, Collectives& collectives) {
+  BackboneLoadOptions load;
+  load.weights_path = p.weights.path;
+  load.models_dir = models_dir;
+  load.device = device;
+  load.channels_last = false;
+  load.read_weights = collectives.rank() == 0;
+  int deepest = -1;
+  for (const auto& name : layers) deepest = std::max(deepest, FindLayer(p.spec, name));
+  load.deepest_layer = p.spec.layers[deepest].name;
+  SS_ASSIGN_OR_RETURN(Backbone backbone, Backbone::Load(p.spec, load));
+  for (torch::Tensor& tensor : backbone.Parameters()) {
+    SS_RETURN_IF_ERROR(collectives.Broadcast(tensor, 0).WithContext("broadcasting the weights"));
+  }
+  return backbone;
+}
+
+// Collective: kInternal on every rank unless x is bitwise the same on all.
+Status CheckRanksAgree(const torch::Tensor& x, Collectives& collectives) {
+  const torch::Tensor flat = x.detach().reshape({-1}).to(torch::kFloat64);
+  const torch::Tensor ramp = torch::arange(flat.numel(), flat.options()).remainder(9973).add(1);
+  torch::Tensor local = torch::stack({flat.sum(), flat.mul(ramp).sum()});
+  torch::Tensor root = local.clone();
+  SS_RETURN_IF_ERROR(collectives.Broadcast(root, 0));
+  torch::Tensor differs = local.ne(root).any().to(torch::kFloat64).reshape({1});
+  SS_RETURN_IF_ERROR(collectives.AllReduceSum(differs));
+  if (differs.item<double>() > 0) {
+    return Status::Internal("the ranks ended with different images (" + std::to_string(differs.item<int>()) +
+                            " rank(s) differ from rank 0): the collectives did not sum identically");
+  }
+  return Status::Ok();
+}
+
+Status StatusFromException(const std::exception& error, const std::string& context) {
+  std::string message = error.what();
+  const auto newline = message.find('\n');
+  if (newline != std::string::npos) message = message.substr(0, newline);
+  if (message.find("out of memory") != std::string::npos || message.find("not enough memory") != std::string::npos) {
+    return Status::OutOfMemory(context + ": " + message + " (use more devices or a smaller --size)");
+  }
+  return Status::Internal(context + ": " + message);
+}
+
+Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& config, Collectives& collectives,
+                                    const std::string& device_text, const RunCallbacks& callbacks) {
+  const StyleOptions& o = job.options;
+  const auto run_start = Clock::now();
+  if (config.num_threads > 0) torch::set_num_threads(config.num_threads);
+  SS_ASSIGN_OR_RETURN(BandPrepared prepared, Prepare(job, config.models_dir));
+  SS_ASSIGN_OR_RETURN(torch::Device device, BandDevice(device_text));
+  if (device.is_cuda()) {
+    at::globalContext().setAllowTF32CuBLAS(o.tf32);
+    at::globalContext().setAllowTF32CuDNN(o.tf32);
+  }
+  torch::manual_seed(o.seed);
+  const auto& content_layers = prepared.layers.content_layers;
+  const auto& style_layers = prepared.layers.style_layers;
+  const std::vector<std::string> all_layers = UnionOfLayerLists(content_layers, style_layers);
+  SS_ASSIGN_OR_RETURN(Backbone backbone,
+                      LoadBroadcastBackbone(prepared, config.models_dir, device, all_layers, collectives));
+
+  TransferResult result;
+  result.content_layers = content_layers;
+  result.style_layers = style_layers;
+  result.weights_path = prepared.weights.path;
+  result.device = device.str() + " (rank " + std::to_string(collectives.rank()) + " of " +
+                  std::to_string(collectives.size()) + ", " + collectives.name() + ")";
+  result.note = prepared.layers.note;
+  auto content_image = LoadImage(job.content_path);
+  if (!content_image.ok()) return content_image.status().WithContext("content image");
+  std::vector<Image> style_images;
+  for (const auto& path : job.style_paths) {
+    auto style = LoadImage(path);
+    if (!style.ok()) return style.status().WithContext("style image");
+    style_images.push_back(std::move(style).value());
+  }
+  result.phase_seconds["load"] = SecondsSince(run_start);
+
+  BandLossSettings settings;
+  settings.content_layers = content_layers;
+  settings.style_layers = style_layers;
+  settings.style_layer_weights = prepared.layer_weights;
+  settings.content_weight = o.content_weight;
+  settings.style_weight = o.style_weight;
+  settings.tv_weight = o.tv_weight;
+  settings.memory_format = o.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  const bool luminance_only = o.preserve_colors == "luminance";
+
+  double targets_seconds = 0, optimize_seconds = 0;
+  int iteration = 0;
+  torch::Tensor x, content_color;
+  const auto stages = EffectiveStages(o);
+  for (size_t stage_index = 0; stage_index < stages.size(); ++stage_index) {
+    const ScaleStage& stage = stages[stage_index];
+    const auto stage_start = Clock::now();
+    SS_ASSIGN_OR_RETURN(Image content_resized, ResizeLongestSide(*content_image, stage.size, o.resize_filter));
+    content_color = ImageToPixels(content_resized).to(device);
+    const torch::Tensor content_pixels = luminance_only ? LuminanceImage(content_color) : content_color;
+    const int style_side = std::max(8, static_cast<int>(std::lround(stage.size * o.style_scale)));
+    const int64_t height = content_pixels.size(2), width = content_pixels.size(3);
+    auto layout = PlanBands(prepared.spec, all_layers, static_cast<int>(height), collectives.size());
+    if (!layout.ok()) return layout.status().WithContext("content image at " + std::to_string(stage.size) + " px");
+    if (stage_index == 0) {
+      result.note += std::string(result.note.empty() ? "" : "; ") + "band split: " + DescribeBandLayout(*layout);
+    }
+
+    std::vector<torch::Tensor> content_targets;
+    {
+      torch::NoGradGuard no_grad;
+      content_targets = BandFeatures(backbone, content_pixels, *layout, collectives.rank(), content_layers,
+                                     settings.memory_format);
+      for (auto& t : content_targets) t = t.detach().clone();
+    }
+    std::vector<torch::Tensor> style_targets(style_layers.size());
+    torch::Tensor first_style_pixels;
+    for (size_t s = 0; s < style_images.size(); ++s) {
+      SS_ASSIGN_OR_RETURN(Image style_resized, ResizeLongestSide(style_images[s], style_side, o.resize_filter));
+      torch::Tensor style_pixels = ImageToPixels(style_resized).to(device);
+      if (o.preserve_colors == "histogram") {
+        style_pixels = MatchColorHistogram(style_pixels, content_color);
+      } else if (luminance_only) {
+        style_pixels = MatchLuminance(LuminanceImage(style_pixels), content_pixels);
+      }
+      if (s == 0) first_style_pixels = style_pixels;
+      SS_ASSIGN_OR_RETURN(std::vector<torch::Tensor> grams,
+                          BandStyleTargets(backbone, style_pixels, style_layers, collectives, settings.memory_format));
+      for (size_t l = 0; l < grams.size(); ++l) {
+        const torch::Tensor weighted = grams[l] * prepared.blend[s];
+        style_targets[l] = style_targets[l].defined() ? style_targets[l] + weighted : weighted;
+      }
+    }
+
+    if (stage_index == 0) {
+      if (o.init == "noise") {
+        x = torch::rand({1, 3, height, width}, torch::TensorOptions().dtype(torch::kFloat32)).mul(kPixelScale).to(device);
+      } else if (o.init == "style") {
+        x = ResizePixels(first_style_pixels, static_cast<int>(height), static_cast<int>(width)).clamp(0, kPixelScale);
+      } else {
+        x = content_pixels.clone();
+      }
+    } else {
+      x = ResizePixels(x, static_cast<int>(height), static_cast<int>(width));
+    }
+    x = x.contiguous();
+    targets_seconds += SecondsSince(stage_start);
+
+    const auto optimize_start = Clock::now();
+    BandObjective band_objective(backbone, settings, std::move(layout).value(), collectives,
+                                 std::move(content_targets), std::move(style_targets));
+    auto objective = [&](const torch::Tensor& pixels, torch::Tensor& grad) -> Result<double> {
+      const bool stop = callbacks.should_stop && callbacks.should_stop();
+      auto evaluation = band_objective.Evaluate(pixels, grad, stop);
+      if (!evaluation.ok()) {
+        if (evaluation.status().code() == StatusCode::kCancelled) {
+          return Status::Cancelled("stopped at iteration " + std::to_string(iteration));
+        }
+        return evaluation.status();
+      }
+      IterationRecord record;
+      record.iteration = ++iteration;
+      record.stage = static_cast<int>(stage_index);
+      record.total_loss = evaluation->total;
+      record.content_loss = evaluation->content;
+      record.style_loss = evaluation->style;
+      record.tv_loss = evaluation->tv;
+      record.style_layer_losses = evaluation->style_layers;
+      record.wall_seconds = SecondsSince(run_start);
+      result.history.push_back(record);
+      if (callbacks.on_iteration) callbacks.on_iteration(record);
+      if (o.save_every > 0 && callbacks.on_snapshot && record.iteration % o.save_every == 0) {
+        torch::Tensor snapshot = luminance_only ? CombineLuminanceWithContentColor(pixels, content_color) : pixels;
+        callbacks.on_snapshot(record.iteration, PixelsToImage(snapshot));
+      }
+      return record.total_loss;
+    };
+    LbfgsOptions lbfgs;
+    lbfgs.max_evaluations = stage.num_iterations;
+    lbfgs.history_size = o.lbfgs_history;
+    lbfgs.tolerance_change = o.lbfgs_tolerance;
+    lbfgs.normalize = o.normalize_objective;
+    auto outcome = MinimizeLbfgs(x, objective, lbfgs);
+    if (!outcome.ok()) {
+      return outcome.status().WithContext("stage " + std::to_string(stage_index + 1) + " (" +
+                                          std::to_string(stage.size) + " px)");
+    }
+    optimize_seconds += SecondsSince(optimize_start);
+  }
+
+  SS_RETURN_IF_ERROR(CheckRanksAgree(x, collectives));
+  torch::Tensor final_pixels = x.clamp(0.0, kPixelScale);
+  if (luminance_only) final_pixels = CombineLuminanceWithContentColor(final_pixels, content_color);
+  result.image = PixelsToImage(final_pixels);
+  result.phase_seconds["targets"] = targets_seconds;
+  result.phase_seconds["optimize"] = optimize_seconds;
+  return result;
+}
+
+// The collectives for this rank's device over MPI_COMM_WORLD.
+Result<std::unique_ptr<Collectives>> WorldCollectives(const std::string& device) {
+  if (device == "cpu") {
+    SS_ASSIGN_OR_RETURN(std::unique_ptr<MpiCollectives> mpi, MpiCollectives::Create(MPI_COMM_WORLD));
+    return std::unique_ptr<Collectives>(std::move(mpi));
+  }
+#if STYLESWEEP_HAVE_NCCL
+  SS_ASSIGN_OR_RETURN(torch::Device cuda, BandDevice(device));
+  SS_ASSIGN_OR_RETURN(std::unique_ptr<NcclCollectives> nccl, NcclCollectives::Create(MPI_COMM_WORLD, cuda.index()));
+  return std::unique_ptr<Collectives>(std::move(nccl));
+#else
+  return Status::Unavailable("device " + device +
+                             ": this stylesweep was built without NCCL (a CPU-only LibTorch), so a band split "
+                             "runs on cpu devices only");
+#endif
+}
+
+}  // namespace
+
+Result<TransferResult> RunBandSplitWith(const StyleJob& job, const BandSplitConfig& config,
+                                        Collectives& collectives, const std::string& device,
+                                        const RunCallbacks& callbacks) {
+  try {
+    return RunUnchecked(job, config, collectives, device, callbacks);
+  } catch (const std::exception& error) {
+    return StatusFromException(error, "band-split style transfer of " + job.content_path + " on rank " +
+                                          std::to_string(collectives.rank()));
+  }
+}
+
+Result<TransferResult> RunBandSplit(const StyleJob& job, const BandSplitConfig& config,
+                                    const RunCallbacks& callbacks) {
+  const int devices = static_cast<int>(config.devices.size());
+  if (devices == 0) return Status::InvalidArgument("no devices given for the band split");
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  int rank = 0, size = 1;
+  if (initialized) {
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+  }
+  if (size != devices) {
+    std::string list;
+    for (const auto& d : config.devices) list += (list.empty() ? "" : ",") + d;
+    return Status::InvalidArgument(std::to_string(devices) + " devices (" + list + ") need " +
+                                   std::to_string(devices) + " MPI ranks, one per device, but this is " +
+                                   std::to_string(size) + " rank(s); run: mpiexec -n " + std::to_string(devices) +
+                                   " stylesweep stylize --devices " + list + " ...");
+  }
+  const bool first_is_cpu = config.devices.front() == "cpu";
+  for (const auto& d : config.devices) {
+    if ((d == "cpu") != first_is_cpu) {
+      return Status::InvalidArgument("--devices mixes cpu and cuda devices; a band split runs on one kind");
+    }
+  }
+  const std::string& device = config.devices[static_cast<size_t>(rank)];
+  if (size == 1 && !initialized) {
+    LocalCollectives local;
+    return RunBandSplitWith(job, config, local, device, callbacks);
+  }
+  Result<std::unique_ptr<Collectives>> collectives = Status::Internal("unset");
+  try {
+    collectives = WorldCollectives(device);
+  } catch (const std::exception& error) {
+    return StatusFromException(error, "setting up collectives on rank " + std::to_string(rank));
+  }
+  if (!collectives.ok()) return collectives.status().WithContext("rank " + std::to_string(rank));
+  return RunBandSplitWith(job, config, **collectives, device, callbacks);
+}
+
+}  // namespace stylesweep
