@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <set>
 
+#include "engine/band_split.h"
 #include "engine/flop_count.h"
 #include "engine/image_io.h"
 
@@ -61,8 +62,11 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
   MemoryEstimate estimate;
   int height = input.height;
   if (input.bands > 1) {
-    height = std::min(input.height, (input.height + input.bands - 1) / input.bands +
-                                        2 * ReceptiveFieldRadius(spec, deepest));
+    // The tallest band PlanBands would cut, halos included (engine/band_split.h).
+    auto layout = PlanBands(spec, used, input.height, input.bands);
+    if (!layout.ok()) return layout.status().WithContext("memory estimate for " + std::to_string(input.bands) + " bands");
+    height = 0;
+    for (const Band& band : layout->bands) height = std::max(height, band.computed.size());
   }
 
   const int loaded = input.loaded_layers > 0 ? std::min<int>(input.loaded_layers, spec.layers.size()) : deepest + 1;
@@ -95,10 +99,13 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
   // Targets, plus (F - P) per content layer and G, (G/M - A) per style layer.
   estimate.losses = 2 * content_target_bytes + 3 * style_target_bytes;
 
+  // The optimiser's vectors cover the whole image on every device: a band
+  // split keeps the L-BFGS state replicated (engine/band_transfer.h).
+  const std::int64_t image_pixels = 3LL * input.height * input.width;
   if (input.optimizer == "adam") {
-    estimate.optimizer = 6 * kFloatBytes * pixels;
+    estimate.optimizer = 6 * kFloatBytes * image_pixels;
   } else {
-    estimate.optimizer = (2LL * std::max(0, input.lbfgs_history) + 12) * kFloatBytes * pixels;
+    estimate.optimizer = (2LL * std::max(0, input.lbfgs_history) + 12) * kFloatBytes * image_pixels;
   }
 
   // Style-target phase: a forward pass without autograd at the style size.
@@ -120,18 +127,6 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
   estimate.device_required = input.cuda ? Scaled(estimate.peak_allocated, kCudaHeadroom) + kCudaContextBytes
                                         : Scaled(estimate.peak_allocated, kCpuHeadroom);
   return estimate;
-}
-
-int ReceptiveFieldRadius(const BackboneSpec& spec, int last_layer) {
-  double radius = 0, jump = 1;
-  last_layer = std::min(last_layer, static_cast<int>(spec.layers.size()) - 1);
-  for (int i = 0; i <= last_layer; ++i) {
-    const LayerSpec& layer = spec.layers[i];
-    const int kernel = layer.op == LayerOp::kFire ? 3 : layer.op == LayerOp::kRelu ? 1 : layer.kernel;
-    radius += (kernel - 1) / 2.0 * jump;
-    if (layer.op != LayerOp::kFire && layer.op != LayerOp::kRelu) jump *= layer.stride;
-  }
-  return static_cast<int>(std::ceil(radius));
 }
 
 Result<MemoryEstimate> EstimateRunMemory(const StyleOptions& options, int content_width, int content_height,

@@ -61,9 +61,10 @@ struct MemoryEstimateInput {
   std::string optimizer = "lbfgs";          // "lbfgs" or "adam"
   int lbfgs_history = 100;      // correction pairs
   bool cuda = false;            // add the CUDA context to device_required
-  int bands = 1;                // the image split into this many horizontal bands, one per device:
-                                // each holds height / bands rows plus the deepest layer's
-                                // receptive-field radius above and below; weights and Grams whole
+  int bands = 1;                // the image split into this many horizontal bands, one per device
+                                // (PlanBands in engine/band_split.h): activations for the tallest
+                                // band with its halos; weights, Grams and the optimiser's vectors
+                                // whole (replicated on every device)
 };
 
 struct MemoryEstimate {
@@ -91,10 +92,6 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
 Result<MemoryEstimate> EstimateRunMemory(const StyleOptions& options, int content_width, int content_height,
                                          const std::string& models_dir, const std::string& device = "",
                                          int bands = 1);
-
-// Input pixels a layer's output depends on beyond its own position, on each
-// side: the receptive-field radius of spec.layers[last_layer], in px.
-int ReceptiveFieldRadius(const BackboneSpec& spec, int last_layer);
 
 // "1.9 GiB", "640 MiB", "12 KiB", "512 B" (binary units, 2-3 significant digits).
 std::string FormatBytes(std::int64_t bytes);

@@ -89,7 +89,7 @@ Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<Me
     for (int bands = 2; bands <= kMaxBandsSuggested; bands *= 2) {
       Result<MemoryEstimate> band = EstimateWith(job, job.options, models_dir, "", bands);
       if (band.ok() && band->device_required <= limit_bytes) {
-        hints.push_back(std::to_string(bands) + " image bands over " + std::to_string(bands) + " devices (about " +
+        hints.push_back("a band split over " + std::to_string(bands) + " devices (stylesweep stylize --devices, about " +
                         FormatBytes(band->device_required) + " each)");
         break;
       }
