@@ -164,7 +164,7 @@ class BatchState {
 
  private:
   void Stop(const torch::Tensor& jobs, StopCode code, int evaluations, torch::Tensor& active) {
-    reason_ = torch::where(jobs, torch::full_like(reason_, code), reason_);
+    reason_ = torch::where(jobs, torch::full_like(reason_, static_cast<int64_t>(code)), reason_);
     end_evaluation_ = torch::where(jobs, torch::full_like(end_evaluation_, evaluations), end_evaluation_);
     active = active & ~jobs;
   }
@@ -279,12 +279,13 @@ Result<std::vector<BatchLbfgsJobResult>> MinimizeLbfgsBatch(torch::Tensor& x, co
   int history_bound = 0;       // >= every job's history length
   int last_sync = evaluations;
   auto sync = [&]() -> Result<bool> {
-    torch::Tensor summary = state.HostSummary(active);
+    const torch::Tensor summary = state.HostSummary(active);
+    const auto rows = summary.accessor<int64_t, 2>();
     bool any_running = false;
     int64_t longest = 0;
     for (int64_t b = 0; b < batch; ++b) {
-      any_running = any_running || summary[0][b].item<int64_t>() != 0;
-      longest = std::max(longest, summary[3][b].item<int64_t>());
+      any_running = any_running || rows[0][b] != 0;
+      longest = std::max(longest, rows[3][b]);
     }
     history_bound = static_cast<int>(longest);
     last_sync = evaluations;
@@ -305,14 +306,16 @@ Result<std::vector<BatchLbfgsJobResult>> MinimizeLbfgsBatch(torch::Tensor& x, co
   state.StopRemaining(evaluations, active);
   SS_ASSIGN_OR_RETURN(running, sync());
 
-  torch::Tensor summary = state.HostSummary(active);
-  torch::Tensor final_loss = state.final_loss().to(torch::kCPU);
+  const torch::Tensor summary = state.HostSummary(active);
+  const torch::Tensor final_loss = state.final_loss().to(torch::kCPU);
+  const auto rows = summary.accessor<int64_t, 2>();
+  const auto losses = final_loss.accessor<double, 1>();
   for (int64_t b = 0; b < batch; ++b) {
     BatchLbfgsJobResult& result = results[b];
-    const int64_t code = summary[1][b].item<int64_t>();
-    const int end = static_cast<int>(summary[2][b].item<int64_t>());
+    const int64_t code = rows[1][b];
+    const int end = static_cast<int>(rows[2][b]);
     result.outcome.evaluations = end;
-    result.outcome.final_loss = final_loss[b].item<double>();
+    result.outcome.final_loss = losses[b];
     switch (code) {
       case kNanAtStart:
         result.status = Status::NumericalError("the loss or its gradient is NaN/Inf at the starting image");
