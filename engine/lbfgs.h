@@ -6,7 +6,9 @@
 // objective handed to the recursion is scaled by 1 / max|initial gradient|
 // (normalize), and a step whose loss rises or turns NaN/Inf is halved and
 // retried (each retry is an evaluation and counts against the budget).
-// All vector work (dot products, the two-loop recursion) stays on x's device.
+// All vector work stays on x's device: this is a batch of one of
+// MinimizeLbfgsBatch (lbfgs_batch.h) whose state is read after every
+// evaluation.
 #pragma once
 
 #include <functional>

@@ -55,4 +55,40 @@ torch::Tensor TotalVariation(const torch::Tensor& image) {
   return dx.pow(2).sum() + dy.pow(2).sum();
 }
 
+torch::Tensor BatchGramMatrix(const torch::Tensor& features) {
+  TORCH_CHECK(features.dim() == 4, "BatchGramMatrix expects [B, C, H, W] features");
+  const int64_t batch = features.size(0), channels = features.size(1);
+  if (features.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
+    auto by_position = features.permute({0, 2, 3, 1}).reshape({batch, -1, channels});  // [B, M, N]
+    return torch::bmm(by_position.transpose(1, 2), by_position);
+  }
+  auto matrix = features.reshape({batch, channels, -1});  // [B, N, M]
+  return torch::bmm(matrix, matrix.transpose(1, 2));
+}
+
+torch::Tensor BatchNormalizedGram(const torch::Tensor& features) {
+  const double positions = static_cast<double>(features.size(2) * features.size(3));
+  return BatchGramMatrix(features).div(positions);
+}
+
+torch::Tensor BatchContentLoss(const torch::Tensor& features, const torch::Tensor& target) {
+  return (features - target).pow(2).sum({1, 2, 3}).mul(0.5);
+}
+
+torch::Tensor BatchStyleLayerLoss(const torch::Tensor& features, const torch::Tensor& target_normalized_grams) {
+  const double n = static_cast<double>(features.size(1));
+  const double m = static_cast<double>(features.size(2) * features.size(3));
+  auto difference = BatchGramMatrix(features).div(m) - target_normalized_grams;
+  return difference.pow(2).sum({1, 2}).div(4.0 * n * n);
+}
+
+torch::Tensor BatchTotalVariation(const torch::Tensor& images) {
+  using torch::indexing::Slice;
+  auto dx = images.index({Slice(), Slice(), Slice(), Slice(1, torch::indexing::None)}) -
+            images.index({Slice(), Slice(), Slice(), Slice(torch::indexing::None, -1)});
+  auto dy = images.index({Slice(), Slice(), Slice(1, torch::indexing::None), Slice()}) -
+            images.index({Slice(), Slice(), Slice(torch::indexing::None, -1), Slice()});
+  return dx.pow(2).sum({1, 2, 3}) + dy.pow(2).sum({1, 2, 3});
+}
+
 }  // namespace stylesweep

@@ -4,7 +4,8 @@
 //   style    E_l = sum (G - A)^2 / (4 N^2 M^2),  G = F F^T unnormalised
 //   total    alpha * L_c + beta * sum_l w_l E_l + tv_weight * TV
 //
-// Features are [1, C, H, W] in either memory format; results are 0-dim
+// Features are [1, C, H, W] in either memory format (the Batch* forms take
+// [B, C, H, W]); results are 0-dim
 // tensors in the features' dtype, differentiable.
 #pragma once
 
@@ -35,5 +36,25 @@ torch::Tensor StyleLayerLossFromGram(const torch::Tensor& gram, double positions
 // Total variation: sum over neighbouring pixels of squared differences,
 // horizontally and vertically, of a [1, C, H, W] image.
 torch::Tensor TotalVariation(const torch::Tensor& image);
+
+// The same losses for a batch of B independent jobs: features are
+// [B, C, H, W] (row b is job b's), targets are per job, results are [B]
+// tensors (row b depends on row b only), differentiable. For B = 1 they
+// equal the functions above up to float rounding.
+
+// [B, N, N]: G_b = F_b F_b^T.
+torch::Tensor BatchGramMatrix(const torch::Tensor& features);
+
+// [B, N, N]: BatchGramMatrix / M, the per-job style targets.
+torch::Tensor BatchNormalizedGram(const torch::Tensor& features);
+
+// [B]: 1/2 sum (F_b - P_b)^2 with target [B, C, H, W].
+torch::Tensor BatchContentLoss(const torch::Tensor& features, const torch::Tensor& target);
+
+// [B]: E_l of each job against its target_normalized_grams[b] ([B, N, N]).
+torch::Tensor BatchStyleLayerLoss(const torch::Tensor& features, const torch::Tensor& target_normalized_grams);
+
+// [B]: total variation of each image of a [B, C, H, W] batch.
+torch::Tensor BatchTotalVariation(const torch::Tensor& images);
 
 }  // namespace stylesweep

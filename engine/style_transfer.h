@@ -6,6 +6,10 @@
 // layers and backbone) across runs, so a worker running a sweep loads each
 // network once and computes each style's targets once.
 //
+// RunBatch runs several compatible jobs as one batch: one forward/backward
+// of the backbone for all of them per loss evaluation, each job with its own
+// loss, L-BFGS state, result and callbacks.
+//
 // Threading: one StyleTransfer is used by one thread at a time.
 // Failure: Run() never throws; LibTorch errors, bad images, bad weights, NaN
 // and out-of-memory come back as a Status naming the file or setting.
@@ -45,11 +49,15 @@ struct IterationRecord {
 };
 
 struct RunCallbacks {
-  // After every loss evaluation (called on the Run() thread).
+  // After every loss evaluation (called on the Run() thread). With L-BFGS
+  // the records arrive in bursts: losses stay on the device and are read
+  // back every EngineConfig::sync_every evaluations and at the end of a
+  // stage, so a progress display may lag by that many iterations.
   std::function<void(const IterationRecord&)> on_iteration;
   // Every options.save_every iterations, with the current image (RGB [0,1]).
   std::function<void(int iteration, const Image&)> on_snapshot;
-  // Polled once per iteration; returning true stops the run with kCancelled.
+  // Polled once per iteration; returning true stops the run with kCancelled
+  // (in a batch, this job only; the others go on).
   std::function<bool()> should_stop;
 };
 
@@ -70,7 +78,20 @@ struct EngineConfig {
   std::string models_dir;       // where default weights files are looked up
   int num_threads = 0;          // CPU intra-op threads; 0: LibTorch's default
   std::size_t max_cached_targets = 64;  // style-target cache entries kept (least recently used evicted)
+  int sync_every = 20;          // L-BFGS evaluations between host reads of losses and optimiser state; 1: every one
 };
+
+// The settings two jobs must share to run in one batch: backbone, weights,
+// pooling, layers, size and stages, style scale, resize filter, optimiser
+// (L-BFGS, with its history, tolerance and normalisation), device, tf32 and
+// memory format. Jobs of one batch may differ in content and style images,
+// style blend, content/style/tv weights, style layer weights, seed, init,
+// colour preservation and snapshots. Adam jobs never batch.
+std::string BatchCompatibilityKey(const StyleOptions& options);
+
+// True when `a` and `b` have the same BatchCompatibilityKey (their content
+// images must also have the same size to share a batch; RunBatch checks).
+bool BatchCompatible(const StyleJob& a, const StyleJob& b);
 
 class StyleTransfer {
  public:
@@ -81,6 +102,15 @@ class StyleTransfer {
 
   // Runs one style transfer. See the file comment for failure behaviour.
   Result<TransferResult> Run(const StyleJob& job, const RunCallbacks& callbacks = {});
+
+  // Runs `jobs` (callbacks: empty, or one per job) and returns one result per
+  // job, in order; each equals Run() of that job up to float rounding (the
+  // batched convolutions and reductions round differently). Jobs are grouped
+  // by BatchCompatibilityKey and content image size; each group runs as one
+  // batch. A job that fails (bad image, NaN, cancelled) fails alone; an error
+  // of the whole batch (out of memory) fails every job of its group.
+  std::vector<Result<TransferResult>> RunBatch(const std::vector<StyleJob>& jobs,
+                                               const std::vector<RunCallbacks>& callbacks = {});
 
   // Checks a job without running it: settings, images readable (headers
   // only), backbone, weights file and layer names.

@@ -143,7 +143,7 @@ void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& 
 }
 
 // Rank 0 (or the only process): loads the sweep, runs it, prints the summary.
-int Coordinate(const SweepFlags& flags, Transport& transport) {
+int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport) {
   Result<SweepSpec> spec = LoadSweepFile(flags.file, flags.overrides);
   if (!spec.ok()) return ReportError("sweep", spec.status());
   std::ifstream in(flags.file, std::ios::binary);
@@ -177,6 +177,7 @@ int Coordinate(const SweepFlags& flags, Transport& transport) {
   options.progress = flags.progress == "none" ? nullptr : &std::cerr;
   options.live_progress = flags.progress == "live" || (flags.progress == "auto" && isatty(STDERR_FILENO) != 0);
   options.progress_interval_seconds = flags.progress_interval;
+  options.batch_jobs = batch_jobs;
   Result<SweepSummary> summary = RunSweep(*spec, *experiment, text.str(), *jobs, **store, transport, options);
   if (!summary.ok()) return ReportError("sweep", summary.status());
   PrintSummary(*spec, *summary, **store, std::cout);
@@ -205,6 +206,7 @@ int Coordinate(const SweepFlags& flags, Transport& transport) {
 
 int RunSweepCommand(int argc, char** argv) {
   SweepFlags flags;
+  int batch_jobs = 1;
   po::options_description visible("sweep options");
   visible.add_options()
       ("help,h", "show this help")
@@ -219,7 +221,9 @@ int RunSweepCommand(int argc, char** argv) {
       ("threads", po::value(&flags.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
       ("progress", po::value(&flags.progress)->default_value("auto")->value_name("auto|live|plain|none"),
        "progress display: a live line (auto: when stderr is a terminal), plain lines, or none")
-      ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between plain progress lines");
+      ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between plain progress lines")
+      ("batch-jobs", po::value(&batch_jobs)->default_value(1)->value_name("K"),
+       "jobs a worker runs at once as one batch (same backbone, size and optimiser settings; one forward/backward for all)");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &flags.file, &flags.overrides, &vm); code >= 0) {
     return code;
@@ -227,6 +231,7 @@ int RunSweepCommand(int argc, char** argv) {
   if (vm.count("help")) {
     std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
                  "                        [--retry-failed] [--restart] [--threads N] [--share I/N]\n"
+                 "                        [--batch-jobs K]\n"
                  "       mpiexec -n N stylesweep sweep SWEEP.yaml ...\n\n"
                  "Runs a sweep's jobs and records them in the store. Under mpiexec rank 0 coordinates\n"
                  "(and alone writes the store) and ranks 1..N-1 run jobs, each on the GPU of its local\n"
@@ -249,6 +254,7 @@ int RunSweepCommand(int argc, char** argv) {
     if (!share.ok()) return ReportError("sweep", share.status());
     flags.share = *share;
   }
+  if (batch_jobs < 1) return ReportError("sweep", Status::InvalidArgument("--batch-jobs must be >= 1"));
 
   EngineExecutorOptions executor_options;
   executor_options.models_dir = SharedModelsDir(flags.shared_dir);
@@ -259,7 +265,7 @@ int RunSweepCommand(int argc, char** argv) {
     InstallStopSignalHandlers();
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
-    return Coordinate(flags, transport);
+    return Coordinate(flags, batch_jobs, transport);
   }
 
   int provided = 0;
@@ -272,10 +278,10 @@ int RunSweepCommand(int argc, char** argv) {
   if (size == 1) {
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
-    code = Coordinate(flags, transport);
+    code = Coordinate(flags, batch_jobs, transport);
   } else if (rank == 0) {
     MpiTransport transport(MPI_COMM_WORLD);
-    code = Coordinate(flags, transport);
+    code = Coordinate(flags, batch_jobs, transport);
     if (!transport.Shutdown(30.0)) {
       std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
       MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);

@@ -14,6 +14,7 @@
 
 #include "engine/image_io.h"
 #include "engine/style_options.h"
+#include "engine/style_transfer.h"
 #include "experiments/file_hash.h"
 #include "scheduler/job_queue.h"
 #include "scheduler/progress.h"
@@ -135,8 +136,8 @@ class DatasetWriter {
 
 struct WorkerState {
   bool ready = false;
-  bool busy = false;
-  int slot = -1;                // the job it runs
+  bool busy = false;            // slots is not empty
+  std::vector<int> slots;       // the jobs it runs (several: one batch)
   std::string last_style;       // style key of its last job
   WorkerHello hello;
   Clock::time_point started;
@@ -230,6 +231,13 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
   std::map<std::int64_t, RunStatus> status_of;
   for (const RunRecord& record : records) status_of[record.id] = record.status;
 
+  // Jobs a worker may run as one batch share a key; none when batching is off.
+  std::vector<std::string> batch_keys(jobs.size());
+  if (options.batch_jobs > 1) {
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (jobs[i].options.optimizer == "lbfgs") batch_keys[i] = BatchCompatibilityKey(jobs[i].options);
+    }
+  }
   JobQueue queue;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const RunStatus status = status_of[run_ids[i]];
@@ -237,7 +245,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       ++summary.skipped;
       continue;
     }
-    queue.Push(static_cast<int>(i), jobs[i].cost, jobs[i].style_key);
+    queue.Push(static_cast<int>(i), jobs[i].cost, jobs[i].style_key, batch_keys[i]);
   }
   const int to_run = static_cast<int>(queue.size());
 
@@ -270,7 +278,8 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       else {
         char seconds[32];
         std::snprintf(seconds, sizeof(seconds), " %.0fs", Seconds(worker.started));
-        state.workers.push_back(JobName(jobs[worker.slot]) + seconds);
+        const std::string more = worker.slots.size() > 1 ? " +" + std::to_string(worker.slots.size() - 1) : "";
+        state.workers.push_back(JobName(jobs[worker.slots.front()]) + more + seconds);
       }
     }
     return state;
@@ -303,24 +312,35 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       for (std::size_t w = 0; w < workers.size() && !queue.empty(); ++w) {
         WorkerState& worker = workers[w];
         if (!worker.ready || worker.busy) continue;
-        const int slot = *queue.Pop(worker.last_style);
-        const JobSpec& job = jobs[slot];
-        const std::string device = job.options.device == "cuda" && worker.hello.gpu != "cpu"
-                                       ? worker.hello.gpu
-                                       : job.options.device;
-        Status started = store.StartRun(run_ids[slot], worker.hello.host, worker.hello.rank, device);
-        if (!started.ok()) return finish(started.WithContext("starting run " + std::to_string(run_ids[slot])));
-        Status assigned = transport.Assign(static_cast<int>(w), JobAssignment{run_ids[slot], job});
+        std::vector<int> batch = {*queue.Pop(worker.last_style)};
+        const std::string& batch_key = batch_keys[batch.front()];
+        while (static_cast<int>(batch.size()) < options.batch_jobs) {
+          std::optional<int> next = queue.PopCompatible(batch_key);
+          if (!next) break;
+          batch.push_back(*next);
+        }
+        std::vector<JobAssignment> assignments;
+        for (const int slot : batch) {
+          const JobSpec& job = jobs[slot];
+          const std::string device = job.options.device == "cuda" && worker.hello.gpu != "cpu"
+                                         ? worker.hello.gpu
+                                         : job.options.device;
+          Status started = store.StartRun(run_ids[slot], worker.hello.host, worker.hello.rank, device);
+          if (!started.ok()) return finish(started.WithContext("starting run " + std::to_string(run_ids[slot])));
+          assignments.push_back(JobAssignment{run_ids[slot], job});
+        }
+        Status assigned = batch.size() == 1 ? transport.Assign(static_cast<int>(w), assignments.front())
+                                            : transport.AssignBatch(static_cast<int>(w), assignments);
         if (!assigned.ok()) {
-          (void)store.FinishRun(run_ids[slot], RunStatus::kFailed, assigned.message());
+          for (const int slot : batch) (void)store.FinishRun(run_ids[slot], RunStatus::kFailed, assigned.message());
           return finish(assigned);
         }
-        ++attempts[slot];
-        ++summary.attempts;
-        ++in_flight;
+        for (const int slot : batch) ++attempts[slot];
+        summary.attempts += static_cast<int>(batch.size());
+        in_flight += static_cast<int>(batch.size());
         worker.busy = true;
-        worker.slot = slot;
-        worker.last_style = job.style_key;
+        worker.slots = batch;
+        worker.last_style = jobs[batch.front()].style_key;
         worker.started = Clock::now();
       }
     }
@@ -335,13 +355,15 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       worker.hello = event->hello;
     } else if (event->kind == WorkerEvent::Kind::kReport) {
       WorkerState& worker = workers.at(event->worker);
-      if (!worker.busy || run_ids[worker.slot] != event->report.run_id) {
+      auto running = std::find_if(worker.slots.begin(), worker.slots.end(),
+                                  [&](int slot) { return run_ids[slot] == event->report.run_id; });
+      if (running == worker.slots.end()) {
         return finish(Status::Internal("worker " + std::to_string(event->worker + 1) + " reported run " +
                                        std::to_string(event->report.run_id) + " it was not running"));
       }
-      const int slot = worker.slot;
-      worker.busy = false;
-      worker.slot = -1;
+      const int slot = *running;
+      worker.slots.erase(running);
+      worker.busy = !worker.slots.empty();
       --in_flight;
       JobReport& report = event->report;
       if (report.status.ok()) {
@@ -369,7 +391,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
         const bool retry = attempts[slot] <= options.retries && !stopping;
         progress.Message("[sweep] " + JobName(jobs[slot]) + " failed (attempt " + std::to_string(attempts[slot]) +
                          (retry ? ", will retry" : "") + "): " + report.status.ToString());
-        if (retry) queue.Push(slot, jobs[slot].cost, jobs[slot].style_key);
+        if (retry) queue.Push(slot, jobs[slot].cost, jobs[slot].style_key, batch_keys[slot]);
         else ++summary.failed;
       }
     }
@@ -378,10 +400,12 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
 
   // Runs still in flight after a stop: recorded KILLED so none stays RUNNING.
   for (WorkerState& worker : workers) {
-    if (!worker.busy) continue;
-    Status killed = store.FinishRun(run_ids[worker.slot], RunStatus::kKilled, "interrupted: no report before the sweep stopped");
-    if (!killed.ok()) return finish(killed);
-    ++summary.killed;
+    for (const int slot : worker.slots) {
+      Status killed = store.FinishRun(run_ids[slot], RunStatus::kKilled, "interrupted: no report before the sweep stopped");
+      if (!killed.ok()) return finish(killed);
+      ++summary.killed;
+    }
+    worker.slots.clear();
     worker.busy = false;
   }
   summary.not_started = static_cast<int>(queue.size());

@@ -9,7 +9,10 @@
 // sweep), skip FINISHED runs (and FAILED ones unless retry_failed), then
 // hand out the rest longest first by estimated cost; among jobs of the
 // longest remaining cost a worker gets one whose style it ran last, so its
-// style-target cache hits.
+// style-target cache hits. With batch_jobs K > 1 a worker gets up to K jobs
+// at once: the next job as above plus the longest remaining jobs with the
+// same BatchCompatibilityKey (engine/style_transfer.h); each job is still its
+// own run (started, recorded FINISHED / FAILED / KILLED and retried alone).
 //
 // Failure: a job's failure is recorded FAILED with its message and retried
 // up to `retries` more times; the sweep goes on. A store write that fails is
@@ -41,6 +44,7 @@ struct CoordinatorOptions {
   std::ostream* progress = nullptr;   // progress lines go here; null: none
   bool live_progress = false;         // true: one line redrawn in place (a terminal); false: a line per interval
   double progress_interval_seconds = 5.0;  // s between plain progress lines; default 5
+  int batch_jobs = 1;                 // jobs a worker runs at once, as one batch; default 1 (one at a time)
 };
 
 struct SweepSummary {

@@ -55,23 +55,46 @@ class EngineExecutor::Impl {
   }
 
   Result<JobOutcome> Execute(const JobSpec& spec, const std::function<bool()>& should_stop) {
-    StyleJob job{spec.content_path, spec.style_paths, spec.options};
-    job.options.device = ResolveJobDevice(spec.options.device, options_.local_rank, options_.device_count);
+    return std::move(ExecuteBatch({spec}, should_stop).front());
+  }
 
-    JobOutcome outcome;
-    Status snapshot_error;
-    RunCallbacks callbacks;
-    callbacks.should_stop = should_stop;
-    callbacks.on_snapshot = [&](int iteration, const Image& image) {
-      Result<EncodedImage> encoded = Encode(image, iteration);
-      if (encoded.ok()) outcome.snapshots.push_back(std::move(*encoded));
-      else if (snapshot_error.ok()) snapshot_error = encoded.status();
-    };
+  std::vector<Result<JobOutcome>> ExecuteBatch(const std::vector<JobSpec>& specs,
+                                               const std::function<bool()>& should_stop) {
+    std::vector<StyleJob> jobs;
+    std::vector<RunCallbacks> callbacks(specs.size());
+    std::vector<JobOutcome> outcomes(specs.size());
+    std::vector<Status> snapshot_errors(specs.size());
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      const JobSpec& spec = specs[i];
+      jobs.push_back(StyleJob{spec.content_path, spec.style_paths, spec.options});
+      jobs.back().options.device = ResolveJobDevice(spec.options.device, options_.local_rank, options_.device_count);
+      callbacks[i].should_stop = should_stop;
+      callbacks[i].on_snapshot = [&, i](int iteration, const Image& image) {
+        Result<EncodedImage> encoded = Encode(image, iteration);
+        if (encoded.ok()) outcomes[i].snapshots.push_back(std::move(*encoded));
+        else if (snapshot_errors[i].ok()) snapshot_errors[i] = encoded.status();
+      };
+    }
     const double start_epoch = NowEpochSeconds();
-    (void)ResetPeakDeviceMemory(job.options.device);  // CPU or no CUDA: nothing to reset
-    SS_ASSIGN_OR_RETURN(TransferResult result, transfer_.Run(job, callbacks));
-    SS_RETURN_IF_ERROR(snapshot_error.WithContext("encoding a snapshot"));
+    // One reset for the batch: its jobs share the device (BatchCompatible),
+    // so memory/peak_bytes of a batched job is the whole batch's peak.
+    if (!jobs.empty()) (void)ResetPeakDeviceMemory(jobs.front().options.device);  // CPU: nothing to reset
+    std::vector<Result<TransferResult>> results = transfer_.RunBatch(jobs, callbacks);
+    std::vector<Result<JobOutcome>> finished;
+    for (std::size_t i = 0; i < specs.size(); ++i) {
+      if (!results[i].ok()) {
+        finished.emplace_back(results[i].status());
+      } else if (!snapshot_errors[i].ok()) {
+        finished.emplace_back(snapshot_errors[i].WithContext("encoding a snapshot"));
+      } else {
+        finished.push_back(Finish(specs[i], std::move(*results[i]), std::move(outcomes[i]), start_epoch));
+      }
+    }
+    return finished;
+  }
 
+  // Turns an engine result into a JobOutcome: metrics, timings, final image.
+  Result<JobOutcome> Finish(const JobSpec& spec, TransferResult result, JobOutcome outcome, double start_epoch) {
     const auto encode_start = std::chrono::steady_clock::now();
     SS_ASSIGN_OR_RETURN(outcome.final_image,
                         Encode(result.image, result.history.empty() ? 0 : result.history.back().iteration));
@@ -131,6 +154,11 @@ EngineExecutor::~EngineExecutor() = default;
 
 Result<JobOutcome> EngineExecutor::Execute(const JobSpec& job, const std::function<bool()>& should_stop) {
   return impl_->Execute(job, should_stop);
+}
+
+std::vector<Result<JobOutcome>> EngineExecutor::ExecuteBatch(const std::vector<JobSpec>& jobs,
+                                                             const std::function<bool()>& should_stop) {
+  return impl_->ExecuteBatch(jobs, should_stop);
 }
 
 std::string EngineExecutor::GpuForThisProcess() const { return impl_->GpuForThisProcess(); }

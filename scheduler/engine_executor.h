@@ -29,6 +29,12 @@ class EngineExecutor : public JobExecutor {
   // encoded as 8-bit PNGs.
   Result<JobOutcome> Execute(const JobSpec& job, const std::function<bool()>& should_stop) override;
 
+  // Runs `jobs` with StyleTransfer::RunBatch: compatible jobs (same
+  // BatchCompatibilityKey and content size) share one forward/backward per
+  // iteration; each job gets its own outcome, failure or cancellation.
+  std::vector<Result<JobOutcome>> ExecuteBatch(const std::vector<JobSpec>& jobs,
+                                               const std::function<bool()>& should_stop) override;
+
   // The GPU a job with device "cuda" lands on ("cuda:1"), or "cpu" without one.
   std::string GpuForThisProcess() const;
 

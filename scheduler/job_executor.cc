@@ -25,6 +25,14 @@ int ParseNonNegative(const char* text) {
 
 }  // namespace
 
+std::vector<Result<JobOutcome>> JobExecutor::ExecuteBatch(const std::vector<JobSpec>& jobs,
+                                                          const std::function<bool()>& should_stop) {
+  std::vector<Result<JobOutcome>> outcomes;
+  outcomes.reserve(jobs.size());
+  for (const JobSpec& job : jobs) outcomes.push_back(Execute(job, should_stop));
+  return outcomes;
+}
+
 Result<JobOutcome> NoopExecutor::Execute(const JobSpec& job, const std::function<bool()>& should_stop) {
   if (should_stop && should_stop()) return Status::Cancelled("stopped before job " + std::to_string(job.index) + " ran");
   static const std::string kOnePixelPng = [] {

@@ -46,6 +46,13 @@ class JobExecutor {
   // Runs `job`. `should_stop` is polled during the run (once per iteration
   // for the engine); when it returns true the run ends with kCancelled.
   virtual Result<JobOutcome> Execute(const JobSpec& job, const std::function<bool()>& should_stop) = 0;
+
+  // Runs `jobs` together where the executor can (EngineExecutor: one batch
+  // per group of compatible jobs, see StyleTransfer::RunBatch) and returns
+  // one result per job, in order, each with Execute's contract. The default
+  // runs Execute on each job in turn.
+  virtual std::vector<Result<JobOutcome>> ExecuteBatch(const std::vector<JobSpec>& jobs,
+                                                       const std::function<bool()>& should_stop);
 };
 
 // Does no work: returns a one-pixel image and one metric point per loss key.

@@ -2,12 +2,13 @@
 
 namespace stylesweep {
 
-void JobQueue::Push(int slot, double cost, const std::string& style_key) {
+void JobQueue::Push(int slot, double cost, const std::string& style_key, const std::string& batch_key) {
   const std::size_t id = entries_.size();
   entries_.push_back(Entry{slot, false});
   Tier& tier = tiers_[cost];
   tier.order.push_back(id);
   tier.by_style[style_key].push_back(id);
+  if (!batch_key.empty()) tier.by_batch[batch_key].push_back(id);
   ++tier.live;
   ++live_;
 }
@@ -19,6 +20,14 @@ std::optional<std::size_t> JobQueue::PopLive(std::deque<std::size_t>& ids) {
     if (!entries_[id].taken) return id;
   }
   return std::nullopt;
+}
+
+int JobQueue::Take(std::size_t id, std::map<double, Tier, std::greater<double>>::iterator tier_it) {
+  Entry& entry = entries_[id];
+  entry.taken = true;
+  --live_;
+  if (--tier_it->second.live == 0) tiers_.erase(tier_it);
+  return entry.slot;
 }
 
 std::optional<int> JobQueue::Pop(const std::string& last_style) {
@@ -35,11 +44,19 @@ std::optional<int> JobQueue::Pop(const std::string& last_style) {
   }
   if (!id) id = PopLive(tier.order);
   // A live tier always has a live entry in `order`.
-  Entry& entry = entries_[*id];
-  entry.taken = true;
-  --live_;
-  if (--tier.live == 0) tiers_.erase(tier_it);
-  return entry.slot;
+  return Take(*id, tier_it);
+}
+
+std::optional<int> JobQueue::PopCompatible(const std::string& batch_key) {
+  if (batch_key.empty()) return std::nullopt;
+  for (auto tier_it = tiers_.begin(); tier_it != tiers_.end(); ++tier_it) {
+    auto batch_it = tier_it->second.by_batch.find(batch_key);
+    if (batch_it == tier_it->second.by_batch.end()) continue;
+    std::optional<std::size_t> id = PopLive(batch_it->second);
+    if (batch_it->second.empty()) tier_it->second.by_batch.erase(batch_it);
+    if (id) return Take(*id, tier_it);
+  }
+  return std::nullopt;
 }
 
 }  // namespace stylesweep

@@ -54,6 +54,13 @@ Status MpiTransport::Assign(int worker, const JobAssignment& assignment) {
   return Status::Ok();
 }
 
+Status MpiTransport::AssignBatch(int worker, const std::vector<JobAssignment>& assignments) {
+  if (worker < 0 || worker >= num_workers()) return Status::Internal("no worker " + std::to_string(worker));
+  if (assignments.empty()) return Status::Internal("empty batch assigned to worker " + std::to_string(worker));
+  SendBytes(comm_, EncodeAssignments(assignments), worker + 1, kTagJob);
+  return Status::Ok();
+}
+
 Result<WorkerEvent> MpiTransport::Next(double timeout_seconds) {
   WorkerEvent event;
   MPI_Status probed;
@@ -127,14 +134,15 @@ Status RunMpiWorker(MPI_Comm comm, JobExecutor& executor, const WorkerHello& hel
     if (probed.MPI_TAG != kTagJob) {
       return Status::Internal("coordinator sent a message with unexpected tag " + std::to_string(probed.MPI_TAG));
     }
-    Result<JobAssignment> assignment = DecodeAssignment(bytes);
-    JobReport report;
-    if (assignment.ok()) {
-      report = ExecuteAssignment(executor, *assignment, stop_now);
+    Result<std::vector<JobAssignment>> assignments = DecodeAssignments(bytes);
+    std::vector<JobReport> reports;
+    if (assignments.ok()) {
+      reports = ExecuteAssignments(executor, *assignments, stop_now);
     } else {
-      report.status = assignment.status();
+      reports.emplace_back();
+      reports.back().status = assignments.status();
     }
-    SendBytes(comm, EncodeReport(report), kCoordinatorRank, kTagResult);
+    for (const JobReport& report : reports) SendBytes(comm, EncodeReport(report), kCoordinatorRank, kTagResult);
   }
 }
 

@@ -28,6 +28,7 @@ class MpiTransport : public Transport {
 
   int num_workers() const override { return size_ - 1; }
   Status Assign(int worker, const JobAssignment& assignment) override;
+  Status AssignBatch(int worker, const std::vector<JobAssignment>& assignments) override;
   Result<WorkerEvent> Next(double timeout_seconds) override;
   void StopWorkers() override;
 

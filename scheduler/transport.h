@@ -6,8 +6,11 @@
 // Threading: all calls from the coordinator's thread.
 #pragma once
 
+#include <deque>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "scheduler/job_executor.h"
@@ -35,6 +38,9 @@ class Transport {
   // Hands `assignment` to an idle `worker`. The worker answers with exactly
   // one kReport for it.
   virtual Status Assign(int worker, const JobAssignment& assignment) = 0;
+  // Hands several assignments to an idle `worker` to run together (one
+  // batch). The worker answers with exactly one kReport per assignment.
+  virtual Status AssignBatch(int worker, const std::vector<JobAssignment>& assignments) = 0;
   // The next event, waiting at most `timeout_seconds` (kNone after that).
   // An undecodable message is an error naming the worker.
   virtual Result<WorkerEvent> Next(double timeout_seconds) = 0;
@@ -43,8 +49,8 @@ class Transport {
   virtual void StopWorkers() = 0;
 };
 
-// One worker in this process: Next() runs the assigned job on the calling
-// thread and returns its report. `should_stop` (e.g. the signal flag) is
+// One worker in this process: Next() runs the assigned job (or batch) on the
+// calling thread and returns its report (a batch's reports, one per Next()). `should_stop` (e.g. the signal flag) is
 // polled by the executor; StopWorkers() makes it return true too.
 // The executor must outlive the transport.
 class LocalTransport : public Transport {
@@ -53,6 +59,7 @@ class LocalTransport : public Transport {
 
   int num_workers() const override { return 1; }
   Status Assign(int worker, const JobAssignment& assignment) override;
+  Status AssignBatch(int worker, const std::vector<JobAssignment>& assignments) override;
   Result<WorkerEvent> Next(double timeout_seconds) override;
   void StopWorkers() override { stopped_ = true; }
 
@@ -62,13 +69,18 @@ class LocalTransport : public Transport {
   WorkerHello hello_;
   bool announced_ = false;
   bool stopped_ = false;
-  bool has_assignment_ = false;
-  JobAssignment assignment_;
+  std::vector<JobAssignment> assignments_;  // assigned, not yet run
+  std::deque<JobReport> reports_;           // run, not yet returned by Next()
 };
 
 // Runs `executor` on `job`, turning a thrown exception into kInternal so that
 // no job can take the worker down.
 JobReport ExecuteAssignment(JobExecutor& executor, const JobAssignment& assignment,
                             const std::function<bool()>& should_stop);
+
+// Runs `assignments` as one batch (JobExecutor::ExecuteBatch): one report per
+// assignment, in order; an exception fails every job of the batch.
+std::vector<JobReport> ExecuteAssignments(JobExecutor& executor, const std::vector<JobAssignment>& assignments,
+                                          const std::function<bool()>& should_stop);
 
 }  // namespace stylesweep

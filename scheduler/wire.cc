@@ -111,43 +111,76 @@ Result<WorkerHello> DecodeHello(const std::string& bytes) {
   });
 }
 
-std::string EncodeAssignment(const JobAssignment& assignment) {
+namespace {
+
+json AssignmentHeader(const JobAssignment& assignment) {
   const JobSpec& job = assignment.job;
-  return Pack(json{{"run_id", assignment.run_id},
-                   {"index", job.index},
-                   {"job_key", job.job_key},
-                   {"content", job.content_path},
-                   {"style", job.style_paths},
-                   {"options", StyleOptionsToMap(job.options)},
-                   {"params", job.params},
-                   {"repeat", job.repeat},
-                   {"cost", job.cost},
-                   {"style_key", job.style_key},
-                   {"output_name", job.output_name}},
-              {});
+  return json{{"run_id", assignment.run_id},
+              {"index", job.index},
+              {"job_key", job.job_key},
+              {"content", job.content_path},
+              {"style", job.style_paths},
+              {"options", StyleOptionsToMap(job.options)},
+              {"params", job.params},
+              {"repeat", job.repeat},
+              {"cost", job.cost},
+              {"style_key", job.style_key},
+              {"output_name", job.output_name}};
 }
+
+// Throws nlohmann exceptions on missing keys (callers guard).
+Result<JobAssignment> AssignmentFromHeader(const json& h) {
+  JobAssignment assignment;
+  assignment.run_id = h.at("run_id").get<std::int64_t>();
+  JobSpec& job = assignment.job;
+  job.index = h.at("index").get<int>();
+  job.job_key = h.at("job_key").get<std::string>();
+  job.content_path = h.at("content").get<std::string>();
+  job.style_paths = h.at("style").get<std::vector<std::string>>();
+  for (const auto& [key, value] : h.at("options").items()) {
+    Status set = SetStyleOption(job.options, key, value.get<std::string>());
+    if (!set.ok()) return Status::Corrupt("job message carries a bad setting: " + set.message());
+  }
+  job.params = h.at("params").get<std::vector<std::pair<std::string, std::string>>>();
+  job.repeat = h.at("repeat").get<int>();
+  job.cost = h.at("cost").get<double>();
+  job.style_key = h.at("style_key").get<std::string>();
+  job.output_name = h.at("output_name").get<std::string>();
+  return assignment;
+}
+
+}  // namespace
+
+std::string EncodeAssignment(const JobAssignment& assignment) { return Pack(AssignmentHeader(assignment), {}); }
 
 Result<JobAssignment> DecodeAssignment(const std::string& bytes) {
   SS_ASSIGN_OR_RETURN(Unpacked unpacked, Unpack(bytes, "job"));
-  return Guarded<JobAssignment>("job", [&]() -> Result<JobAssignment> {
-    const json& h = unpacked.header;
-    JobAssignment assignment;
-    assignment.run_id = h.at("run_id").get<std::int64_t>();
-    JobSpec& job = assignment.job;
-    job.index = h.at("index").get<int>();
-    job.job_key = h.at("job_key").get<std::string>();
-    job.content_path = h.at("content").get<std::string>();
-    job.style_paths = h.at("style").get<std::vector<std::string>>();
-    for (const auto& [key, value] : h.at("options").items()) {
-      Status set = SetStyleOption(job.options, key, value.get<std::string>());
-      if (!set.ok()) return Status::Corrupt("job message carries a bad setting: " + set.message());
+  return Guarded<JobAssignment>("job", [&]() -> Result<JobAssignment> { return AssignmentFromHeader(unpacked.header); });
+}
+
+std::string EncodeAssignments(const std::vector<JobAssignment>& assignments) {
+  if (assignments.size() == 1) return EncodeAssignment(assignments.front());
+  json batch = json::array();
+  for (const JobAssignment& assignment : assignments) batch.push_back(AssignmentHeader(assignment));
+  return Pack(json{{"batch", batch}}, {});
+}
+
+Result<std::vector<JobAssignment>> DecodeAssignments(const std::string& bytes) {
+  SS_ASSIGN_OR_RETURN(Unpacked unpacked, Unpack(bytes, "job"));
+  return Guarded<std::vector<JobAssignment>>("job", [&]() -> Result<std::vector<JobAssignment>> {
+    std::vector<JobAssignment> assignments;
+    if (!unpacked.header.contains("batch")) {
+      SS_ASSIGN_OR_RETURN(JobAssignment single, AssignmentFromHeader(unpacked.header));
+      assignments.push_back(std::move(single));
+      return assignments;
     }
-    job.params = h.at("params").get<std::vector<std::pair<std::string, std::string>>>();
-    job.repeat = h.at("repeat").get<int>();
-    job.cost = h.at("cost").get<double>();
-    job.style_key = h.at("style_key").get<std::string>();
-    job.output_name = h.at("output_name").get<std::string>();
-    return assignment;
+    const json& batch = unpacked.header.at("batch");
+    if (!batch.is_array() || batch.empty()) return Status::Corrupt("job message has an empty or malformed batch");
+    for (const json& header : batch) {
+      SS_ASSIGN_OR_RETURN(JobAssignment assignment, AssignmentFromHeader(header));
+      assignments.push_back(std::move(assignment));
+    }
+    return assignments;
   });
 }
 

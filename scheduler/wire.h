@@ -9,7 +9,9 @@
 //
 // Tags (MPI message tags; the values are part of the protocol):
 //   kTagReady  worker -> coordinator, once at start: WorkerHello
-//   kTagJob    coordinator -> worker: JobAssignment
+//   kTagJob    coordinator -> worker: JobAssignment, or several of them
+//              (a batch: {"batch": [...]}) that the worker runs together
+//              and answers with one kTagResult per job
 //   kTagResult worker -> coordinator: JobReport
 //   kTagStop   coordinator -> worker: empty; the worker cancels its job, if
 //              any, reports it, answers with an empty kTagStop (its last
@@ -18,6 +20,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "experiments/sweep.h"
@@ -58,6 +61,11 @@ Result<WorkerHello> DecodeHello(const std::string& bytes);
 
 std::string EncodeAssignment(const JobAssignment& assignment);
 Result<JobAssignment> DecodeAssignment(const std::string& bytes);
+
+// A batch of assignments in one kTagJob message; one assignment is encoded
+// exactly as EncodeAssignment does. DecodeAssignments reads both forms.
+std::string EncodeAssignments(const std::vector<JobAssignment>& assignments);
+Result<std::vector<JobAssignment>> DecodeAssignments(const std::string& bytes);
 
 // Metric values that are NaN or infinite survive the round trip.
 std::string EncodeReport(const JobReport& report);

@@ -111,5 +111,29 @@ TEST(TotalVariation, MatchesHandComputedTinyImage) {
   EXPECT_DOUBLE_EQ(TotalVariation(torch::full({1, 3, 4, 4}, 7.0, torch::kFloat64)).item<double>(), 0.0);
 }
 
+TEST(BatchLosses, EachRowEqualsTheSingleJobLoss) {
+  torch::manual_seed(11);
+  const int64_t batch = 3;
+  auto features = torch::randn({batch, 5, 6, 7}, torch::kFloat64);
+  auto content_target = torch::randn({batch, 5, 6, 7}, torch::kFloat64);
+  auto style_features = torch::randn({batch, 5, 4, 9}, torch::kFloat64);
+  auto grams = BatchNormalizedGram(style_features);
+  auto images = torch::randn({batch, 3, 8, 9}, torch::kFloat64);
+  auto content = BatchContentLoss(features, content_target);
+  auto style = BatchStyleLayerLoss(features, grams);
+  auto style_channels_last = BatchStyleLayerLoss(features.contiguous(torch::MemoryFormat::ChannelsLast), grams);
+  auto tv = BatchTotalVariation(images);
+  ASSERT_EQ(content.sizes(), torch::IntArrayRef({batch}));
+  for (int64_t b = 0; b < batch; ++b) {
+    auto row = [b](const torch::Tensor& t) { return t.narrow(0, b, 1); };
+    EXPECT_TRUE(torch::allclose(grams[b], NormalizedGram(row(style_features)), 1e-12, 1e-12));
+    EXPECT_NEAR(content[b].item<double>(), ContentLoss(row(features), row(content_target)).item<double>(), 1e-9);
+    const double single_style = StyleLayerLoss(row(features), grams[b]).item<double>();
+    EXPECT_NEAR(style[b].item<double>(), single_style, 1e-12 * single_style);
+    EXPECT_NEAR(style_channels_last[b].item<double>(), single_style, 1e-12 * single_style);
+    EXPECT_NEAR(tv[b].item<double>(), TotalVariation(row(images)).item<double>(), 1e-9);
+  }
+}
+
 }  // namespace
 }  // namespace stylesweep

@@ -38,6 +38,30 @@ class RecordingExecutor : public JobExecutor {
   NoopExecutor noop_;
 };
 
+// RecordingExecutor that also records how jobs were grouped: `batches` gets
+// the job indices of every Execute (a batch of one) and ExecuteBatch call.
+class BatchRecordingExecutor : public RecordingExecutor {
+ public:
+  Result<JobOutcome> Execute(const JobSpec& job, const std::function<bool()>& should_stop) override {
+    if (!in_batch_) batches.push_back({job.index});
+    return RecordingExecutor::Execute(job, should_stop);
+  }
+  std::vector<Result<JobOutcome>> ExecuteBatch(const std::vector<JobSpec>& jobs,
+                                               const std::function<bool()>& should_stop) override {
+    batches.emplace_back();
+    for (const JobSpec& job : jobs) batches.back().push_back(job.index);
+    in_batch_ = true;
+    auto outcomes = JobExecutor::ExecuteBatch(jobs, should_stop);
+    in_batch_ = false;
+    return outcomes;
+  }
+
+  std::vector<std::vector<int>> batches;
+
+ private:
+  bool in_batch_ = false;
+};
+
 // `count` jobs: job i has content c<i>.png, a style of its own unless
 // `styles` > 0 (then style i % styles), and cost costs[i] (default 100).
 inline std::vector<JobSpec> MakeJobs(int count, int styles = 0, std::vector<double> costs = {}) {

@@ -50,5 +50,20 @@ TEST(JobQueue, ARetriedSlotComesBack) {
   EXPECT_EQ(Drain(queue, "a"), (std::vector<int>{1, 0}));
 }
 
+TEST(JobQueue, PopCompatibleTakesTheLongestJobsWithTheSameBatchKey) {
+  JobQueue queue;
+  queue.Push(0, 100, "a", "k1");
+  queue.Push(1, 400, "a", "k2");
+  queue.Push(2, 400, "b", "k1");
+  queue.Push(3, 100, "c", "k1");
+  queue.Push(4, 900, "c", "");
+  EXPECT_EQ(queue.PopCompatible("k1"), 2);
+  EXPECT_EQ(queue.PopCompatible("k1"), 0);
+  EXPECT_FALSE(queue.PopCompatible("").has_value()) << "an empty key never batches";
+  EXPECT_EQ(queue.size(), 3u);
+  EXPECT_EQ(Drain(queue), (std::vector<int>{4, 1, 3}));
+  EXPECT_FALSE(queue.PopCompatible("k1").has_value());
+}
+
 }  // namespace
 }  // namespace stylesweep

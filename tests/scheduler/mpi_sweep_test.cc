@@ -227,6 +227,25 @@ TEST_F(MpiSweepTest, WithoutMpiexecOneProcessRunsEveryJob) {
   }
 }
 
+TEST_F(MpiSweepTest, BatchedJobsTravelToAWorkerAndEachIsRecorded) {
+  // One worker, --batch-jobs 3: the 8 jobs go out as batches of 3, 3 and 2
+  // in single kTagJob messages; every job still reports on its own.
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 3, "1e-3, 1e-2", "", {"s1.png", "s2.png"});
+  ASSERT_EQ(Wait(Start(sweep, {"--batch-jobs", "3"}, 2)), 0) << Log();
+  const auto runs = Runs();
+  ASSERT_EQ(runs.size(), 8u) << Log();
+  std::set<double> losses;
+  for (const auto& run : runs) {
+    EXPECT_EQ(run.status, RunStatus::kFinished) << run.error_message;
+    EXPECT_EQ(run.rank, 1);
+    EXPECT_EQ(run.attempts, 1);
+    ASSERT_EQ(run.latest_metrics.count("total_loss"), 1u);
+    EXPECT_EQ(run.latest_metrics.at("total_loss").step, 3);
+    losses.insert(run.latest_metrics.at("total_loss").value);
+  }
+  EXPECT_EQ(losses.size(), 8u) << "each job kept its own loss";
+}
+
 TEST_F(MpiSweepTest, CorruptImageFailsOneJobAndTheOthersFinish) {
   WriteImage(root_ + "/bad.png", 32, 5);
   fs::resize_file(root_ + "/bad.png", 60);  // header intact, pixel data cut off

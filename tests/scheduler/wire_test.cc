@@ -30,6 +30,31 @@ TEST(Wire, AssignmentRoundTripKeepsJobAndSettings) {
   EXPECT_EQ(decoded->job.options.device, "cuda");
 }
 
+TEST(Wire, BatchAssignmentRoundTripKeepsEveryJobInOrder) {
+  std::vector<JobSpec> jobs = testing::MakeJobs(3);
+  jobs[1].options.style_weight = 77;
+  std::vector<JobAssignment> batch = {{10, jobs[0]}, {11, jobs[1]}, {12, jobs[2]}};
+  Result<std::vector<JobAssignment>> decoded = DecodeAssignments(EncodeAssignments(batch));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ((*decoded)[i].run_id, 10 + i);
+    EXPECT_EQ((*decoded)[i].job.content_path, jobs[i].content_path);
+    EXPECT_EQ(StyleOptionsToMap((*decoded)[i].job.options), StyleOptionsToMap(jobs[i].options));
+  }
+  // A single job travels as before, and either decoder reads it.
+  const std::string single = EncodeAssignments({batch[1]});
+  EXPECT_EQ(single, EncodeAssignment(batch[1]));
+  Result<std::vector<JobAssignment>> one = DecodeAssignments(single);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ(one->front().run_id, 11);
+  // A damaged batch is kCorrupt.
+  std::string damaged = EncodeAssignments(batch);
+  damaged.resize(damaged.size() / 2);
+  EXPECT_EQ(DecodeAssignments(damaged).status().code(), StatusCode::kCorrupt);
+}
+
 TEST(Wire, ReportRoundTripKeepsMetricsImagesAndNonFiniteValues) {
   JobReport report;
   report.run_id = 7;
