@@ -102,7 +102,9 @@ TEST_F(BatchedSweepTest, IncompatibleJobsNeverShareABatch) {
   for (const auto& batch : executor.batches) {
     for (int index : batch) {
       EXPECT_EQ(jobs[index].options.size, jobs[batch.front()].options.size);
-      if (index == 4) EXPECT_EQ(batch.size(), 1u) << "the Adam job runs alone";
+      if (index == 4) {
+        EXPECT_EQ(batch.size(), 1u) << "the Adam job runs alone";
+      }
     }
   }
   EXPECT_EQ(executor.batches.size(), 3u) << "{0,2}, {1,3,5}, {4}";
