@@ -5,7 +5,6 @@
 #include <torch/torch.h>
 
 namespace stylesweep {
-namespace {
 
 Status MpiStatus(int code, const std::string& operation) {
   if (code == MPI_SUCCESS) return Status::Ok();
@@ -14,6 +13,8 @@ Status MpiStatus(int code, const std::string& operation) {
   MPI_Error_string(code, text, &length);
   return Status::Unavailable(operation + " failed: " + std::string(text, static_cast<size_t>(length)));
 }
+
+namespace {
 
 Result<MPI_Datatype> MpiTypeOf(const torch::Tensor& tensor, const std::string& operation) {
   SS_RETURN_IF_ERROR(CheckDenseTensor(tensor, operation));

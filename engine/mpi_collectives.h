@@ -8,12 +8,16 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include <mpi.h>
 
 #include "engine/collectives.h"
 
 namespace stylesweep {
+
+// MPI_SUCCESS: Ok; otherwise kUnavailable "<operation> failed: <MPI's text>".
+Status MpiStatus(int code, const std::string& operation);
 
 class MpiCollectives final : public Collectives {
  public:

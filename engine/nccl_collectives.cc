@@ -6,6 +6,8 @@
 #include <nccl.h>
 #include <torch/torch.h>
 
+#include "engine/mpi_collectives.h"
+
 namespace stylesweep {
 namespace {
 
@@ -17,14 +19,6 @@ Status NcclStatus(ncclResult_t code, const std::string& operation) {
 Status CudaStatus(cudaError_t code, const std::string& operation) {
   if (code == cudaSuccess) return Status::Ok();
   return Status::Unavailable(operation + " failed: " + cudaGetErrorString(code));
-}
-
-Status MpiStatus(int code, const std::string& operation) {
-  if (code == MPI_SUCCESS) return Status::Ok();
-  char text[MPI_MAX_ERROR_STRING] = {};
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return Status::Unavailable(operation + " failed: " + std::string(text, static_cast<size_t>(length)));
 }
 
 }  // namespace

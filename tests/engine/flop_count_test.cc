@@ -4,27 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/engine/tiny_backbone.h"
+
 namespace stylesweep {
 namespace {
 
-// conv (3 -> 2 channels, 3x3, pad 1) + ReLU: small enough to count by hand.
-BackboneSpec TinyNet() {
-  BackboneSpec spec;
-  spec.name = "tiny";
-  LayerSpec conv;
-  conv.name = "conv1";
-  conv.op = LayerOp::kConv;
-  conv.in_channels = 3;
-  conv.out_channels = 2;
-  conv.kernel = 3;
-  conv.padding = 1;
-  LayerSpec relu;
-  relu.name = "relu1";
-  relu.op = LayerOp::kRelu;
-  relu.in_channels = relu.out_channels = 2;
-  spec.layers = {conv, relu};
-  return spec;
-}
+using testing::TinyNet;
 
 double Conv3x3(double in, double out, double side) { return 2.0 * 9 * in * out * side * side; }
 

@@ -7,27 +7,12 @@
 #include "common/shared_dir.h"
 #include "engine/band_split.h"
 #include "engine/flop_count.h"
+#include "tests/engine/tiny_backbone.h"
 
 namespace stylesweep {
 namespace {
 
-BackboneSpec TinyNet() {
-  BackboneSpec spec;
-  spec.name = "tiny";
-  LayerSpec conv;
-  conv.name = "conv1";
-  conv.op = LayerOp::kConv;
-  conv.in_channels = 3;
-  conv.out_channels = 2;
-  conv.kernel = 3;
-  conv.padding = 1;
-  LayerSpec relu;
-  relu.name = "relu1";
-  relu.op = LayerOp::kRelu;
-  relu.in_channels = relu.out_channels = 2;
-  spec.layers = {conv, relu};
-  return spec;
-}
+using testing::TinyNet;
 
 TEST(MemoryEstimate, TinyNetworkByHand) {
   MemoryEstimateInput input;
