@@ -303,4 +303,14 @@ Result<WeightsInfo> InspectWeights(const BackboneSpec& spec, const std::string& 
   return info;
 }
 
+std::vector<std::string> UnionOfLayerLists(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto* list : {&a, &b}) {
+    for (const auto& name : *list) {
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+  }
+  return out;
+}
+
 }  // namespace stylesweep

@@ -106,4 +106,8 @@ struct WeightsInfo {
 Result<WeightsInfo> InspectWeights(const BackboneSpec& spec, const std::string& weights_path,
                                    const std::string& models_dir);
 
+// The unique layers of `a` then `b`, in order: the layers a run computes
+// from its content and style layers.
+std::vector<std::string> UnionOfLayerLists(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
 }  // namespace stylesweep

@@ -25,16 +25,6 @@ torch::Tensor Pack(const std::vector<torch::Tensor>& parts) {
 
 }  // namespace
 
-std::vector<std::string> UnionOfLayerLists(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  std::vector<std::string> out;
-  for (const auto* list : {&a, &b}) {
-    for (const auto& name : *list) {
-      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-    }
-  }
-  return out;
-}
-
 std::vector<torch::Tensor> BandFeatures(const Backbone& backbone, const torch::Tensor& pixels,
                                         const BandLayout& layout, int band, const std::vector<std::string>& layers,
                                         torch::MemoryFormat memory_format) {

@@ -93,7 +93,4 @@ class BandObjective {
   std::vector<std::string> all_layers_;  // content layers then style layers, unique
 };
 
-// The unique layers of `a` then `b`, in order.
-std::vector<std::string> UnionOfLayerLists(const std::vector<std::string>& a, const std::vector<std::string>& b);
-
 }  // namespace stylesweep

@@ -37,14 +37,6 @@ std::int64_t SavedBytes(const LayerTrace& t, const LayerSpec& layer, bool read_b
   return 0;
 }
 
-std::vector<std::string> Union(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  std::vector<std::string> out = a;
-  for (const auto& name : b) {
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-  }
-  return out;
-}
-
 std::int64_t Scaled(std::int64_t bytes, double factor) {
   return static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) * factor));
 }
@@ -56,7 +48,7 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
     return Status::InvalidArgument("memory estimate: image size " + std::to_string(input.width) + "x" +
                                    std::to_string(input.height) + " is not positive");
   }
-  const std::vector<std::string> used = Union(input.content_layers, input.style_layers);
+  const std::vector<std::string> used = UnionOfLayerLists(input.content_layers, input.style_layers);
   SS_ASSIGN_OR_RETURN(int deepest, DeepestLayerIndex(spec, used));
   const std::set<std::string> read_by_loss(used.begin(), used.end());
   MemoryEstimate estimate;
