@@ -7,10 +7,12 @@
 #include <mpi.h>
 #include <torch/torch.h>
 
+#include "common/text.h"
 #include "engine/backbone.h"
 #include "engine/band_objective.h"
 #include "engine/color.h"
 #include "engine/image_io.h"
+#include "engine/job_setup.h"
 #include "engine/lbfgs.h"
 #include "engine/mpi_collectives.h"
 #include "engine/tensor_image.h"
@@ -21,27 +23,7 @@
 namespace stylesweep {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// "cpu" or "cuda[:N]" -> a device; CUDA is checked to exist.
-Result<torch::Device> BandDevice(const std::string& text) {
-  if (text == "cpu") return torch::Device(torch::kCPU);
-  if (text != "cuda" && text.rfind("cuda:", 0) != 0) {
-    return Status::InvalidArgument("device '" + text + "' is not cpu, cuda or cuda:N");
-  }
-  std::string reason;
-  if (!CudaAvailable(&reason)) return Status::Unavailable("device " + text + " was asked for, but " + reason);
-  const int index = text.size() > 5 ? std::atoi(text.c_str() + 5) : 0;
-  const int count = static_cast<int>(torch::cuda::device_count());
-  if (index < 0 || index >= count) {
-    return Status::Unavailable("device " + text + " does not exist: " + std::to_string(count) + " CUDA device(s)");
-  }
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-}
+constexpr char kOutOfMemoryHint[] = "(use more devices or a smaller --size)";
 
 // The settings the band-split run does not implement.
 Status CheckSupported(const StyleOptions& o) {
@@ -52,50 +34,9 @@ Status CheckSupported(const StyleOptions& o) {
   return Status::Ok();
 }
 
-// Layers, layer weights and blend weights of a job, checked as
-// StyleTransfer does (the same messages, kept short here).
-struct BandPrepared {
-  BackboneSpec spec;
-  WeightsInfo weights;
-  ResolvedLayers layers;
-  std::vector<double> layer_weights;
-  std::vector<double> blend;
-};
-
-Result<BandPrepared> Prepare(const StyleJob& job, const std::string& models_dir) {
-  const StyleOptions& o = job.options;
-  SS_RETURN_IF_ERROR(ValidateStyleOptions(o));
-  SS_RETURN_IF_ERROR(CheckSupported(o));
-  if (job.style_paths.empty()) return Status::InvalidArgument("no style image given");
-  if (!o.style_blend.empty() && o.style_blend.size() != job.style_paths.size()) {
-    return Status::InvalidArgument("style_blend has " + std::to_string(o.style_blend.size()) + " weights for " +
-                                   std::to_string(job.style_paths.size()) + " style images");
-  }
-  BandPrepared p;
-  SS_ASSIGN_OR_RETURN(p.spec, GetBackboneSpec(o.backbone, o.pooling));
-  SS_ASSIGN_OR_RETURN(p.weights, InspectWeights(p.spec, o.weights, models_dir));
-  auto layers = ResolveLayers(p.spec, p.weights.available_layers, o.content_layers, o.style_layers);
-  if (!layers.ok()) return layers.status().WithContext(o.backbone + " weights " + p.weights.path);
-  p.layers = std::move(layers).value();
-  const size_t num_style = p.layers.style_layers.size();
-  if (!o.style_layer_weights.empty() && o.style_layer_weights.size() != num_style) {
-    return Status::InvalidArgument("style_layer_weights has " + std::to_string(o.style_layer_weights.size()) +
-                                   " values for " + std::to_string(num_style) + " style layers");
-  }
-  p.layer_weights = o.style_layer_weights;
-  if (p.layer_weights.empty()) p.layer_weights.assign(num_style, 1.0 / num_style);
-  p.blend = o.style_blend;
-  if (p.blend.empty()) p.blend.assign(job.style_paths.size(), 1.0);
-  double sum = 0;
-  for (double b : p.blend) sum += b;
-  if (!(sum > 0)) return Status::InvalidArgument("style_blend weights sum to zero");
-  for (double& b : p.blend) b /= sum;
-  return p;
-}
-
 // Rank 0 reads the weights file; the others allocate the same tensors and
 // receive rank 0's values.
-Result<Backbone> LoadBroadcastBackbone(const BandPrepared& p, const std::string& models_dir, torch::Device device,
+Result<Backbone> LoadBroadcastBackbone(const PreparedJob& p, const std::string& models_dir, torch::Device device,
                                        const std::vector<std::string>& layers, Collectives& collectives) {
   BackboneLoadOptions load;
   load.weights_path = p.weights.path;
@@ -129,23 +70,15 @@ Status CheckRanksAgree(const torch::Tensor& x, Collectives& collectives) {
   return Status::Ok();
 }
 
-Status StatusFromException(const std::exception& error, const std::string& context) {
-  std::string message = error.what();
-  const auto newline = message.find('\n');
-  if (newline != std::string::npos) message = message.substr(0, newline);
-  if (message.find("out of memory") != std::string::npos || message.find("not enough memory") != std::string::npos) {
-    return Status::OutOfMemory(context + ": " + message + " (use more devices or a smaller --size)");
-  }
-  return Status::Internal(context + ": " + message);
-}
-
 Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& config, Collectives& collectives,
                                     const std::string& device_text, const RunCallbacks& callbacks) {
   const StyleOptions& o = job.options;
   const auto run_start = Clock::now();
   if (config.num_threads > 0) torch::set_num_threads(config.num_threads);
-  SS_ASSIGN_OR_RETURN(BandPrepared prepared, Prepare(job, config.models_dir));
-  SS_ASSIGN_OR_RETURN(torch::Device device, BandDevice(device_text));
+  SS_RETURN_IF_ERROR(ValidateStyleOptions(o));
+  SS_RETURN_IF_ERROR(CheckSupported(o));
+  SS_ASSIGN_OR_RETURN(PreparedJob prepared, PrepareJob(job, config.models_dir));
+  SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(device_text));
   if (device.is_cuda()) {
     at::globalContext().setAllowTF32CuBLAS(o.tf32);
     at::globalContext().setAllowTF32CuDNN(o.tf32);
@@ -300,7 +233,7 @@ Result<std::unique_ptr<Collectives>> WorldCollectives(const std::string& device)
     return std::unique_ptr<Collectives>(std::move(mpi));
   }
 #if STYLESWEEP_HAVE_NCCL
-  SS_ASSIGN_OR_RETURN(torch::Device cuda, BandDevice(device));
+  SS_ASSIGN_OR_RETURN(torch::Device cuda, ParseDevice(device));
   SS_ASSIGN_OR_RETURN(std::unique_ptr<NcclCollectives> nccl, NcclCollectives::Create(MPI_COMM_WORLD, cuda.index()));
   return std::unique_ptr<Collectives>(std::move(nccl));
 #else
@@ -319,7 +252,8 @@ Result<TransferResult> RunBandSplitWith(const StyleJob& job, const BandSplitConf
     return RunUnchecked(job, config, collectives, device, callbacks);
   } catch (const std::exception& error) {
     return StatusFromException(error, "band-split style transfer of " + job.content_path + " on rank " +
-                                          std::to_string(collectives.rank()));
+                                          std::to_string(collectives.rank()),
+                               kOutOfMemoryHint);
   }
 }
 
@@ -335,8 +269,7 @@ Result<TransferResult> RunBandSplit(const StyleJob& job, const BandSplitConfig& 
     MPI_Comm_size(MPI_COMM_WORLD, &size);
   }
   if (size != devices) {
-    std::string list;
-    for (const auto& d : config.devices) list += (list.empty() ? "" : ",") + d;
+    const std::string list = JoinStrings(config.devices);
     return Status::InvalidArgument(std::to_string(devices) + " devices (" + list + ") need " +
                                    std::to_string(devices) + " MPI ranks, one per device, but this is " +
                                    std::to_string(size) + " rank(s); run: mpiexec -n " + std::to_string(devices) +
@@ -357,7 +290,7 @@ Result<TransferResult> RunBandSplit(const StyleJob& job, const BandSplitConfig& 
   try {
     collectives = WorldCollectives(device);
   } catch (const std::exception& error) {
-    return StatusFromException(error, "setting up collectives on rank " + std::to_string(rank));
+    return StatusFromException(error, "setting up collectives on rank " + std::to_string(rank), kOutOfMemoryHint);
   }
   if (!collectives.ok()) return collectives.status().WithContext("rank " + std::to_string(rank));
   return RunBandSplitWith(job, config, **collectives, device, callbacks);

@@ -9,9 +9,11 @@
 
 #include <torch/torch.h>
 
+#include "common/text.h"
 #include "engine/backbone.h"
 #include "engine/color.h"
 #include "engine/image_io.h"
+#include "engine/job_setup.h"
 #include "engine/lbfgs_batch.h"
 #include "engine/losses.h"
 #include "engine/tensor_image.h"
@@ -19,33 +21,8 @@
 namespace stylesweep {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string Join(const std::vector<std::string>& items, const char* separator = ",") {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
-  return out;
-}
-
-Result<torch::Device> ParseDevice(const std::string& text) {
-  if (text == "cpu") return torch::Device(torch::kCPU);
-  if (text.rfind("cuda", 0) != 0) return Status::InvalidArgument("device '" + text + "' is not cpu, cuda or cuda:N");
-  std::string reason;
-  if (!CudaAvailable(&reason)) {
-    return Status::Unavailable("device " + text + " was asked for, but " + reason + "; use --device cpu");
-  }
-  int index = 0;
-  if (text.size() > 5) index = std::stoi(text.substr(5));
-  const int count = static_cast<int>(torch::cuda::device_count());
-  if (index >= count) {
-    return Status::Unavailable("device " + text + " does not exist: " + std::to_string(count) + " CUDA device(s)");
-  }
-  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-}
+constexpr char kOutOfMemoryHint[] = "(try a smaller --size or --lbfgs-history)";
+constexpr char kNoCudaHint[] = "; use --device cpu";
 
 // A file's identity for caches: path, size and modification time.
 std::string FileIdentity(const std::string& path) {
@@ -53,29 +30,6 @@ std::string FileIdentity(const std::string& path) {
   const auto size = std::filesystem::file_size(path, error);
   const auto time = std::filesystem::last_write_time(path, error).time_since_epoch().count();
   return path + "@" + std::to_string(size) + "@" + std::to_string(time);
-}
-
-// The unique layers a run must compute, content first then style.
-std::vector<std::string> UnionOfLayers(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  std::vector<std::string> out;
-  for (const auto* list : {&a, &b}) {
-    for (const auto& name : *list) {
-      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-    }
-  }
-  return out;
-}
-
-Status StatusFromException(const std::exception& error, const std::string& context) {
-  std::string message = error.what();
-  // LibTorch appends a C++ stack trace after the first line; users need the first line.
-  const auto newline = message.find('\n');
-  if (newline != std::string::npos) message = message.substr(0, newline);
-  if (message.find("out of memory") != std::string::npos || message.find("OutOfMemory") != std::string::npos ||
-      message.find("not enough memory") != std::string::npos) {
-    return Status::OutOfMemory(context + ": " + message + " (try a smaller --size or --lbfgs-history)");
-  }
-  return Status::Internal(context + ": " + message);
 }
 
 // Reads an image's header and refuses what LoadImage would refuse by size
@@ -91,12 +45,6 @@ Status CheckImageHeader(const std::string& path) {
   }
   return Status::Ok();
 }
-
-struct StageImages {
-  torch::Tensor content;          // pixels for the content target (luminance image if asked)
-  torch::Tensor content_color;    // the content in colour at the stage size (for luminance recombination)
-  std::vector<torch::Tensor> styles;
-};
 
 }  // namespace
 
@@ -116,14 +64,7 @@ class StyleTransfer::Impl {
                                                const std::vector<RunCallbacks>& callbacks);
 
  private:
-  struct Prepared {
-    BackboneSpec spec;
-    WeightsInfo weights;
-    ResolvedLayers layers;
-    std::vector<double> layer_weights;
-    std::vector<double> blend;
-  };
-  Result<Prepared> Prepare(const StyleJob& job) const;
+  using Prepared = PreparedJob;
   Result<std::shared_ptr<Backbone>> GetBackbone(const Prepared& prepared, const StyleOptions& options,
                                                 torch::Device device);
   std::vector<torch::Tensor> StyleTargets(const Backbone& backbone, const std::string& style_key,
@@ -158,39 +99,8 @@ class StyleTransfer::Impl {
   std::list<std::pair<std::string, std::vector<torch::Tensor>>> target_cache_;
 };
 
-Result<StyleTransfer::Impl::Prepared> StyleTransfer::Impl::Prepare(const StyleJob& job) const {
-  const StyleOptions& o = job.options;
-  SS_RETURN_IF_ERROR(ValidateStyleOptions(o));
-  if (job.style_paths.empty()) return Status::InvalidArgument("no style image given");
-  if (!o.style_blend.empty() && o.style_blend.size() != job.style_paths.size()) {
-    return Status::InvalidArgument("style_blend has " + std::to_string(o.style_blend.size()) + " weights for " +
-                                   std::to_string(job.style_paths.size()) + " style images");
-  }
-  Prepared prepared;
-  SS_ASSIGN_OR_RETURN(prepared.spec, GetBackboneSpec(o.backbone, o.pooling));
-  SS_ASSIGN_OR_RETURN(prepared.weights, InspectWeights(prepared.spec, o.weights, config_.models_dir));
-  auto layers = ResolveLayers(prepared.spec, prepared.weights.available_layers, o.content_layers, o.style_layers);
-  if (!layers.ok()) return layers.status().WithContext(o.backbone + " weights " + prepared.weights.path);
-  prepared.layers = std::move(layers).value();
-  const size_t num_style_layers = prepared.layers.style_layers.size();
-  if (!o.style_layer_weights.empty() && o.style_layer_weights.size() != num_style_layers) {
-    return Status::InvalidArgument("style_layer_weights has " + std::to_string(o.style_layer_weights.size()) +
-                                   " values for " + std::to_string(num_style_layers) + " style layers (" +
-                                   Join(prepared.layers.style_layers) + ")");
-  }
-  prepared.layer_weights = o.style_layer_weights;
-  if (prepared.layer_weights.empty()) prepared.layer_weights.assign(num_style_layers, 1.0 / num_style_layers);
-  prepared.blend = o.style_blend;
-  if (prepared.blend.empty()) prepared.blend.assign(job.style_paths.size(), 1.0);
-  double blend_sum = 0;
-  for (double b : prepared.blend) blend_sum += b;
-  if (!(blend_sum > 0)) return Status::InvalidArgument("style_blend weights sum to zero");
-  for (double& b : prepared.blend) b /= blend_sum;
-  return prepared;
-}
-
 Status StyleTransfer::Impl::Validate(const StyleJob& job) const {
-  SS_ASSIGN_OR_RETURN(Prepared prepared, Prepare(job));
+  SS_ASSIGN_OR_RETURN(Prepared prepared, PrepareJob(job, config_.models_dir));
   (void)prepared;
   SS_RETURN_IF_ERROR(CheckImageHeader(job.content_path).WithContext("content image"));
   for (const auto& path : job.style_paths) SS_RETURN_IF_ERROR(CheckImageHeader(path).WithContext("style image"));
@@ -247,8 +157,8 @@ Result<TransferResult> StyleTransfer::Impl::Run(const StyleJob& job, const RunCa
 
 Status StyleTransfer::Impl::LoadMember(Member& member) const {
   const StyleJob& job = *member.job;
-  SS_ASSIGN_OR_RETURN(member.prepared, Prepare(job));
-  SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(job.options.device));
+  SS_ASSIGN_OR_RETURN(member.prepared, PrepareJob(job, config_.models_dir));
+  SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(job.options.device, kNoCudaHint));
   (void)device;
   auto content_image = LoadImage(job.content_path);
   if (!content_image.ok()) return content_image.status().WithContext("content image");
@@ -282,7 +192,7 @@ std::vector<Result<TransferResult>> StyleTransfer::Impl::RunBatch(const std::vec
     try {
       member.status = LoadMember(member);
     } catch (const std::exception& error) {
-      member.status = StatusFromException(error, "style transfer of " + jobs[i].content_path);
+      member.status = StatusFromException(error, "style transfer of " + jobs[i].content_path, kOutOfMemoryHint);
     }
     if (!member.status.ok()) continue;
     const StyleOptions& o = jobs[i].options;
@@ -310,7 +220,8 @@ void StyleTransfer::Impl::RunGroup(const std::vector<Member*>& group) {
     status = RunGroupUnchecked(group);
   } catch (const std::exception& error) {
     for (Member* member : group) {
-      if (member->status.ok()) member->status = StatusFromException(error, "style transfer of " + member->job->content_path);
+      if (member->status.ok()) member->status = StatusFromException(error, "style transfer of " + member->job->content_path,
+                                                                    kOutOfMemoryHint);
     }
     return;
   }
@@ -323,7 +234,7 @@ void StyleTransfer::Impl::RunGroup(const std::vector<Member*>& group) {
 Status StyleTransfer::Impl::RunGroupUnchecked(const std::vector<Member*>& group) {
   const StyleOptions& o = group.front()->job->options;  // the settings the group shares
   const Prepared& shared = group.front()->prepared;
-  SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(o.device));
+  SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(o.device, kNoCudaHint));
   if (device.is_cuda()) {
     at::globalContext().setAllowTF32CuBLAS(o.tf32);
     at::globalContext().setAllowTF32CuDNN(o.tf32);
@@ -339,7 +250,7 @@ Status StyleTransfer::Impl::RunGroupUnchecked(const std::vector<Member*>& group)
 
   const auto& content_layers = shared.layers.content_layers;
   const auto& style_layers = shared.layers.style_layers;
-  const std::vector<std::string> all_layers = UnionOfLayers(content_layers, style_layers);
+  const std::vector<std::string> all_layers = UnionOfLayerLists(content_layers, style_layers);
   const auto memory_format = o.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   auto to_input = [&](const torch::Tensor& pixels) {
     return PixelsToNetworkInput(pixels, backbone->input_convention()).contiguous(memory_format);
@@ -386,7 +297,7 @@ Status StyleTransfer::Impl::RunGroupUnchecked(const std::vector<Member*>& group)
         torch::Tensor style_pixels = ImageToPixels(*style_resized).to(device);
         std::string key = FileIdentity(job.style_paths[s]) + "|" + std::to_string(style_side) + "|" +
                           o.resize_filter + "|" + backbone->weights_path() + "|" + o.backbone + "|" + o.pooling +
-                          "|" + device.str() + "|" + Join(style_layers) + "|" + mo.preserve_colors;
+                          "|" + device.str() + "|" + JoinStrings(style_layers) + "|" + mo.preserve_colors;
         if (mo.preserve_colors == "histogram") {
           style_pixels = MatchColorHistogram(style_pixels, member->content_color);
           key += "|" + FileIdentity(job.content_path) + "@" + std::to_string(stage.size);
@@ -647,7 +558,7 @@ Status StyleTransfer::Validate(const StyleJob& job) const {
   try {
     return impl_->Validate(job);
   } catch (const std::exception& error) {
-    return StatusFromException(error, "validating " + job.content_path);
+    return StatusFromException(error, "validating " + job.content_path, kOutOfMemoryHint);
   }
 }
 

@@ -1,0 +1,70 @@
+#include "engine/job_setup.h"
+
+#include <torch/torch.h>
+
+#include "common/text.h"
+
+namespace stylesweep {
+
+Result<torch::Device> ParseDevice(const std::string& text, const std::string& no_cuda_hint) {
+  if (text == "cpu") return torch::Device(torch::kCPU);
+  const bool digits_follow = text.size() > 5 && text.rfind("cuda:", 0) == 0 &&
+                             text.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (text != "cuda" && !digits_follow) {
+    return Status::InvalidArgument("device '" + text + "' is not cpu, cuda or cuda:N");
+  }
+  std::string reason;
+  if (!CudaAvailable(&reason)) {
+    return Status::Unavailable("device " + text + " was asked for, but " + reason + no_cuda_hint);
+  }
+  const int index = text == "cuda" ? 0 : std::atoi(text.c_str() + 5);
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (index >= count) {
+    return Status::Unavailable("device " + text + " does not exist: " + std::to_string(count) + " CUDA device(s)");
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+Result<PreparedJob> PrepareJob(const StyleJob& job, const std::string& models_dir) {
+  const StyleOptions& o = job.options;
+  SS_RETURN_IF_ERROR(ValidateStyleOptions(o));
+  if (job.style_paths.empty()) return Status::InvalidArgument("no style image given");
+  if (!o.style_blend.empty() && o.style_blend.size() != job.style_paths.size()) {
+    return Status::InvalidArgument("style_blend has " + std::to_string(o.style_blend.size()) + " weights for " +
+                                   std::to_string(job.style_paths.size()) + " style images");
+  }
+  PreparedJob prepared;
+  SS_ASSIGN_OR_RETURN(prepared.spec, GetBackboneSpec(o.backbone, o.pooling));
+  SS_ASSIGN_OR_RETURN(prepared.weights, InspectWeights(prepared.spec, o.weights, models_dir));
+  auto layers = ResolveLayers(prepared.spec, prepared.weights.available_layers, o.content_layers, o.style_layers);
+  if (!layers.ok()) return layers.status().WithContext(o.backbone + " weights " + prepared.weights.path);
+  prepared.layers = std::move(layers).value();
+  const size_t num_style_layers = prepared.layers.style_layers.size();
+  if (!o.style_layer_weights.empty() && o.style_layer_weights.size() != num_style_layers) {
+    return Status::InvalidArgument("style_layer_weights has " + std::to_string(o.style_layer_weights.size()) +
+                                   " values for " + std::to_string(num_style_layers) + " style layers (" +
+                                   JoinStrings(prepared.layers.style_layers) + ")");
+  }
+  prepared.layer_weights = o.style_layer_weights;
+  if (prepared.layer_weights.empty()) prepared.layer_weights.assign(num_style_layers, 1.0 / num_style_layers);
+  prepared.blend = o.style_blend;
+  if (prepared.blend.empty()) prepared.blend.assign(job.style_paths.size(), 1.0);
+  double blend_sum = 0;
+  for (double b : prepared.blend) blend_sum += b;
+  if (!(blend_sum > 0)) return Status::InvalidArgument("style_blend weights sum to zero");
+  for (double& b : prepared.blend) b /= blend_sum;
+  return prepared;
+}
+
+Status StatusFromException(const std::exception& error, const std::string& context, const std::string& oom_hint) {
+  std::string message = error.what();
+  const auto newline = message.find('\n');
+  if (newline != std::string::npos) message = message.substr(0, newline);
+  if (message.find("out of memory") != std::string::npos || message.find("OutOfMemory") != std::string::npos ||
+      message.find("not enough memory") != std::string::npos) {
+    return Status::OutOfMemory(context + ": " + message + " " + oom_hint);
+  }
+  return Status::Internal(context + ": " + message);
+}
+
+}  // namespace stylesweep
