@@ -28,13 +28,6 @@ namespace {
 namespace po = boost::program_options;
 
 // True when this process was started by mpiexec / srun with a PMI.
-bool LaunchedUnderMpi() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
-    if (std::getenv(name) != nullptr) return true;
-  }
-  return false;
-}
-
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> items;
   std::string item;
