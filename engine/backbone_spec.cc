@@ -313,4 +313,17 @@ std::vector<std::string> UnionOfLayerLists(const std::vector<std::string>& a, co
   return out;
 }
 
+Result<ResolvedBackbone> ResolveBackbone(const std::string& backbone, const std::string& pooling,
+                                         const std::string& weights_path, const std::string& models_dir,
+                                         const std::vector<std::string>& content_layers,
+                                         const std::vector<std::string>& style_layers) {
+  ResolvedBackbone resolved;
+  SS_ASSIGN_OR_RETURN(resolved.spec, GetBackboneSpec(backbone, pooling));
+  SS_ASSIGN_OR_RETURN(resolved.weights, InspectWeights(resolved.spec, weights_path, models_dir));
+  auto layers = ResolveLayers(resolved.spec, resolved.weights.available_layers, content_layers, style_layers);
+  if (!layers.ok()) return layers.status().WithContext(backbone + " weights " + resolved.weights.path);
+  resolved.layers = std::move(layers).value();
+  return resolved;
+}
+
 }  // namespace stylesweep

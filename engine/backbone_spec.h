@@ -106,6 +106,19 @@ struct WeightsInfo {
 Result<WeightsInfo> InspectWeights(const BackboneSpec& spec, const std::string& weights_path,
                                    const std::string& models_dir);
 
+// A run's backbone, its weights file and its layers resolved against that
+// file, in one step: GetBackboneSpec, InspectWeights, ResolveLayers. Errors
+// are theirs; a layer error names the backbone and the weights file.
+struct ResolvedBackbone {
+  BackboneSpec spec;
+  WeightsInfo weights;
+  ResolvedLayers layers;
+};
+Result<ResolvedBackbone> ResolveBackbone(const std::string& backbone, const std::string& pooling,
+                                         const std::string& weights_path, const std::string& models_dir,
+                                         const std::vector<std::string>& content_layers,
+                                         const std::vector<std::string>& style_layers);
+
 // The unique layers of `a` then `b`, in order: the layers a run computes
 // from its content and style layers.
 std::vector<std::string> UnionOfLayerLists(const std::vector<std::string>& a, const std::vector<std::string>& b);

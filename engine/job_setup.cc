@@ -34,11 +34,11 @@ Result<PreparedJob> PrepareJob(const StyleJob& job, const std::string& models_di
                                    std::to_string(job.style_paths.size()) + " style images");
   }
   PreparedJob prepared;
-  SS_ASSIGN_OR_RETURN(prepared.spec, GetBackboneSpec(o.backbone, o.pooling));
-  SS_ASSIGN_OR_RETURN(prepared.weights, InspectWeights(prepared.spec, o.weights, models_dir));
-  auto layers = ResolveLayers(prepared.spec, prepared.weights.available_layers, o.content_layers, o.style_layers);
-  if (!layers.ok()) return layers.status().WithContext(o.backbone + " weights " + prepared.weights.path);
-  prepared.layers = std::move(layers).value();
+  SS_ASSIGN_OR_RETURN(ResolvedBackbone resolved, ResolveBackbone(o.backbone, o.pooling, o.weights, models_dir,
+                                                                 o.content_layers, o.style_layers));
+  prepared.spec = std::move(resolved.spec);
+  prepared.weights = std::move(resolved.weights);
+  prepared.layers = std::move(resolved.layers);
   const size_t num_style_layers = prepared.layers.style_layers.size();
   if (!o.style_layer_weights.empty() && o.style_layer_weights.size() != num_style_layers) {
     return Status::InvalidArgument("style_layer_weights has " + std::to_string(o.style_layer_weights.size()) +

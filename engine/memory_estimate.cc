@@ -123,16 +123,17 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
 
 Result<MemoryEstimate> EstimateRunMemory(const StyleOptions& options, int content_width, int content_height,
                                          const std::string& models_dir, const std::string& device, int bands) {
-  SS_ASSIGN_OR_RETURN(BackboneSpec spec, GetBackboneSpec(options.backbone, options.pooling));
-  SS_ASSIGN_OR_RETURN(WeightsInfo weights, InspectWeights(spec, options.weights, models_dir));
-  Result<ResolvedLayers> layers =
-      ResolveLayers(spec, weights.available_layers, options.content_layers, options.style_layers);
-  if (!layers.ok()) return layers.status().WithContext(options.backbone + " weights " + weights.path);
+  SS_ASSIGN_OR_RETURN(ResolvedBackbone resolved,
+                      ResolveBackbone(options.backbone, options.pooling, options.weights, models_dir,
+                                      options.content_layers, options.style_layers));
+  const BackboneSpec& spec = resolved.spec;
+  const WeightsInfo& weights = resolved.weights;
+  const ResolvedLayers& layers = resolved.layers;
 
   MemoryEstimateInput input;
   input.loaded_layers = static_cast<int>(weights.available_layers.size());
-  input.content_layers = layers->content_layers;
-  input.style_layers = layers->style_layers;
+  input.content_layers = layers.content_layers;
+  input.style_layers = layers.style_layers;
   input.optimizer = options.optimizer;
   input.lbfgs_history = options.lbfgs_history;
   input.cuda = (device.empty() ? options.device : device).rfind("cuda", 0) == 0;

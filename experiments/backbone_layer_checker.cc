@@ -6,16 +6,14 @@ namespace stylesweep {
 
 LayerChecker BackboneLayerChecker() {
   return [](const StyleOptions& options, const std::string& models_dir) -> Result<CheckedLayers> {
-    SS_ASSIGN_OR_RETURN(BackboneSpec spec, GetBackboneSpec(options.backbone, options.pooling));
-    SS_ASSIGN_OR_RETURN(WeightsInfo weights, InspectWeights(spec, options.weights, models_dir));
-    Result<ResolvedLayers> resolved =
-        ResolveLayers(spec, weights.available_layers, options.content_layers, options.style_layers);
-    if (!resolved.ok()) return resolved.status().WithContext(options.backbone + " weights " + weights.path);
+    SS_ASSIGN_OR_RETURN(ResolvedBackbone resolved,
+                        ResolveBackbone(options.backbone, options.pooling, options.weights, models_dir,
+                                        options.content_layers, options.style_layers));
     CheckedLayers checked;
-    checked.weights_path = weights.path;
-    checked.content_layers = resolved->content_layers;
-    checked.style_layers = resolved->style_layers;
-    checked.note = resolved->note;
+    checked.weights_path = resolved.weights.path;
+    checked.content_layers = resolved.layers.content_layers;
+    checked.style_layers = resolved.layers.style_layers;
+    checked.note = resolved.layers.note;
     return checked;
   };
 }
