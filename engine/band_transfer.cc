@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 
 #include <mpi.h>
@@ -70,15 +71,58 @@ Status CheckRanksAgree(const torch::Tensor& x, Collectives& collectives) {
   return Status::Ok();
 }
 
+// Collective: every rank learns whether any rank's `local` failed. Returns
+// `local` where it failed; elsewhere the first failed rank's code with a
+// message naming that rank (its own message is in its log), so no rank goes
+// on into a collective that a failed rank will never join.
+Status AgreeOnStatus(const Status& local, Collectives& collectives, torch::Device device, const std::string& what) {
+  torch::Tensor codes = torch::zeros({collectives.size()}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  codes[collectives.rank()] = static_cast<double>(static_cast<int>(local.code()));
+  SS_RETURN_IF_ERROR(collectives.AllReduceSum(codes).WithContext("agreeing on " + what));
+  if (!local.ok()) return local;
+  const torch::Tensor failed = codes.cpu().nonzero();
+  if (failed.size(0) == 0) return Status::Ok();
+  const int rank = static_cast<int>(failed[0][0].item<int64_t>());
+  const auto code = static_cast<StatusCode>(static_cast<int>(codes[rank].item<double>()));
+  return Status(code, "rank " + std::to_string(rank) + " of the band split failed while " + what +
+                          " (" + StatusCodeName(code) + "; its log has the reason)");
+}
+
+// What every rank reads before the first collective: the job's settings,
+// layers, weights file header and images.
+struct LoadedJob {
+  PreparedJob prepared;
+  Image content;
+  std::vector<Image> styles;
+};
+
+Result<LoadedJob> LoadJob(const StyleJob& job, const BandSplitConfig& config) {
+  SS_RETURN_IF_ERROR(ValidateStyleOptions(job.options));
+  SS_RETURN_IF_ERROR(CheckSupported(job.options));
+  LoadedJob loaded;
+  SS_ASSIGN_OR_RETURN(loaded.prepared, PrepareJob(job, config.models_dir));
+  auto content_image = LoadImage(job.content_path);
+  if (!content_image.ok()) return content_image.status().WithContext("content image");
+  loaded.content = std::move(content_image).value();
+  for (const auto& path : job.style_paths) {
+    auto style = LoadImage(path);
+    if (!style.ok()) return style.status().WithContext("style image");
+    loaded.styles.push_back(std::move(style).value());
+  }
+  return loaded;
+}
+
 Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& config, Collectives& collectives,
                                     const std::string& device_text, const RunCallbacks& callbacks) {
   const StyleOptions& o = job.options;
   const auto run_start = Clock::now();
   if (config.num_threads > 0) torch::set_num_threads(config.num_threads);
-  SS_RETURN_IF_ERROR(ValidateStyleOptions(o));
-  SS_RETURN_IF_ERROR(CheckSupported(o));
-  SS_ASSIGN_OR_RETURN(PreparedJob prepared, PrepareJob(job, config.models_dir));
   SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(device_text));
+  Result<LoadedJob> loaded = LoadJob(job, config);
+  SS_RETURN_IF_ERROR(AgreeOnStatus(loaded.status(), collectives, device, "reading the job"));
+  const PreparedJob& prepared = loaded->prepared;
+  const Image& content_image = loaded->content;
+  const std::vector<Image>& style_images = loaded->styles;
   if (device.is_cuda()) {
     at::globalContext().setAllowTF32CuBLAS(o.tf32);
     at::globalContext().setAllowTF32CuDNN(o.tf32);
@@ -97,14 +141,6 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
   result.device = device.str() + " (rank " + std::to_string(collectives.rank()) + " of " +
                   std::to_string(collectives.size()) + ", " + collectives.name() + ")";
   result.note = prepared.layers.note;
-  auto content_image = LoadImage(job.content_path);
-  if (!content_image.ok()) return content_image.status().WithContext("content image");
-  std::vector<Image> style_images;
-  for (const auto& path : job.style_paths) {
-    auto style = LoadImage(path);
-    if (!style.ok()) return style.status().WithContext("style image");
-    style_images.push_back(std::move(style).value());
-  }
   result.phase_seconds["load"] = SecondsSince(run_start);
 
   BandLossSettings settings;
@@ -124,7 +160,7 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
   for (size_t stage_index = 0; stage_index < stages.size(); ++stage_index) {
     const ScaleStage& stage = stages[stage_index];
     const auto stage_start = Clock::now();
-    SS_ASSIGN_OR_RETURN(Image content_resized, ResizeLongestSide(*content_image, stage.size, o.resize_filter));
+    SS_ASSIGN_OR_RETURN(Image content_resized, ResizeLongestSide(content_image, stage.size, o.resize_filter));
     content_color = ImageToPixels(content_resized).to(device);
     const torch::Tensor content_pixels = luminance_only ? LuminanceImage(content_color) : content_color;
     const int style_side = std::max(8, static_cast<int>(std::lround(stage.size * o.style_scale)));
@@ -226,15 +262,15 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
   return result;
 }
 
-// The collectives for this rank's device over MPI_COMM_WORLD.
-Result<std::unique_ptr<Collectives>> WorldCollectives(const std::string& device) {
+// The collectives for this rank's device over `comm`.
+Result<std::unique_ptr<Collectives>> CollectivesFor(MPI_Comm comm, const std::string& device) {
   if (device == "cpu") {
-    SS_ASSIGN_OR_RETURN(std::unique_ptr<MpiCollectives> mpi, MpiCollectives::Create(MPI_COMM_WORLD));
+    SS_ASSIGN_OR_RETURN(std::unique_ptr<MpiCollectives> mpi, MpiCollectives::Create(comm));
     return std::unique_ptr<Collectives>(std::move(mpi));
   }
 #if STYLESWEEP_HAVE_NCCL
   SS_ASSIGN_OR_RETURN(torch::Device cuda, ParseDevice(device));
-  SS_ASSIGN_OR_RETURN(std::unique_ptr<NcclCollectives> nccl, NcclCollectives::Create(MPI_COMM_WORLD, cuda.index()));
+  SS_ASSIGN_OR_RETURN(std::unique_ptr<NcclCollectives> nccl, NcclCollectives::Create(comm, cuda.index()));
   return std::unique_ptr<Collectives>(std::move(nccl));
 #else
   return Status::Unavailable("device " + device +
@@ -286,14 +322,40 @@ Result<TransferResult> RunBandSplit(const StyleJob& job, const BandSplitConfig& 
     LocalCollectives local;
     return RunBandSplitWith(job, config, local, device, callbacks);
   }
-  Result<std::unique_ptr<Collectives>> collectives = Status::Internal("unset");
-  try {
-    collectives = WorldCollectives(device);
-  } catch (const std::exception& error) {
-    return StatusFromException(error, "setting up collectives on rank " + std::to_string(rank), kOutOfMemoryHint);
+  BandSplitGroup group(MPI_COMM_WORLD, config.models_dir, config.num_threads);
+  return group.Run(job, device, callbacks);
+}
+
+struct BandSplitGroup::Impl {
+  MPI_Comm comm;
+  BandSplitConfig config;
+  std::map<std::string, std::unique_ptr<Collectives>> collectives;  // by device
+};
+
+BandSplitGroup::BandSplitGroup(MPI_Comm comm, std::string models_dir, int num_threads) : impl_(new Impl) {
+  impl_->comm = comm;
+  impl_->config.models_dir = std::move(models_dir);
+  impl_->config.num_threads = num_threads;
+  MPI_Comm_rank(comm, &rank_);
+  MPI_Comm_size(comm, &size_);
+}
+
+BandSplitGroup::~BandSplitGroup() = default;
+
+Result<TransferResult> BandSplitGroup::Run(const StyleJob& job, const std::string& device,
+                                           const RunCallbacks& callbacks) {
+  auto found = impl_->collectives.find(device);
+  if (found == impl_->collectives.end()) {
+    Result<std::unique_ptr<Collectives>> made = Status::Internal("unset");
+    try {
+      made = CollectivesFor(impl_->comm, device);
+    } catch (const std::exception& error) {
+      return StatusFromException(error, "setting up collectives on rank " + std::to_string(rank_), kOutOfMemoryHint);
+    }
+    if (!made.ok()) return made.status().WithContext("rank " + std::to_string(rank_));
+    found = impl_->collectives.emplace(device, std::move(made).value()).first;
   }
-  if (!collectives.ok()) return collectives.status().WithContext("rank " + std::to_string(rank));
-  return RunBandSplitWith(job, config, **collectives, device, callbacks);
+  return RunBandSplitWith(job, impl_->config, *found->second, device, callbacks);
 }
 
 }  // namespace stylesweep

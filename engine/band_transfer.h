@@ -3,9 +3,9 @@
 // engine/band_objective.h describes the objective, engine/band_split.h the
 // geometry, docs/BAND_SPLIT.md the correctness argument and tolerance.
 //
-// Torch-free header. The run uses MPI_COMM_WORLD: the caller initialises MPI
-// (MPI_THREAD_FUNNELED suffices) and finalises it afterwards; every rank
-// calls RunBandSplit with the same job and config. CPU devices talk through
+// Torch-free header. RunBandSplit uses MPI_COMM_WORLD, BandSplitGroup a
+// given communicator: the caller initialises MPI (MPI_THREAD_FUNNELED
+// suffices) and finalises it afterwards; every rank calls with the same job. CPU devices talk through
 // MPI, CUDA devices through NCCL (when built with it).
 //
 // Supported: optimizer lbfgs; init content, noise or style; coarse-to-fine
@@ -19,8 +19,11 @@
 // while others may still run.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <mpi.h>
 
 #include "common/status.h"
 #include "engine/style_transfer.h"
@@ -49,5 +52,38 @@ Result<TransferResult> RunBandSplit(const StyleJob& job, const BandSplitConfig& 
 Result<TransferResult> RunBandSplitWith(const StyleJob& job, const BandSplitConfig& config,
                                         Collectives& collectives, const std::string& device,
                                         const RunCallbacks& callbacks = {});
+
+// The ranks of one communicator running band-split jobs one after another
+// (a sweep's worker group, scheduler/band_executor.h). The collectives are
+// made on first use per device kind and kept, so a NCCL communicator is set
+// up once, not per job.
+//
+// Collective: every rank of `comm` constructs the object, and calls Run with
+// the same job in the same order; `comm` must outlive the object. Failures
+// in reading the job's files are agreed on before any collective that could
+// otherwise wait on a failed rank: every rank then returns an error (the
+// failed rank its own message, the others one naming that rank). Other
+// failures on one rank only leave the others waiting, as RunBandSplit.
+// Threading: one thread at a time.
+class BandSplitGroup {
+ public:
+  BandSplitGroup(MPI_Comm comm, std::string models_dir, int num_threads);
+  ~BandSplitGroup();
+  BandSplitGroup(const BandSplitGroup&) = delete;
+  BandSplitGroup& operator=(const BandSplitGroup&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+  // One band-split run of `job` on this rank's `device` ("cpu", "cuda:N";
+  // every rank must pass the same kind).
+  Result<TransferResult> Run(const StyleJob& job, const std::string& device, const RunCallbacks& callbacks = {});
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int rank_ = 0;
+  int size_ = 1;
+};
 
 }  // namespace stylesweep

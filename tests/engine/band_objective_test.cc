@@ -4,6 +4,7 @@
 // the whole image on one device. The MPI processes version is
 // band_transfer_mpi_test.cc.
 #include "engine/band_objective.h"
+#include "engine/band_transfer.h"
 
 #include <gtest/gtest.h>
 
@@ -200,6 +201,34 @@ TEST(BandObjective, StopOnOneRankStopsAll) {
   });
   EXPECT_EQ(codes[0], StatusCode::kCancelled);
   EXPECT_EQ(codes[1], StatusCode::kCancelled);
+}
+
+// A rank that cannot read the job's files fails every rank, instead of
+// leaving the others waiting in the weights' broadcast (the case of a sweep
+// worker group whose ranks see different filesystems).
+TEST(BandTransfer, AFileOnlyOneRankCannotReadFailsEveryRank) {
+  const std::string images = SharedImagesDir();
+  StyleJob job;
+  job.content_path = images + "/content/tubingen.jpg";
+  job.style_paths = {images + "/style/starry_night.jpg"};
+  job.options.backbone = "squeezenet1_0";
+  job.options.size = 64;
+  job.options.num_iterations = 2;
+  job.options.device = "cpu";
+  BandSplitConfig config;
+  config.models_dir = SharedModelsDir("");
+  std::vector<Status> statuses(2);
+  RunOnThreadRanks(2, [&](Collectives& collectives) {
+    StyleJob mine = job;
+    if (collectives.rank() == 1) mine.content_path = images + "/content/not_on_this_node.jpg";
+    statuses[static_cast<size_t>(collectives.rank())] =
+        RunBandSplitWith(mine, config, collectives, "cpu").status();
+  });
+  EXPECT_EQ(statuses[1].code(), StatusCode::kNotFound) << statuses[1].ToString();
+  EXPECT_NE(statuses[1].message().find("not_on_this_node.jpg"), std::string::npos) << statuses[1].ToString();
+  EXPECT_EQ(statuses[0].code(), StatusCode::kNotFound) << statuses[0].ToString();
+  EXPECT_NE(statuses[0].message().find("rank 1 of the band split failed while reading the job"), std::string::npos)
+      << statuses[0].ToString();
 }
 
 }  // namespace
