@@ -38,26 +38,27 @@ Result<MemoryEstimate> EstimateWith(const JobSpec& job, const StyleOptions& opti
 }  // namespace
 
 Result<MemoryEstimate> EstimateJobMemory(const JobSpec& job, const std::string& models_dir,
-                                         const std::string& device) {
-  return EstimateWith(job, job.options, models_dir, device, 1);
+                                         const std::string& device, int bands) {
+  return EstimateWith(job, job.options, models_dir, device, bands);
 }
 
 Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec>& jobs,
-                                                       const std::string& models_dir, const std::string& device) {
+                                                       const std::string& models_dir, const std::string& device,
+                                                       int bands) {
   std::vector<MemoryEstimate> estimates;
   estimates.reserve(jobs.size());
   for (const JobSpec& job : jobs) {
-    SS_ASSIGN_OR_RETURN(MemoryEstimate estimate, EstimateJobMemory(job, models_dir, device));
+    SS_ASSIGN_OR_RETURN(MemoryEstimate estimate, EstimateJobMemory(job, models_dir, device, bands));
     estimates.push_back(estimate);
   }
   return estimates;
 }
 
-int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir) {
+int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir, int bands) {
   int low = 0, high = LargestStageSize(job.options) / 32;  // in units of 32 px
   while (low < high) {
     const int middle = (low + high + 1) / 2;
-    Result<MemoryEstimate> estimate = EstimateWith(job, WithLargestSize(job.options, middle * 32), models_dir, "", 1);
+    Result<MemoryEstimate> estimate = EstimateWith(job, WithLargestSize(job.options, middle * 32), models_dir, "", bands);
     if (estimate.ok() && estimate->device_required <= limit_bytes) low = middle;
     else high = middle - 1;
   }
@@ -65,7 +66,7 @@ int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::
 }
 
 Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& estimates,
-                          std::int64_t limit_bytes, const std::string& models_dir, bool cuda_only) {
+                          std::int64_t limit_bytes, const std::string& models_dir, bool cuda_only, int bands) {
   std::string message;
   int refused = 0;
   for (size_t i = 0; i < jobs.size() && i < estimates.size(); ++i) {
@@ -76,20 +77,22 @@ Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<Me
     message += "\n  job " + std::to_string(job.index) + " (" + ShortKey(job.job_key) + ", " +
                FileName(job.content_path) + " at " + std::to_string(LargestStageSize(job.options)) +
                " px, " + job.options.backbone + ", " + std::to_string(job.options.style_layers.size()) +
-               " style layers) needs about " + FormatBytes(estimates[i].device_required) + ", more than the " +
+               " style layers" + (bands > 1 ? ", split over " + std::to_string(bands) + " devices" : std::string()) +
+               ") needs about " + FormatBytes(estimates[i].device_required) + ", more than the " +
                FormatBytes(limit_bytes) + " available";
     std::vector<std::string> hints;
-    if (const int size = LargestFittingSize(job, limit_bytes, models_dir); size > 0) {
+    if (const int size = LargestFittingSize(job, limit_bytes, models_dir, bands); size > 0) {
       hints.push_back("size " + std::to_string(size) + " px or less");
     }
     if (job.options.style_layers.size() > 1) hints.push_back("fewer or shallower style layers");
     if (job.options.optimizer == "lbfgs" && job.options.lbfgs_history > 10) {
       hints.push_back("a smaller lbfgs_history (now " + std::to_string(job.options.lbfgs_history) + ")");
     }
-    for (int bands = 2; bands <= kMaxBandsSuggested; bands *= 2) {
-      Result<MemoryEstimate> band = EstimateWith(job, job.options, models_dir, "", bands);
+    for (int more = bands * 2; more <= kMaxBandsSuggested; more *= 2) {
+      Result<MemoryEstimate> band = EstimateWith(job, job.options, models_dir, "", more);
       if (band.ok() && band->device_required <= limit_bytes) {
-        hints.push_back("a band split over " + std::to_string(bands) + " devices (stylesweep stylize --devices, about " +
+        hints.push_back("a band split over " + std::to_string(more) + " devices (devices_per_job: " +
+                        std::to_string(more) + " in the sweep, or stylesweep stylize --devices; about " +
                         FormatBytes(band->device_required) + " each)");
         break;
       }
@@ -106,9 +109,9 @@ Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<Me
 }
 
 Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, std::int64_t limit_bytes, const std::string& models_dir,
-                          bool cuda_only) {
-  SS_ASSIGN_OR_RETURN(std::vector<MemoryEstimate> estimates, EstimateJobsMemory(jobs, models_dir));
-  return CheckJobsFitMemory(jobs, estimates, limit_bytes, models_dir, cuda_only);
+                          bool cuda_only, int bands) {
+  SS_ASSIGN_OR_RETURN(std::vector<MemoryEstimate> estimates, EstimateJobsMemory(jobs, models_dir, "", bands));
+  return CheckJobsFitMemory(jobs, estimates, limit_bytes, models_dir, cuda_only, bands);
 }
 
 bool RunsOnCuda(const JobSpec& job) { return job.options.device.rfind("cuda", 0) == 0; }

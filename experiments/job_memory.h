@@ -19,14 +19,16 @@ namespace stylesweep {
 
 // The estimate for one job. `device` overrides the job's own device setting
 // for the CUDA-context term ("cuda" when checking against a GPU); empty: the
-// job's. Errors name the job's content image or weights file.
+// job's. `bands` > 1: the per-device share when the job is split over that
+// many devices (a sweep's devices_per_job). Errors name the job's content
+// image or weights file.
 Result<MemoryEstimate> EstimateJobMemory(const JobSpec& job, const std::string& models_dir,
-                                         const std::string& device = "");
+                                         const std::string& device = "", int bands = 1);
 
 // EstimateJobMemory for every job, in order (the first error stops it).
 Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec>& jobs,
                                                        const std::string& models_dir,
-                                                       const std::string& device = "");
+                                                       const std::string& device = "", int bands = 1);
 
 // Jobs whose device_required exceeds `limit_bytes`, as one kOutOfMemory
 // status listing each (index, short key, content, size, estimate, limit)
@@ -34,20 +36,23 @@ Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec
 // layers, a shorter L-BFGS history, or the per-device estimate when the
 // image is split into N bands over N devices. Ok when every job fits.
 // `estimates` parallels `jobs` (EstimateJobsMemory with the jobs' own
-// devices). `cuda_only`: the limit is a GPU's, so jobs set to run on the
-// CPU are not checked.
+// devices and the same `bands`). `cuda_only`: the limit is a GPU's, so jobs
+// set to run on the CPU are not checked. `bands`: the devices each job is
+// split over (a sweep's devices_per_job).
 Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& estimates,
-                          std::int64_t limit_bytes, const std::string& models_dir, bool cuda_only = false);
+                          std::int64_t limit_bytes, const std::string& models_dir, bool cuda_only = false,
+                          int bands = 1);
 
 // Estimates every job (each on its own device) and checks it as above.
 Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, std::int64_t limit_bytes, const std::string& models_dir,
-                          bool cuda_only = false);
+                          bool cuda_only = false, int bands = 1);
 
 // True when the job's device setting is "cuda" or "cuda:N".
 bool RunsOnCuda(const JobSpec& job);
 
 // The largest size (longest side, px, a multiple of 32) at which `job`
-// fits `limit_bytes`, or 0 when not even 32 px fits.
-int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir);
+// fits `limit_bytes` when split over `bands` devices, or 0 when not even
+// 32 px fits.
+int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir, int bands = 1);
 
 }  // namespace stylesweep

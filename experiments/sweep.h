@@ -110,7 +110,14 @@ struct SweepSpec {
   std::vector<StyleEntry> style;
   OutputSpec output;
   MetricSpec metric;
+  // Devices (MPI ranks) that run each job together, the image split into
+  // horizontal bands (engine/band_transfer.h): for images one device cannot
+  // hold. 1 (default): one device per job. Not part of a job's key: the
+  // result equals the single-device one within docs/BAND_SPLIT.md's tolerance.
+  int devices_per_job = 1;
 };
+
+inline constexpr int kMaxDevicesPerJob = 64;
 
 // Parses a sweep from YAML text. `source_name` names it in messages and its
 // folder becomes base_dir (use the file's path, or e.g. "<string>" with

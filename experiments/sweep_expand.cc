@@ -433,6 +433,16 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
     StyleOptions base_options = std::move(built).value();
     Status valid = ValidateStyleOptions(base_options);
     if (!valid.ok()) return valid.WithContext(spec.source + ": with " + Describe(params));
+    if (spec.devices_per_job > 1 && base_options.optimizer != "lbfgs") {
+      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": devices_per_job " +
+                                     std::to_string(spec.devices_per_job) + " runs each job as a band split, which " +
+                                     "supports optimizer lbfgs only, not '" + base_options.optimizer + "'");
+    }
+    if (spec.devices_per_job > 1 && base_options.device != "cpu" && base_options.device != "cuda") {
+      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": devices_per_job " +
+                                     std::to_string(spec.devices_per_job) + " needs device cpu or cuda (each rank " +
+                                     "of a job's group takes its own GPU), not '" + base_options.device + "'");
+    }
     const Result<CheckedLayers>& checked = layers.Check(base_options);
     if (!checked.ok()) return checked.status().WithContext(spec.source + ": with " + Describe(params));
     base_options.weights = checked->weights_path;

@@ -18,12 +18,13 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"name",    "description", "method", "count",  "seed",
                                                 "parameters", "content",  "style",  "base",   "zip",
-                                                "repeats", "output",      "metric"};
+                                                "repeats", "output",      "metric", "devices_per_job"};
 const std::vector<std::string> kParameterKeys = {"values", "value", "distribution", "min", "max"};
 const std::vector<std::string> kOutputKeys = {"dataset", "name"};
 const std::vector<std::string> kMetricKeys = {"name", "goal", "top"};
 const std::vector<std::string> kDistributionNames = {"uniform", "log_uniform", "int_uniform"};
-const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method"};
+const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method",
+                                                       "devices_per_job"};
 constexpr int kMaxRepeats = 100000;
 
 std::string Trim(const std::string& s) {
@@ -255,6 +256,10 @@ class SweepParser {
     if (root["repeats"].IsDefined()) {
       SS_ASSIGN_OR_RETURN(spec.repeats, Integer(root["repeats"], "repeats", 1, kMaxRepeats));
     }
+    if (root["devices_per_job"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(spec.devices_per_job,
+                          Integer(root["devices_per_job"], "devices_per_job", 1, kMaxDevicesPerJob));
+    }
 
     if (root["base"].IsDefined()) {
       const YAML::Node base = root["base"];
@@ -456,6 +461,9 @@ Status ApplySweepOverride(SweepSpec& spec, const std::string& override_text) {
     if (key == "repeats") {
       if (number > kMaxRepeats) return bad("at most " + std::to_string(kMaxRepeats) + " repeats");
       spec.repeats = static_cast<int>(number);
+    } else if (key == "devices_per_job") {
+      if (number > kMaxDevicesPerJob) return bad("at most " + std::to_string(kMaxDevicesPerJob) + " devices per job");
+      spec.devices_per_job = static_cast<int>(number);
     } else if (key == "count") {
       if (number > kMaxSweepJobs) return bad("at most " + std::to_string(kMaxSweepJobs) + " samples");
       spec.count = static_cast<int>(number);

@@ -74,7 +74,10 @@ void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const s
     out << line << "\n";
   }
   out << jobs.size() << " job" << (jobs.size() == 1 ? "" : "s") << ", estimated cost " << HumanCount(total_cost)
-      << " pixel-iterations, largest memory estimate " << FormatBytes(largest_memory);
+      << " pixel-iterations, largest memory estimate " << FormatBytes(largest_memory)
+      << (spec.devices_per_job > 1 ? " per device (each job split over " + std::to_string(spec.devices_per_job) +
+                                         " devices)"
+                                   : std::string());
   if (!spec.output.dataset_dir.empty()) out << "; dataset written to " << spec.output.dataset_dir;
   out << "\n";
 }
@@ -85,6 +88,7 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
   document["name"] = spec.name;
   document["source"] = spec.source;
   document["count"] = jobs.size();
+  document["devices_per_job"] = spec.devices_per_job;
   if (!spec.output.dataset_dir.empty()) document["dataset"] = spec.output.dataset_dir;
   auto& list = document["jobs"] = nlohmann::json::array();
   for (size_t j = 0; j < jobs.size(); ++j) {
@@ -122,7 +126,7 @@ int RunPlan(int argc, char** argv) {
                  "the jobs it expands to without running them. Overrides replace a setting's values:\n"
                  "style_weight=1e3,1e4; list settings separate alternatives with ';':\n"
                  "style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
-                 "The memory column estimates what each job needs on its device (docs/BENCHMARKS.md,\n"
+                 "The memory column estimates what each job needs on each of its devices (docs/BENCHMARKS.md,\n"
                  "\"Memory estimates\"). With --device-memory, jobs that do not fit are listed with what\n"
                  "would make them fit, and plan exits 1; `stylesweep sweep` refuses CUDA jobs that do not\n"
                  "fit the smallest visible GPU the same way before running any.\n\n"
@@ -145,13 +149,14 @@ int RunPlan(int argc, char** argv) {
   Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
   if (!jobs.ok()) return ReportError("plan", jobs.status());
   const std::string models_dir = SharedModelsDir(shared_dir);
-  Result<std::vector<MemoryEstimate>> memory = EstimateJobsMemory(*jobs, models_dir);
+  Result<std::vector<MemoryEstimate>> memory = EstimateJobsMemory(*jobs, models_dir, "", spec->devices_per_job);
   if (!memory.ok()) return ReportError("plan", memory.status());
   if (format == "json") PrintJson(*spec, *jobs, *memory, std::cout);
   else PrintTable(*spec, *jobs, *memory, std::cout);
   if (!limit->note.empty()) std::cerr << "stylesweep plan: " << limit->note << "\n";
   if (limit->bytes == 0) return kExitOk;
-  Status fits = CheckJobsFitMemory(*jobs, *memory, limit->bytes, models_dir, limit->cuda_only);
+  Status fits = CheckJobsFitMemory(*jobs, *memory, limit->bytes, models_dir, limit->cuda_only,
+                                  spec->devices_per_job);
   if (!fits.ok()) return ReportError("plan", fits);
   return kExitOk;
 }

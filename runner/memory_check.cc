@@ -27,11 +27,11 @@ Result<MemoryLimit> ResolveMemoryLimit(const std::string& flag) {
   return limit;
 }
 
-Status CheckCudaJobsFitDevices(const std::vector<JobSpec>& jobs, const std::string& models_dir) {
+Status CheckCudaJobsFitDevices(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands) {
   if (std::none_of(jobs.begin(), jobs.end(), RunsOnCuda)) return Status::Ok();
   Result<std::int64_t> smallest = SmallestCudaDeviceMemory();
   if (!smallest.ok()) return Status::Ok();  // the engine reports a missing device when a job runs
-  return CheckJobsFitMemory(jobs, *smallest, models_dir, /*cuda_only=*/true);
+  return CheckJobsFitMemory(jobs, *smallest, models_dir, /*cuda_only=*/true, bands);
 }
 
 }  // namespace stylesweep

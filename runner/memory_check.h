@@ -26,8 +26,9 @@ Result<MemoryLimit> ResolveMemoryLimit(const std::string& flag);
 
 // `stylesweep sweep`'s check: when any job runs on CUDA and a CUDA device is
 // visible, the CUDA jobs that exceed the smallest device's memory are
-// kOutOfMemory (CheckJobsFitMemory's message); otherwise Ok. Reads device
+// kOutOfMemory (CheckJobsFitMemory's message); otherwise Ok. `bands`: the
+// devices each job is split over (devices_per_job). Reads device
 // properties only: creates no allocation on the device.
-Status CheckCudaJobsFitDevices(const std::vector<JobSpec>& jobs, const std::string& models_dir);
+Status CheckCudaJobsFitDevices(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands = 1);
 
 }  // namespace stylesweep

@@ -69,6 +69,23 @@ TEST_F(SweepExpand, RepeatsAdvanceTheEngineSeed) {
   EXPECT_EQ((*jobs)[2].repeat, 2);
 }
 
+TEST_F(SweepExpand, DevicesPerJobKeepsJobKeysAndRefusesWhatABandSplitCannotRun) {
+  Result<std::vector<JobSpec>> one = Expand(std::string(kMinimalSweep) + "base: {device: cuda}\n");
+  Result<std::vector<JobSpec>> two = Expand(std::string(kMinimalSweep) + "base: {device: cuda}\ndevices_per_job: 2\n");
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_TRUE(two.ok()) << two.status().ToString();
+  EXPECT_EQ(Keys(*one), Keys(*two)) << "where a job runs is not what it computes";
+
+  Result<std::vector<JobSpec>> adam =
+      Expand(std::string(kMinimalSweep) + "devices_per_job: 2\nparameters:\n  optimizer: {values: [lbfgs, adam]}\n");
+  ASSERT_FALSE(adam.ok());
+  EXPECT_NE(adam.status().message().find("with optimizer=adam: devices_per_job 2"), std::string::npos)
+      << adam.status().message();
+  Result<std::vector<JobSpec>> pinned = Expand(std::string(kMinimalSweep) + "devices_per_job: 2\nbase: {device: cuda:1}\n");
+  ASSERT_FALSE(pinned.ok());
+  EXPECT_NE(pinned.status().message().find("needs device cpu or cuda"), std::string::npos) << pinned.status().message();
+}
+
 TEST_F(SweepExpand, ZipGroupsAdvanceTogether) {
   Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) +
                                              "parameters:\n"

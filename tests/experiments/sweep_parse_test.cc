@@ -80,6 +80,20 @@ TEST(ParseSweep, ReadsEveryKey) {
   EXPECT_EQ(spec->metric.top, 2);
 }
 
+TEST(ParseSweep, DevicesPerJobFromTheFileOrAnOverride) {
+  Result<SweepSpec> plain = ParseText(kMinimalSweep);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->devices_per_job, 1);
+  Result<SweepSpec> file = ParseText(std::string(kMinimalSweep) + "devices_per_job: 4\n");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->devices_per_job, 4);
+  Result<SweepSpec> overridden = ParseText(std::string(kMinimalSweep) + "devices_per_job: 4\n", {"devices_per_job=2"});
+  ASSERT_TRUE(overridden.ok()) << overridden.status().ToString();
+  EXPECT_EQ(overridden->devices_per_job, 2);
+  EXPECT_NE(ErrorOf(std::string(kMinimalSweep) + "devices_per_job: 0\n").find("devices_per_job"), std::string::npos);
+  EXPECT_NE(ErrorOf(kMinimalSweep, {"devices_per_job=65"}).find("at most 64 devices per job"), std::string::npos);
+}
+
 TEST(ParseSweep, YamlSyntaxErrorsGiveFileLineAndColumn) {
   std::string message = ErrorOf("name: t\ncontent: a.png\nstyle: [s.png\nbase: {size: 1}\n");
   EXPECT_TRUE(std::regex_search(message, std::regex("^/sweeps/s\\.yaml:[34]:[0-9]+: "))) << message;

@@ -103,6 +103,34 @@ TEST_F(PlanMemoryTest, JobsThatDoNotFitAreRefusedWithWhatWouldFit) {
   EXPECT_EQ(roomy.exit_code, 0) << roomy.output;
 }
 
+TEST_F(PlanMemoryTest, DevicesPerJobChecksTheShareOfEachDevice) {
+  // The job that 32 GiB refuses (above) is offered a band split; the sweep
+  // setting that takes the offer then plans it per device, and a larger
+  // split that still does not fit suggests an even larger one.
+  const std::string sweep = WriteSweep("4096", 2, "vgg19", ", lbfgs_history: 5");
+  CommandResult refused = RunStylesweep({"plan", sweep, "--device-memory", "32GiB"});
+  ASSERT_EQ(refused.exit_code, 1) << refused.output;
+  const std::string offer = "a band split over ";
+  const auto at = refused.output.find(offer);
+  ASSERT_NE(at, std::string::npos) << refused.output;
+  const int devices = std::stoi(refused.output.substr(at + offer.size()));
+  EXPECT_NE(refused.output.find("devices_per_job: " + std::to_string(devices)), std::string::npos) << refused.output;
+
+  CommandResult split = RunStylesweep(
+      {"plan", sweep, "devices_per_job=" + std::to_string(devices), "--device-memory", "32GiB"});
+  EXPECT_EQ(split.exit_code, 0) << split.output;
+  EXPECT_NE(split.output.find("per device (each job split over " + std::to_string(devices) + " devices)"),
+            std::string::npos)
+      << split.output;
+
+  CommandResult tight = RunStylesweep({"plan", sweep, "devices_per_job=" + std::to_string(devices),
+                                       "--device-memory", "20GiB"});
+  EXPECT_EQ(tight.exit_code, 1) << tight.output;
+  EXPECT_NE(tight.output.find("split over " + std::to_string(devices) + " devices) needs about"), std::string::npos)
+      << tight.output;
+  EXPECT_NE(tight.output.find("a band split over " + std::to_string(devices * 2)), std::string::npos) << tight.output;
+}
+
 TEST_F(PlanMemoryTest, BadSizeIsAUsageErrorAndAutoWithoutCudaSaysSo) {
   CommandResult bad = RunStylesweep({"plan", WriteSweep("256"), "--device-memory", "lots"});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
