@@ -136,6 +136,14 @@ int RunSlurmCommand(int argc, char** argv) {
   job.log_dir = Absolute(log_dir);
   Status valid = ValidateSlurmJobOptions(job);
   if (!valid.ok()) return ReportError("slurm", valid);
+  const int workers_per_node = SlurmWorkersPerNode(job);
+  if (workers_per_node % spec->devices_per_job != 0) {
+    return ReportError("slurm", Status::InvalidArgument(
+                                    "devices_per_job " + std::to_string(spec->devices_per_job) +
+                                    " runs each job on that many GPUs of one node, but each node gets " +
+                                    std::to_string(workers_per_node) + " worker(s); use --gpus-per-node " +
+                                    std::to_string(spec->devices_per_job) + " or a multiple of it"));
+  }
   const std::string script = SlurmBatchScript(job);
   if (dry_run) {
     std::cout << script;

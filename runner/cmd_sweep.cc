@@ -22,10 +22,12 @@
 #include "runner/memory_check.h"
 #include "runner/sweep_command_line.h"
 #include "runner/sweep_share.h"
+#include "scheduler/band_executor.h"
 #include "scheduler/coordinator.h"
 #include "scheduler/engine_executor.h"
 #include "scheduler/mpi_transport.h"
 #include "scheduler/stop_signal.h"
+#include "scheduler/worker_groups.h"
 #include "store/report.h"
 #include "store/run_store.h"
 
@@ -49,8 +51,7 @@ struct SweepFlags {
   SweepShare share;        // parsed from share_text
 };
 
-
-// True when this process was started by mpiexec / srun with a PMI.
+// This machine's name, for the workers' hello.
 std::string HostName() {
   char buffer[256] = {};
   if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "unknown";
@@ -136,9 +137,26 @@ void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& 
 }
 
 // Rank 0 (or the only process): loads the sweep, runs it, prints the summary.
-int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport) {
+// `devices_per_worker`: the ranks each of the transport's workers runs a job
+// on (worker_groups.h); it must match the sweep's devices_per_job.
+int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, int devices_per_worker) {
   Result<SweepSpec> spec = LoadSweepFile(flags.file, flags.overrides);
   if (!spec.ok()) return ReportError("sweep", spec.status());
+  if (spec->devices_per_job != devices_per_worker) {
+    const int n = spec->devices_per_job;
+    return ReportError("sweep", Status::InvalidArgument(
+                                    "devices_per_job " + std::to_string(n) + " runs each job on " + std::to_string(n) +
+                                    " MPI ranks (one device each) besides the coordinator; start it under mpiexec: "
+                                    "mpiexec -n " + std::to_string(n + 1) + " stylesweep sweep " + flags.file +
+                                    " (or -n " + std::to_string(2 * n + 1) + " for two jobs at a time)"));
+  }
+  if (spec->devices_per_job > 1 && batch_jobs > 1) {
+    return ReportError("sweep", Status::InvalidArgument(
+                                    "--batch-jobs " + std::to_string(batch_jobs) + " and devices_per_job " +
+                                    std::to_string(spec->devices_per_job) +
+                                    " do not combine: batching is for small jobs on one device, a band split for "
+                                    "one large image over several"));
+  }
   std::ifstream in(flags.file, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
@@ -154,7 +172,7 @@ int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport) {
     std::cerr << "stylesweep sweep: share " << flags.share.index << "/" << flags.share.count << ": " << jobs->size()
               << " of " << total << " jobs\n";
   }
-  Status fits = CheckCudaJobsFitDevices(*jobs, SharedModelsDir(flags.shared_dir));
+  Status fits = CheckCudaJobsFitDevices(*jobs, SharedModelsDir(flags.shared_dir), spec->devices_per_job);
   if (!fits.ok()) return ReportError("sweep", fits);
 
   Result<std::unique_ptr<RunStore>> store = RunStore::Open(flags.store_dir);
@@ -195,6 +213,38 @@ int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport) {
     return kExitInterrupted;
   }
   return summary->failed > 0 || summary->output_errors > 0 ? kExitFailure : kExitOk;
+}
+
+// Under mpiexec with devices_per_job > 1: rank 0 coordinates the group
+// leaders; each group runs its jobs as band splits (worker_groups.h,
+// band_executor.h).
+int RunGroupedSweep(const SweepFlags& flags, int batch_jobs, int devices_per_job,
+                    const EngineExecutorOptions& executor_options, int rank) {
+  Result<WorkerGroups> groups = FormWorkerGroups(MPI_COMM_WORLD, devices_per_job);
+  if (!groups.ok()) {
+    // Every rank has the same error; rank 0 says it.
+    return rank == 0 ? ReportError("sweep", groups.status()) : kExitFailure;
+  }
+  int code = kExitOk;
+  if (rank == 0) {
+    MpiTransport transport(MPI_COMM_WORLD, groups->leaders);
+    code = Coordinate(flags, batch_jobs, transport, devices_per_job);
+    if (!transport.Shutdown(30.0)) {
+      std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
+      MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);
+    }
+  } else if (groups->group_rank == 0) {
+    BandSplitExecutor executor(groups->group, executor_options);
+    WorkerHello hello{HostName(), rank, LocalRankFromEnvironment(), static_cast<int>(getpid()), executor.GroupGpus()};
+    Status status = RunMpiWorker(MPI_COMM_WORLD, executor, hello, StopRequested);
+    executor.StopFollowers();
+    if (!status.ok()) code = ReportError("sweep", status.WithContext("rank " + std::to_string(rank)));
+  } else {
+    Status status = RunBandFollower(groups->group, executor_options, StopRequested);
+    if (!status.ok()) code = ReportError("sweep", status.WithContext("rank " + std::to_string(rank)));
+  }
+  if (groups->group != MPI_COMM_NULL) MPI_Comm_free(&groups->group);
+  return code;
 }
 
 int RunSweepCommand(int argc, char** argv) {
@@ -258,7 +308,7 @@ int RunSweepCommand(int argc, char** argv) {
     InstallStopSignalHandlers();
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
-    return Coordinate(flags, batch_jobs, transport);
+    return Coordinate(flags, batch_jobs, transport, 1);
   }
 
   int provided = 0;
@@ -268,13 +318,23 @@ int RunSweepCommand(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   int code = kExitOk;
+  // Rank 0 tells every rank the sweep's devices_per_job (a file the other
+  // ranks may not see); 1 when the file does not load, which Coordinate reports.
+  int devices_per_job = 1;
+  if (rank == 0 && size > 1) {
+    Result<SweepSpec> spec = LoadSweepFile(flags.file, flags.overrides);
+    if (spec.ok()) devices_per_job = spec->devices_per_job;
+  }
+  MPI_Bcast(&devices_per_job, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (size == 1) {
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
-    code = Coordinate(flags, batch_jobs, transport);
+    code = Coordinate(flags, batch_jobs, transport, 1);
+  } else if (devices_per_job > 1) {
+    code = RunGroupedSweep(flags, batch_jobs, devices_per_job, executor_options, rank);
   } else if (rank == 0) {
     MpiTransport transport(MPI_COMM_WORLD);
-    code = Coordinate(flags, batch_jobs, transport);
+    code = Coordinate(flags, batch_jobs, transport, 1);
     if (!transport.Shutdown(30.0)) {
       std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
       MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);

@@ -29,11 +29,6 @@ std::vector<std::string> Split(const std::string& text, char separator) {
   return parts;
 }
 
-int WorkersPerNode(const SlurmJobOptions& options) {
-  if (options.tasks_per_node > 0) return options.tasks_per_node;
-  return options.gpus_per_node > 0 ? options.gpus_per_node : 1;
-}
-
 // The part of the script that picks the MPI launcher at run time.
 std::string LauncherBlock(const std::string& launcher) {
   std::string block = "launcher=" + launcher + "\n";
@@ -101,7 +96,12 @@ Result<long> ParseSlurmTime(const std::string& text) {
   return days * 86400 + seconds;
 }
 
-int SlurmTaskCount(const SlurmJobOptions& options) { return options.nodes * WorkersPerNode(options) + 1; }
+int SlurmWorkersPerNode(const SlurmJobOptions& options) {
+  if (options.tasks_per_node > 0) return options.tasks_per_node;
+  return options.gpus_per_node > 0 ? options.gpus_per_node : 1;
+}
+
+int SlurmTaskCount(const SlurmJobOptions& options) { return options.nodes * SlurmWorkersPerNode(options) + 1; }
 
 Status ValidateSlurmJobOptions(const SlurmJobOptions& options) {
   if (options.job_name.empty()) return Status::InvalidArgument("the job needs a name (--job-name)");

@@ -59,6 +59,9 @@ Status ValidateSlurmJobOptions(const SlurmJobOptions& options);
 // The batch script for valid `options` (see ValidateSlurmJobOptions).
 std::string SlurmBatchScript(const SlurmJobOptions& options);
 
+// Worker ranks per node: tasks_per_node, else gpus_per_node, else 1.
+int SlurmWorkersPerNode(const SlurmJobOptions& options);
+
 // Total MPI ranks per allocation: nodes x workers per node + 1 coordinator.
 int SlurmTaskCount(const SlurmJobOptions& options);
 

@@ -28,6 +28,17 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
+// What the store records as a run's device: a plain "cuda" becomes the
+// worker's GPU(s); a worker that is a group of ranks (devices_per_job,
+// hello.gpu "cuda:1,cuda:2" or "cpu,cpu") runs a "cpu" job on every rank.
+std::string RecordedDevice(const std::string& job_device, const std::string& worker_gpu) {
+  const std::size_t ranks = 1 + static_cast<std::size_t>(std::count(worker_gpu.begin(), worker_gpu.end(), ','));
+  if (job_device == "cuda" && worker_gpu.rfind("cuda", 0) == 0) return worker_gpu;
+  std::string device = job_device;
+  for (std::size_t r = 1; r < ranks; ++r) device += "," + job_device;
+  return device;
+}
+
 std::string FileName(const std::string& path) { return fs::path(path).filename().string(); }
 
 std::vector<std::string> SplitComma(const std::string& text) {
@@ -322,9 +333,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
         std::vector<JobAssignment> assignments;
         for (const int slot : batch) {
           const JobSpec& job = jobs[slot];
-          const std::string device = job.options.device == "cuda" && worker.hello.gpu != "cpu"
-                                         ? worker.hello.gpu
-                                         : job.options.device;
+          const std::string device = RecordedDevice(job.options.device, worker.hello.gpu);
           Status started = store.StartRun(run_ids[slot], worker.hello.host, worker.hello.rank, device);
           if (!started.ok()) return finish(started.WithContext("starting run " + std::to_string(run_ids[slot])));
           assignments.push_back(JobAssignment{run_ids[slot], job});

@@ -20,12 +20,60 @@ double NowEpochSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-Result<EncodedImage> Encode(const Image& image, int step) {
+// memory/estimate_bytes (the model's peak allocation, engine/memory_estimate.h)
+// always; memory/peak_bytes (the CUDA caching allocator's peak) on CUDA.
+// Both at the run's last step. A failed estimate leaves the metric out.
+void AddMemoryMetrics(const JobSpec& spec, const TransferResult& result, const std::string& models_dir,
+                      const std::string& device, int bands, JobOutcome& outcome) {
+  const int step = result.history.empty() ? 0 : result.history.back().iteration;
+  const double wall = NowEpochSeconds();
+  Result<MemoryEstimate> estimate = EstimateJobMemory(spec, models_dir, device, bands);
+  if (estimate.ok()) {
+    outcome.metrics.push_back({"memory/estimate_bytes", step, static_cast<double>(estimate->peak_allocated), wall});
+  }
+  std::int64_t peak = result.peak_memory_bytes;
+  if (peak <= 0) {
+    Result<std::int64_t> measured = PeakDeviceMemory(device);
+    if (measured.ok()) peak = *measured;
+  }
+  if (peak > 0) outcome.metrics.push_back({"memory/peak_bytes", step, static_cast<double>(peak), wall});
+}
+
+}  // namespace
+
+Result<EncodedImage> EncodeImagePng(const Image& image, int step) {
   SS_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, EncodePng(image));
   return EncodedImage{std::string(bytes.begin(), bytes.end()), image.width, image.height, step};
 }
 
-}  // namespace
+Result<JobOutcome> OutcomeFromTransfer(const JobSpec& spec, TransferResult result, JobOutcome outcome,
+                                       double start_epoch, const std::string& models_dir, const std::string& device,
+                                       int bands) {
+  const auto encode_start = std::chrono::steady_clock::now();
+  SS_ASSIGN_OR_RETURN(outcome.final_image,
+                      EncodeImagePng(result.image, result.history.empty() ? 0 : result.history.back().iteration));
+  const double encode_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - encode_start).count();
+
+  outcome.metrics.reserve(result.history.size() * (4 + result.style_layers.size()));
+  for (const IterationRecord& record : result.history) {
+    const double wall = start_epoch + record.wall_seconds;
+    outcome.metrics.push_back({"total_loss", record.iteration, record.total_loss, wall});
+    outcome.metrics.push_back({"content_loss", record.iteration, record.content_loss, wall});
+    outcome.metrics.push_back({"style_loss", record.iteration, record.style_loss, wall});
+    outcome.metrics.push_back({"tv_loss", record.iteration, record.tv_loss, wall});
+    for (size_t l = 0; l < record.style_layer_losses.size() && l < result.style_layers.size(); ++l) {
+      outcome.metrics.push_back({"style_loss/" + result.style_layers[l], record.iteration,
+                                 record.style_layer_losses[l], wall});
+    }
+  }
+  AddMemoryMetrics(spec, result, models_dir, device, bands, outcome);
+  for (const auto& [phase, seconds] : result.phase_seconds) outcome.timings.push_back({phase, seconds});
+  outcome.timings.push_back({"encode", encode_seconds});
+  outcome.device = result.device;
+  outcome.note = result.note;
+  return outcome;
+}
 
 int CountVisibleGpus() {
   if (const char* visible = std::getenv("CUDA_VISIBLE_DEVICES"); visible != nullptr) {
@@ -70,7 +118,7 @@ class EngineExecutor::Impl {
       jobs.back().options.device = ResolveJobDevice(spec.options.device, options_.local_rank, options_.device_count);
       callbacks[i].should_stop = should_stop;
       callbacks[i].on_snapshot = [&, i](int iteration, const Image& image) {
-        Result<EncodedImage> encoded = Encode(image, iteration);
+        Result<EncodedImage> encoded = EncodeImagePng(image, iteration);
         if (encoded.ok()) outcomes[i].snapshots.push_back(std::move(*encoded));
         else if (snapshot_errors[i].ok()) snapshot_errors[i] = encoded.status();
       };
@@ -87,56 +135,11 @@ class EngineExecutor::Impl {
       } else if (!snapshot_errors[i].ok()) {
         finished.emplace_back(snapshot_errors[i].WithContext("encoding a snapshot"));
       } else {
-        finished.push_back(Finish(specs[i], std::move(*results[i]), std::move(outcomes[i]), start_epoch));
+        finished.push_back(OutcomeFromTransfer(specs[i], std::move(*results[i]), std::move(outcomes[i]), start_epoch,
+                                               models_dir_, jobs[i].options.device));
       }
     }
     return finished;
-  }
-
-  // Turns an engine result into a JobOutcome: metrics, timings, final image.
-  Result<JobOutcome> Finish(const JobSpec& spec, TransferResult result, JobOutcome outcome, double start_epoch) {
-    const auto encode_start = std::chrono::steady_clock::now();
-    SS_ASSIGN_OR_RETURN(outcome.final_image,
-                        Encode(result.image, result.history.empty() ? 0 : result.history.back().iteration));
-    const double encode_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - encode_start).count();
-
-    outcome.metrics.reserve(result.history.size() * (4 + result.style_layers.size()));
-    for (const IterationRecord& record : result.history) {
-      const double wall = start_epoch + record.wall_seconds;
-      outcome.metrics.push_back({"total_loss", record.iteration, record.total_loss, wall});
-      outcome.metrics.push_back({"content_loss", record.iteration, record.content_loss, wall});
-      outcome.metrics.push_back({"style_loss", record.iteration, record.style_loss, wall});
-      outcome.metrics.push_back({"tv_loss", record.iteration, record.tv_loss, wall});
-      for (size_t l = 0; l < record.style_layer_losses.size() && l < result.style_layers.size(); ++l) {
-        outcome.metrics.push_back({"style_loss/" + result.style_layers[l], record.iteration,
-                                   record.style_layer_losses[l], wall});
-      }
-    }
-    AddMemoryMetrics(spec, result, outcome);
-    for (const auto& [phase, seconds] : result.phase_seconds) outcome.timings.push_back({phase, seconds});
-    outcome.timings.push_back({"encode", encode_seconds});
-    outcome.device = result.device;
-    outcome.note = result.note;
-    return outcome;
-  }
-
-  // memory/estimate_bytes (the model's peak allocation, engine/memory_estimate.h)
-  // always; memory/peak_bytes (the CUDA caching allocator's peak) on CUDA.
-  // Both at the run's last step. A failed estimate leaves the metric out.
-  void AddMemoryMetrics(const JobSpec& spec, const TransferResult& result, JobOutcome& outcome) const {
-    const int step = result.history.empty() ? 0 : result.history.back().iteration;
-    const double wall = NowEpochSeconds();
-    Result<MemoryEstimate> estimate = EstimateJobMemory(spec, models_dir_, result.device);
-    if (estimate.ok()) {
-      outcome.metrics.push_back({"memory/estimate_bytes", step, static_cast<double>(estimate->peak_allocated), wall});
-    }
-    std::int64_t peak = result.peak_memory_bytes;
-    if (peak <= 0) {
-      Result<std::int64_t> measured = PeakDeviceMemory(result.device);
-      if (measured.ok()) peak = *measured;
-    }
-    if (peak > 0) outcome.metrics.push_back({"memory/peak_bytes", step, static_cast<double>(peak), wall});
   }
 
   std::string GpuForThisProcess() const {

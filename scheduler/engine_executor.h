@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "engine/image.h"
+#include "engine/style_transfer.h"
 #include "scheduler/job_executor.h"
 
 namespace stylesweep {
@@ -42,6 +44,18 @@ class EngineExecutor : public JobExecutor {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// `image` as an 8-bit PNG showing optimiser step `step`.
+Result<EncodedImage> EncodeImagePng(const Image& image, int step);
+
+// Turns an engine result into a JobOutcome: the losses of every evaluation as
+// metrics (wall times from `start_epoch`, Unix seconds), memory/estimate_bytes
+// for `device` split over `bands` devices, memory/peak_bytes where `device`
+// reports one, the phase timings plus "encode", and the final image as PNG.
+// `outcome` may already hold snapshots. Fails only when encoding fails.
+Result<JobOutcome> OutcomeFromTransfer(const JobSpec& spec, TransferResult result, JobOutcome outcome,
+                                       double start_epoch, const std::string& models_dir, const std::string& device,
+                                       int bands = 1);
 
 // GPUs visible to this process without initialising CUDA: the entries of
 // CUDA_VISIBLE_DEVICES when set, else the NVIDIA driver's GPU list, else

@@ -46,18 +46,32 @@ bool PollMessage(MPI_Comm comm, int source, double timeout_seconds, int max_slee
 
 }  // namespace
 
-MpiTransport::MpiTransport(MPI_Comm comm) : comm_(comm) { MPI_Comm_size(comm_, &size_); }
+MpiTransport::MpiTransport(MPI_Comm comm, std::vector<int> worker_ranks)
+    : comm_(comm), worker_ranks_(std::move(worker_ranks)) {
+  if (worker_ranks_.empty()) {
+    int size = 1;
+    MPI_Comm_size(comm_, &size);
+    for (int rank = 1; rank < size; ++rank) worker_ranks_.push_back(rank);
+  }
+}
+
+int MpiTransport::WorkerOf(int rank) const {
+  for (size_t w = 0; w < worker_ranks_.size(); ++w) {
+    if (worker_ranks_[w] == rank) return static_cast<int>(w);
+  }
+  return -1;
+}
 
 Status MpiTransport::Assign(int worker, const JobAssignment& assignment) {
   if (worker < 0 || worker >= num_workers()) return Status::Internal("no worker " + std::to_string(worker));
-  SendBytes(comm_, EncodeAssignment(assignment), worker + 1, kTagJob);
+  SendBytes(comm_, EncodeAssignment(assignment), worker_ranks_[worker], kTagJob);
   return Status::Ok();
 }
 
 Status MpiTransport::AssignBatch(int worker, const std::vector<JobAssignment>& assignments) {
   if (worker < 0 || worker >= num_workers()) return Status::Internal("no worker " + std::to_string(worker));
   if (assignments.empty()) return Status::Internal("empty batch assigned to worker " + std::to_string(worker));
-  SendBytes(comm_, EncodeAssignments(assignments), worker + 1, kTagJob);
+  SendBytes(comm_, EncodeAssignments(assignments), worker_ranks_[worker], kTagJob);
   return Status::Ok();
 }
 
@@ -66,8 +80,9 @@ Result<WorkerEvent> MpiTransport::Next(double timeout_seconds) {
   MPI_Status probed;
   if (!PollMessage(comm_, MPI_ANY_SOURCE, timeout_seconds, 1000, &probed)) return event;
   const std::string bytes = ReceiveBytes(comm_, probed);
-  event.worker = probed.MPI_SOURCE - 1;
+  event.worker = WorkerOf(probed.MPI_SOURCE);
   const std::string from = "rank " + std::to_string(probed.MPI_SOURCE);
+  if (event.worker < 0) return Status::Internal(from + ", which is not a worker, sent a message");
   if (probed.MPI_TAG == kTagStop) {
     ++acknowledged_;
     event.worker = -1;
@@ -92,7 +107,7 @@ Result<WorkerEvent> MpiTransport::Next(double timeout_seconds) {
 void MpiTransport::StopWorkers() {
   if (stopped_) return;
   stopped_ = true;
-  for (int rank = 1; rank < size_; ++rank) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, comm_);
+  for (int rank : worker_ranks_) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, comm_);
 }
 
 bool MpiTransport::Shutdown(double timeout_seconds) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include <mpi.h>
 
@@ -20,13 +21,14 @@
 
 namespace stylesweep {
 
-// Coordinator side, on rank 0 of `comm`; workers are ranks 1..size-1
-// (worker w is rank w + 1).
+// Coordinator side, on rank 0 of `comm`. Workers are `worker_ranks` (worker
+// w is rank worker_ranks[w]); empty: ranks 1..size-1. Only the workers talk
+// to the coordinator (with devices_per_job, the group leaders).
 class MpiTransport : public Transport {
  public:
-  explicit MpiTransport(MPI_Comm comm);
+  explicit MpiTransport(MPI_Comm comm, std::vector<int> worker_ranks = {});
 
-  int num_workers() const override { return size_ - 1; }
+  int num_workers() const override { return static_cast<int>(worker_ranks_.size()); }
   Status Assign(int worker, const JobAssignment& assignment) override;
   Status AssignBatch(int worker, const std::vector<JobAssignment>& assignments) override;
   Result<WorkerEvent> Next(double timeout_seconds) override;
@@ -39,8 +41,11 @@ class MpiTransport : public Transport {
   bool Shutdown(double timeout_seconds);
 
  private:
+  // The worker index of world rank `rank`, or -1.
+  int WorkerOf(int rank) const;
+
   MPI_Comm comm_;
-  int size_ = 1;
+  std::vector<int> worker_ranks_;
   bool stopped_ = false;
   int acknowledged_ = 0;  // workers that answered kTagStop
 };

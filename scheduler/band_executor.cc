@@ -1,0 +1,148 @@
+#include "scheduler/band_executor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include "common/shared_dir.h"
+#include "common/text.h"
+#include "engine/band_transfer.h"
+#include "engine/device_memory.h"
+#include "scheduler/wire.h"
+
+namespace stylesweep {
+namespace {
+
+constexpr int kLeader = 0;
+constexpr int kGpuNameBytes = 64;
+
+std::string ModelsDir(const EngineExecutorOptions& options) {
+  return options.models_dir.empty() ? SharedModelsDir() : options.models_dir;
+}
+
+int DeviceCount(const EngineExecutorOptions& options) {
+  return options.device_count >= 0 ? options.device_count : CountVisibleGpus();
+}
+
+// Collective over `group`: every rank's GPU ("cuda:1", "cpu"), by group rank.
+std::vector<std::string> GatherGpus(MPI_Comm group, const std::string& mine) {
+  int size = 1;
+  MPI_Comm_size(group, &size);
+  std::string padded = mine.substr(0, kGpuNameBytes - 1);
+  padded.resize(kGpuNameBytes, '\0');
+  std::string all(static_cast<size_t>(size) * kGpuNameBytes, '\0');
+  MPI_Allgather(padded.data(), kGpuNameBytes, MPI_CHAR, all.data(), kGpuNameBytes, MPI_CHAR, group);
+  std::vector<std::string> gpus;
+  for (int r = 0; r < size; ++r) gpus.emplace_back(all.c_str() + static_cast<size_t>(r) * kGpuNameBytes);
+  return gpus;
+}
+
+std::string ThisGpu(const EngineExecutorOptions& options) {
+  const int count = DeviceCount(options);
+  return count > 0 ? ResolveJobDevice("cuda", options.local_rank, count) : "cpu";
+}
+
+// The device this rank runs a job on; every rank of a group resolves the
+// job's setting ("cpu" or "cuda"; the sweep refuses "cuda:N") by its own
+// local rank.
+std::string JobDevice(const JobSpec& job, const EngineExecutorOptions& options) {
+  return ResolveJobDevice(job.options.device, options.local_rank, DeviceCount(options));
+}
+
+StyleJob ToStyleJob(const JobSpec& job, const std::string& device) {
+  StyleJob style_job{job.content_path, job.style_paths, job.options};
+  style_job.options.device = device;
+  return style_job;
+}
+
+double NowEpochSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+BandSplitExecutor::BandSplitExecutor(MPI_Comm group, EngineExecutorOptions options)
+    : group_(group), options_(std::move(options)) {
+  gpus_ = GatherGpus(group_, ThisGpu(options_));
+  runner_ = std::make_unique<BandSplitGroup>(group_, ModelsDir(options_), options_.num_threads);
+}
+
+BandSplitExecutor::~BandSplitExecutor() = default;
+
+std::string BandSplitExecutor::GroupGpus() const { return JoinStrings(gpus_, ","); }
+
+Result<JobOutcome> BandSplitExecutor::Execute(const JobSpec& job, const std::function<bool()>& should_stop) {
+  JobAssignment assignment;
+  assignment.job = job;
+  const std::string bytes = EncodeAssignment(assignment);
+  for (int rank = 1; rank < runner_->size(); ++rank) {
+    MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, rank, kTagJob, group_);
+  }
+  const std::string device = JobDevice(job, options_);
+  std::vector<std::string> devices;
+  for (const std::string& gpu : gpus_) devices.push_back(device == "cpu" ? "cpu" : gpu);
+
+  JobOutcome outcome;
+  Status snapshot_error;
+  RunCallbacks callbacks;
+  callbacks.should_stop = should_stop;
+  callbacks.on_snapshot = [&](int iteration, const Image& image) {
+    Result<EncodedImage> encoded = EncodeImagePng(image, iteration);
+    if (encoded.ok()) outcome.snapshots.push_back(std::move(*encoded));
+    else if (snapshot_error.ok()) snapshot_error = encoded.status();
+  };
+  const double start_epoch = NowEpochSeconds();
+  (void)ResetPeakDeviceMemory(device);  // CPU: nothing to reset
+  Result<TransferResult> result = runner_->Run(ToStyleJob(job, device), device, callbacks);
+  if (!result.ok()) return result.status();
+  if (!snapshot_error.ok()) return snapshot_error.WithContext("encoding a snapshot");
+  SS_ASSIGN_OR_RETURN(JobOutcome finished, OutcomeFromTransfer(job, std::move(result).value(), std::move(outcome),
+                                                               start_epoch, ModelsDir(options_), device,
+                                                               runner_->size()));
+  finished.device = JoinStrings(devices, ",");
+  return finished;
+}
+
+void BandSplitExecutor::StopFollowers() {
+  for (int rank = 1; rank < runner_->size(); ++rank) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, group_);
+}
+
+Status RunBandFollower(MPI_Comm group, const EngineExecutorOptions& options,
+                       const std::function<bool()>& should_stop) {
+  int rank = 0;
+  MPI_Comm_rank(group, &rank);
+  GatherGpus(group, ThisGpu(options));
+  BandSplitGroup runner(group, ModelsDir(options), options.num_threads);
+  while (true) {
+    // Poll with short sleeps, as the worker loop does, so an idle follower
+    // leaves the CPU to the ranks at work.
+    MPI_Status probed;
+    int flag = 0;
+    for (int sleep_us = 20; !flag; sleep_us = std::min(sleep_us * 2, 2000)) {
+      MPI_Iprobe(kLeader, MPI_ANY_TAG, group, &flag, &probed);
+      if (!flag) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
+    }
+    int count = 0;
+    MPI_Get_count(&probed, MPI_BYTE, &count);
+    std::string bytes(static_cast<size_t>(count), '\0');
+    MPI_Recv(bytes.data(), count, MPI_BYTE, kLeader, probed.MPI_TAG, group, MPI_STATUS_IGNORE);
+    if (probed.MPI_TAG == kTagStop) return Status::Ok();
+    if (probed.MPI_TAG != kTagJob) {
+      return Status::Internal("group leader sent a message with unexpected tag " + std::to_string(probed.MPI_TAG));
+    }
+    Result<JobAssignment> assignment = DecodeAssignment(bytes);
+    if (!assignment.ok()) return assignment.status().WithContext("job from the group leader");
+    const JobSpec& job = assignment->job;
+    const std::string device = JobDevice(job, options);
+    RunCallbacks callbacks;
+    callbacks.should_stop = should_stop;
+    Result<TransferResult> result = runner.Run(ToStyleJob(job, device), device, callbacks);
+    if (!result.ok() && result.status().code() != StatusCode::kCancelled) {
+      std::cerr << "stylesweep sweep: group rank " << rank << ": job " << job.index << " (" << ShortKey(job.job_key)
+                << ") failed: " << result.status().ToString() << "\n";
+    }
+  }
+}
+
+}  // namespace stylesweep

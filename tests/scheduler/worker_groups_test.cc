@@ -1,0 +1,58 @@
+#include "scheduler/worker_groups.h"
+
+#include <gtest/gtest.h>
+
+namespace stylesweep {
+namespace {
+
+using Groups = std::vector<std::vector<int>>;
+
+TEST(PlanWorkerGroups, OneNodeGroupsConsecutiveWorkersAfterTheCoordinator) {
+  auto groups = PlanWorkerGroups({0, 0, 0, 0, 0}, 0, 2);
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  EXPECT_EQ(*groups, (Groups{{1, 2}, {3, 4}}));
+}
+
+TEST(PlanWorkerGroups, OneDevicePerJobMakesEveryWorkerItsOwnGroup) {
+  auto groups = PlanWorkerGroups({0, 0, 0}, 0, 1);
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ(*groups, (Groups{{1}, {2}}));
+}
+
+TEST(PlanWorkerGroups, GroupsNeverSpanNodes) {
+  // Node 0: ranks 0 (coordinator), 1, 2; node 3: ranks 3-6 (ids are the
+  // nodes' first ranks, as FormWorkerGroups makes them).
+  auto groups = PlanWorkerGroups({0, 0, 0, 3, 3, 3, 3}, 0, 2);
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  EXPECT_EQ(*groups, (Groups{{1, 2}, {3, 4}, {5, 6}}));
+}
+
+TEST(PlanWorkerGroups, RanksInterleavedAcrossNodesGroupByNode) {
+  // --map-by node: ranks alternate between two nodes.
+  auto groups = PlanWorkerGroups({0, 1, 0, 1, 0, 1, 0}, 0, 3);
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  EXPECT_EQ(*groups, (Groups{{2, 4, 6}, {1, 3, 5}}));
+}
+
+TEST(PlanWorkerGroups, ANodeWithALeftOverRankIsRefusedWithTheCountThatFits) {
+  auto groups = PlanWorkerGroups({0, 0, 0, 0}, 0, 2);
+  ASSERT_FALSE(groups.ok());
+  EXPECT_EQ(groups.status().code(), StatusCode::kInvalidArgument);
+  const std::string message = groups.status().message();
+  EXPECT_NE(message.find("node of rank 0 has 3 worker rank(s) besides the coordinator"), std::string::npos) << message;
+  EXPECT_NE(message.find("mpiexec -n 5"), std::string::npos) << message;
+
+  auto second_node = PlanWorkerGroups({0, 0, 0, 3, 3, 3}, 0, 2);
+  ASSERT_FALSE(second_node.ok());
+  EXPECT_NE(second_node.status().message().find("node of rank 3 has 3 worker rank(s);"), std::string::npos)
+      << second_node.status().message();
+}
+
+TEST(PlanWorkerGroups, NoWorkersIsRefused) {
+  auto groups = PlanWorkerGroups({0}, 0, 2);
+  ASSERT_FALSE(groups.ok());
+  EXPECT_NE(groups.status().message().find("mpiexec -n 3"), std::string::npos) << groups.status().message();
+}
+
+}  // namespace
+}  // namespace stylesweep
