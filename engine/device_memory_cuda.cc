@@ -1,6 +1,10 @@
 // device_memory.h for a LibTorch built with CUDA: the caching allocator's
 // statistics (the same counters torch.cuda.max_memory_allocated reads) and
-// the devices' properties. The calls used exist in LibTorch 1.13 and 2.x.
+// the devices' properties. The calls used exist in LibTorch 1.13 and 2.x
+// with compatible signatures (an int device in 1.13, c10::DeviceIndex in
+// 2.x); the statistics' types moved in later 2.x releases (to
+// c10::CachingDeviceAllocator, then c10::CachingAllocator), so this file
+// names none of them.
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
@@ -55,7 +59,9 @@ Result<std::int64_t> PeakDeviceMemory(const std::string& device) {
   SS_ASSIGN_OR_RETURN(int index, CudaIndex(device));
   try {
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
-    return static_cast<std::int64_t>(stats.allocated_bytes[0].peak);  // [0]: StatType::AGGREGATE
+    // [0] is StatType::AGGREGATE (all pools) in every version; the enum's
+    // namespace differs between 1.13 and 2.x.
+    return static_cast<std::int64_t>(stats.allocated_bytes[0].peak);
   } catch (const std::exception& error) {
     return Status::Internal(std::string("reading CUDA memory statistics: ") + error.what());
   }

@@ -22,7 +22,10 @@ torch::Tensor ImageToPixels(const Image& image);
 Image PixelsToImage(const torch::Tensor& pixels);
 
 // Pixels (RGB, 0..255) -> the network's input under `input`
-// (channel order, scale, mean, std). Differentiable.
+// (channel order, scale, mean, std). Differentiable. The per-channel
+// constants live on the pixels' device: they are made once per (device,
+// dtype, convention) and kept for the life of the process, so that calls
+// after the first copy nothing from the host. Thread-safe.
 torch::Tensor PixelsToNetworkInput(const torch::Tensor& pixels, const InputConvention& input);
 
 // Resizes [1, 3, H, W] pixels to height x width with antialiased bicubic
