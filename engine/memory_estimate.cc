@@ -111,10 +111,19 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
   }
   estimate.style_pass = kFloatBytes * style_largest_pair;
 
+  // A batch of jobs (StyleTransfer::RunBatch) shares the weights; each job
+  // has its own activations, Grams, targets and optimiser state. Style
+  // targets are computed one job at a time, all kept until the optimisation.
+  const std::int64_t batch = std::max(1, input.batch);
+  estimate.activations *= batch;
+  estimate.gradients *= batch;
+  estimate.losses *= batch;
+  estimate.optimizer *= batch;
   const std::int64_t optimisation = estimate.weights + estimate.activations + estimate.gradients + estimate.losses +
                                     estimate.optimizer;
-  const std::int64_t style_phase = estimate.weights + content_target_bytes + style_target_bytes +
-                                   kFloatBytes * 3 * pixels + estimate.style_pass;
+  const std::int64_t style_phase = estimate.weights + batch * (content_target_bytes + style_target_bytes +
+                                                               kFloatBytes * 3 * pixels) +
+                                   estimate.style_pass;
   estimate.peak_allocated = std::max(optimisation, style_phase);
   estimate.device_required = input.cuda ? Scaled(estimate.peak_allocated, kCudaHeadroom) + kCudaContextBytes
                                         : Scaled(estimate.peak_allocated, kCpuHeadroom);
@@ -122,7 +131,8 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
 }
 
 Result<MemoryEstimate> EstimateRunMemory(const StyleOptions& options, int content_width, int content_height,
-                                         const std::string& models_dir, const std::string& device, int bands) {
+                                         const std::string& models_dir, const std::string& device, int bands,
+                                         int batch) {
   SS_ASSIGN_OR_RETURN(ResolvedBackbone resolved,
                       ResolveBackbone(options.backbone, options.pooling, options.weights, models_dir,
                                       options.content_layers, options.style_layers));
@@ -138,6 +148,7 @@ Result<MemoryEstimate> EstimateRunMemory(const StyleOptions& options, int conten
   input.lbfgs_history = options.lbfgs_history;
   input.cuda = (device.empty() ? options.device : device).rfind("cuda", 0) == 0;
   input.bands = std::max(1, bands);
+  input.batch = std::max(1, batch);
   std::int64_t largest_area = -1;
   for (const ScaleStage& stage : EffectiveStages(options)) {
     int width = 0, height = 0;

@@ -23,6 +23,8 @@
 //                 consecutive activations at the style size; it runs
 //                 before the optimisation, so the peak is the larger of the
 //                 two phases (weights and targets count in both).
+//   batch         K jobs run as one batch: every term but the weights and
+//                 the transient style pass K times.
 //   peak_allocated = the sum above: comparable with CUDA's peak allocated
 //                 bytes (torch.cuda.max_memory_allocated).
 //   device_required = peak_allocated x kCudaHeadroom + kCudaContextBytes on
@@ -65,6 +67,9 @@ struct MemoryEstimateInput {
                                 // (PlanBands in engine/band_split.h): activations for the tallest
                                 // band with its halos; weights, Grams and the optimiser's vectors
                                 // whole (replicated on every device)
+  int batch = 1;                // jobs run together as one batch (StyleTransfer::RunBatch, --batch-jobs):
+                                // the weights once; activations, gradients, losses, targets and the
+                                // optimiser's vectors once per job. Not combined with bands.
 };
 
 struct MemoryEstimate {
@@ -87,11 +92,12 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
 // is taken as square with side style_scale x stage size (an upper bound for
 // any aspect), the weights file is inspected (its header only) in
 // `models_dir` when options.weights is empty. `device` "cpu" or "cuda[:N]"
-// decides the CUDA context term; empty: options.device. `bands` as in
-// MemoryEstimateInput (the per-device share of a band split).
+// decides the CUDA context term; empty: options.device. `bands` and `batch`
+// as in MemoryEstimateInput (the per-device share of a band split; a batch
+// of that many jobs like this one).
 Result<MemoryEstimate> EstimateRunMemory(const StyleOptions& options, int content_width, int content_height,
                                          const std::string& models_dir, const std::string& device = "",
-                                         int bands = 1);
+                                         int bands = 1, int batch = 1);
 
 // "1.9 GiB", "640 MiB", "12 KiB", "512 B" (binary units, 2-3 significant digits).
 std::string FormatBytes(std::int64_t bytes);

@@ -29,36 +29,38 @@ StyleOptions WithLargestSize(StyleOptions options, int size) {
 }
 
 Result<MemoryEstimate> EstimateWith(const JobSpec& job, const StyleOptions& options, const std::string& models_dir,
-                                    const std::string& device, int bands) {
+                                    const std::string& device, int bands, int batch = 1) {
   Result<ImageProbe> probe = ProbeImage(job.content_path);
   if (!probe.ok()) return probe.status().WithContext("memory estimate of job " + std::to_string(job.index));
-  return EstimateRunMemory(options, probe->width, probe->height, models_dir, device, bands);
+  return EstimateRunMemory(options, probe->width, probe->height, models_dir, device, bands, batch);
 }
 
 }  // namespace
 
 Result<MemoryEstimate> EstimateJobMemory(const JobSpec& job, const std::string& models_dir,
-                                         const std::string& device, int bands) {
-  return EstimateWith(job, job.options, models_dir, device, bands);
+                                         const std::string& device, int bands, int batch) {
+  return EstimateWith(job, job.options, models_dir, device, bands, batch);
 }
 
 Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec>& jobs,
                                                        const std::string& models_dir, const std::string& device,
-                                                       int bands) {
+                                                       const JobPlacement& placement) {
   std::vector<MemoryEstimate> estimates;
   estimates.reserve(jobs.size());
-  for (const JobSpec& job : jobs) {
-    SS_ASSIGN_OR_RETURN(MemoryEstimate estimate, EstimateJobMemory(job, models_dir, device, bands));
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    SS_ASSIGN_OR_RETURN(MemoryEstimate estimate,
+                        EstimateJobMemory(jobs[i], models_dir, device, placement.bands, placement.BatchOf(i)));
     estimates.push_back(estimate);
   }
   return estimates;
 }
 
-int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir, int bands) {
+int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir, int bands,
+                       int batch) {
   int low = 0, high = LargestStageSize(job.options) / 32;  // in units of 32 px
   while (low < high) {
     const int middle = (low + high + 1) / 2;
-    Result<MemoryEstimate> estimate = EstimateWith(job, WithLargestSize(job.options, middle * 32), models_dir, "", bands);
+    Result<MemoryEstimate> estimate = EstimateWith(job, WithLargestSize(job.options, middle * 32), models_dir, "", bands, batch);
     if (estimate.ok() && estimate->device_required <= limit_bytes) low = middle;
     else high = middle - 1;
   }
@@ -66,22 +68,30 @@ int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::
 }
 
 Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& estimates,
-                          std::int64_t limit_bytes, const std::string& models_dir, bool cuda_only, int bands) {
+                          std::int64_t limit_bytes, const std::string& models_dir, bool cuda_only,
+                          const JobPlacement& placement) {
+  const int bands = placement.bands;
   std::string message;
   int refused = 0;
   for (size_t i = 0; i < jobs.size() && i < estimates.size(); ++i) {
     if (estimates[i].device_required <= limit_bytes) continue;
     if (cuda_only && !RunsOnCuda(jobs[i])) continue;
     const JobSpec& job = jobs[i];
+    const int batch = placement.BatchOf(i);
     ++refused;
     message += "\n  job " + std::to_string(job.index) + " (" + ShortKey(job.job_key) + ", " +
                FileName(job.content_path) + " at " + std::to_string(LargestStageSize(job.options)) +
                " px, " + job.options.backbone + ", " + std::to_string(job.options.style_layers.size()) +
                " style layers" + (bands > 1 ? ", split over " + std::to_string(bands) + " devices" : std::string()) +
-               ") needs about " + FormatBytes(estimates[i].device_required) + ", more than the " +
+               (batch > 1 ? ", in a batch of " + std::to_string(batch) : std::string()) + ") needs about " + FormatBytes(estimates[i].device_required) + ", more than the " +
                FormatBytes(limit_bytes) + " available";
     std::vector<std::string> hints;
-    if (const int size = LargestFittingSize(job, limit_bytes, models_dir, bands); size > 0) {
+    if (batch > 1) {
+      if (const int fits = LargestFittingBatch(job, limit_bytes, models_dir, batch - 1); fits > 0) {
+        hints.push_back("--batch-jobs " + std::to_string(fits) + " or less");
+      }
+    }
+    if (const int size = LargestFittingSize(job, limit_bytes, models_dir, bands, batch); size > 0) {
       hints.push_back("size " + std::to_string(size) + " px or less");
     }
     if (job.options.style_layers.size() > 1) hints.push_back("fewer or shallower style layers");
@@ -109,9 +119,22 @@ Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<Me
 }
 
 Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, std::int64_t limit_bytes, const std::string& models_dir,
-                          bool cuda_only, int bands) {
-  SS_ASSIGN_OR_RETURN(std::vector<MemoryEstimate> estimates, EstimateJobsMemory(jobs, models_dir, "", bands));
-  return CheckJobsFitMemory(jobs, estimates, limit_bytes, models_dir, cuda_only, bands);
+                          bool cuda_only, const JobPlacement& placement) {
+  SS_ASSIGN_OR_RETURN(std::vector<MemoryEstimate> estimates, EstimateJobsMemory(jobs, models_dir, "", placement));
+  return CheckJobsFitMemory(jobs, estimates, limit_bytes, models_dir, cuda_only, placement);
+}
+
+int LargestFittingBatch(const JobSpec& job, std::int64_t limit_bytes, const std::string& models_dir, int max_batch) {
+  Result<MemoryEstimate> one = EstimateWith(job, job.options, models_dir, "", 1, 1);
+  if (!one.ok() || one->device_required > limit_bytes) return 0;
+  int low = 1, high = std::max(1, max_batch);
+  while (low < high) {
+    const int middle = (low + high + 1) / 2;
+    Result<MemoryEstimate> estimate = EstimateWith(job, job.options, models_dir, "", 1, middle);
+    if (estimate.ok() && estimate->device_required <= limit_bytes) low = middle;
+    else high = middle - 1;
+  }
+  return low;
 }
 
 bool RunsOnCuda(const JobSpec& job) { return job.options.device.rfind("cuda", 0) == 0; }

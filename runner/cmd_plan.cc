@@ -43,7 +43,7 @@ std::string HumanCount(double value) {
 }
 
 void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& memory,
-                std::ostream& out) {
+                int batch_jobs, std::ostream& out) {
   out << "sweep " << spec.name << " (" << (spec.method == SweepMethod::kGrid ? "grid" : "random") << ", "
       << spec.source << ")\n";
   std::vector<std::vector<std::string>> rows = {{"#", "key", "content", "style", "repeat", "params", "cost", "memory"}};
@@ -77,18 +77,20 @@ void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const s
       << " pixel-iterations, largest memory estimate " << FormatBytes(largest_memory)
       << (spec.devices_per_job > 1 ? " per device (each job split over " + std::to_string(spec.devices_per_job) +
                                          " devices)"
-                                   : std::string());
+                                   : std::string())
+      << (batch_jobs > 1 ? " per batch (up to " + std::to_string(batch_jobs) + " compatible jobs each)" : std::string());
   if (!spec.output.dataset_dir.empty()) out << "; dataset written to " << spec.output.dataset_dir;
   out << "\n";
 }
 
 void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& memory,
-               std::ostream& out) {
+               int batch_jobs, std::ostream& out) {
   nlohmann::json document;
   document["name"] = spec.name;
   document["source"] = spec.source;
   document["count"] = jobs.size();
   document["devices_per_job"] = spec.devices_per_job;
+  document["batch_jobs"] = batch_jobs;
   if (!spec.output.dataset_dir.empty()) document["dataset"] = spec.output.dataset_dir;
   auto& list = document["jobs"] = nlohmann::json::array();
   for (size_t j = 0; j < jobs.size(); ++j) {
@@ -107,7 +109,7 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
 }
 
 int RunPlan(int argc, char** argv) {
-  std::string file, format, shared_dir, device_memory;
+  std::string file, format, shared_dir, device_memory, batch_jobs_text = "1";
   std::vector<std::string> overrides;
   po::options_description visible("plan options");
   visible.add_options()
@@ -117,7 +119,10 @@ int RunPlan(int argc, char** argv) {
        "folder with models/ and images/, ${shared} in sweep files (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
       ("device-memory", po::value(&device_memory)->value_name("SIZE|auto"),
        "refuse jobs whose memory estimate exceeds SIZE (80GiB, 40GB, 16G); auto: the smallest visible CUDA "
-       "device's memory, checking the CUDA jobs");
+       "device's memory, checking the CUDA jobs")
+      ("batch-jobs", po::value(&batch_jobs_text)->value_name("K|auto")->default_value("1"),
+       "estimate each job in a batch of up to K compatible jobs, as `sweep --batch-jobs K` runs it; auto: the "
+       "largest batch (at most 16) that fits --device-memory");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("plan", argc, argv, visible, &file, &overrides, &vm); code >= 0) return code;
   if (vm.count("help")) {
@@ -126,7 +131,8 @@ int RunPlan(int argc, char** argv) {
                  "the jobs it expands to without running them. Overrides replace a setting's values:\n"
                  "style_weight=1e3,1e4; list settings separate alternatives with ';':\n"
                  "style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
-                 "The memory column estimates what each job needs on each of its devices (docs/BENCHMARKS.md,\n"
+                 "The memory column estimates what each job needs on each of its devices, or its batch with\n"
+                 "--batch-jobs (docs/BENCHMARKS.md,\n"
                  "\"Memory estimates\"). With --device-memory, jobs that do not fit are listed with what\n"
                  "would make them fit, and plan exits 1; `stylesweep sweep` refuses CUDA jobs that do not\n"
                  "fit the smallest visible GPU the same way before running any.\n\n"
@@ -140,6 +146,8 @@ int RunPlan(int argc, char** argv) {
 
   Result<MemoryLimit> limit = ResolveMemoryLimit(device_memory);  // before any work: a bad size is a usage error
   if (!limit.ok()) return ReportError("plan", limit.status());
+  Result<int> batch_jobs = ParseBatchJobs(batch_jobs_text);
+  if (!batch_jobs.ok()) return ReportError("plan", batch_jobs.status());
 
   Result<SweepSpec> spec = LoadSweepFile(file, overrides);
   if (!spec.ok()) return ReportError("plan", spec.status());
@@ -149,14 +157,25 @@ int RunPlan(int argc, char** argv) {
   Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
   if (!jobs.ok()) return ReportError("plan", jobs.status());
   const std::string models_dir = SharedModelsDir(shared_dir);
-  Result<std::vector<MemoryEstimate>> memory = EstimateJobsMemory(*jobs, models_dir, "", spec->devices_per_job);
+  if (*batch_jobs == 0 && spec->devices_per_job > 1) *batch_jobs = 1;  // a band split runs one job at a time
+  if (*batch_jobs == 0) {
+    const BatchChoice choice = ChooseBatchJobs(*jobs, *limit, models_dir);
+    std::cerr << "stylesweep plan: " << choice.note << "\n";
+    *batch_jobs = choice.batch_jobs;
+  }
+  if (*batch_jobs > 1 && spec->devices_per_job > 1) {
+    return ReportError("plan", Status::InvalidArgument("--batch-jobs and devices_per_job do not combine"));
+  }
+  JobPlacement placement;
+  placement.bands = spec->devices_per_job;
+  placement.batch = BatchCapacities(*jobs, *batch_jobs);
+  Result<std::vector<MemoryEstimate>> memory = EstimateJobsMemory(*jobs, models_dir, "", placement);
   if (!memory.ok()) return ReportError("plan", memory.status());
-  if (format == "json") PrintJson(*spec, *jobs, *memory, std::cout);
-  else PrintTable(*spec, *jobs, *memory, std::cout);
+  if (format == "json") PrintJson(*spec, *jobs, *memory, *batch_jobs, std::cout);
+  else PrintTable(*spec, *jobs, *memory, *batch_jobs, std::cout);
   if (!limit->note.empty()) std::cerr << "stylesweep plan: " << limit->note << "\n";
   if (limit->bytes == 0) return kExitOk;
-  Status fits = CheckJobsFitMemory(*jobs, *memory, limit->bytes, models_dir, limit->cuda_only,
-                                  spec->devices_per_job);
+  Status fits = CheckJobsFitMemory(*jobs, *memory, limit->bytes, models_dir, limit->cuda_only, placement);
   if (!fits.ok()) return ReportError("plan", fits);
   return kExitOk;
 }

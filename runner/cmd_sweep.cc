@@ -140,6 +140,7 @@ void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& 
 // `devices_per_worker`: the ranks each of the transport's workers runs a job
 // on (worker_groups.h); it must match the sweep's devices_per_job.
 int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, int devices_per_worker) {
+  // batch_jobs 0: --batch-jobs auto, chosen below once the jobs are known.
   Result<SweepSpec> spec = LoadSweepFile(flags.file, flags.overrides);
   if (!spec.ok()) return ReportError("sweep", spec.status());
   if (spec->devices_per_job != devices_per_worker) {
@@ -152,7 +153,7 @@ int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, in
   }
   if (spec->devices_per_job > 1 && batch_jobs > 1) {
     return ReportError("sweep", Status::InvalidArgument(
-                                    "--batch-jobs " + std::to_string(batch_jobs) + " and devices_per_job " +
+                                    "--batch-jobs and devices_per_job " +
                                     std::to_string(spec->devices_per_job) +
                                     " do not combine: batching is for small jobs on one device, a band split for "
                                     "one large image over several"));
@@ -172,7 +173,13 @@ int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, in
     std::cerr << "stylesweep sweep: share " << flags.share.index << "/" << flags.share.count << ": " << jobs->size()
               << " of " << total << " jobs\n";
   }
-  Status fits = CheckCudaJobsFitDevices(*jobs, SharedModelsDir(flags.shared_dir), spec->devices_per_job);
+  if (batch_jobs == 0 && spec->devices_per_job > 1) batch_jobs = 1;  // a band split runs one job at a time
+  if (batch_jobs == 0) {
+    const BatchChoice choice = ChooseBatchJobs(*jobs, SweepMemoryLimit(*jobs), SharedModelsDir(flags.shared_dir));
+    std::cerr << "stylesweep sweep: " << choice.note << "\n";
+    batch_jobs = choice.batch_jobs;
+  }
+  Status fits = CheckCudaJobsFitDevices(*jobs, SharedModelsDir(flags.shared_dir), spec->devices_per_job, batch_jobs);
   if (!fits.ok()) return ReportError("sweep", fits);
 
   Result<std::unique_ptr<RunStore>> store = RunStore::Open(flags.store_dir);
@@ -249,7 +256,7 @@ int RunGroupedSweep(const SweepFlags& flags, int batch_jobs, int devices_per_job
 
 int RunSweepCommand(int argc, char** argv) {
   SweepFlags flags;
-  int batch_jobs = 1;
+  std::string batch_jobs_text = "1";
   po::options_description visible("sweep options");
   visible.add_options()
       ("help,h", "show this help")
@@ -265,8 +272,9 @@ int RunSweepCommand(int argc, char** argv) {
       ("progress", po::value(&flags.progress)->default_value("auto")->value_name("auto|live|plain|none"),
        "progress display: a live line (auto: when stderr is a terminal), plain lines, or none")
       ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between plain progress lines")
-      ("batch-jobs", po::value(&batch_jobs)->default_value(1)->value_name("K"),
-       "jobs a worker runs at once as one batch (same backbone, size and optimiser settings; one forward/backward for all)");
+      ("batch-jobs", po::value(&batch_jobs_text)->default_value("1")->value_name("K|auto"),
+       "jobs a worker runs at once as one batch (same backbone, size and optimiser settings; one forward/backward "
+       "for all); auto: the largest batch (at most 16) that fits the smallest GPU, 1 on the CPU");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &flags.file, &flags.overrides, &vm); code >= 0) {
     return code;
@@ -297,7 +305,9 @@ int RunSweepCommand(int argc, char** argv) {
     if (!share.ok()) return ReportError("sweep", share.status());
     flags.share = *share;
   }
-  if (batch_jobs < 1) return ReportError("sweep", Status::InvalidArgument("--batch-jobs must be >= 1"));
+  Result<int> parsed_batch_jobs = ParseBatchJobs(batch_jobs_text);
+  if (!parsed_batch_jobs.ok()) return ReportError("sweep", parsed_batch_jobs.status());
+  const int batch_jobs = *parsed_batch_jobs;  // 0: auto
 
   EngineExecutorOptions executor_options;
   executor_options.models_dir = SharedModelsDir(flags.shared_dir);

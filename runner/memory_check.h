@@ -24,11 +24,41 @@ struct MemoryLimit {
 };
 Result<MemoryLimit> ResolveMemoryLimit(const std::string& flag);
 
+// The largest batch `--batch-jobs auto` picks.
+inline constexpr int kMaxAutoBatchJobs = 16;
+
+// --batch-jobs: a whole number >= 1, or "auto" (returned as 0).
+// kInvalidArgument otherwise.
+Result<int> ParseBatchJobs(const std::string& text);
+
+// Per job: the most jobs its batch can hold under --batch-jobs `batch_jobs`:
+// batch_jobs, or fewer when fewer jobs share its BatchCompatibilityKey
+// (the coordinator batches only those); 1 for L-BFGS-less jobs.
+std::vector<int> BatchCapacities(const std::vector<JobSpec>& jobs, int batch_jobs);
+
+// --batch-jobs auto against `limit`: the largest K <= kMaxAutoBatchJobs at
+// which every checked job's batch fits (jobs without a batch partner do not
+// limit it), and at least 1. `limit.bytes` 0 (nothing to check, e.g. no GPU):
+// 1, since on a CPU one job at a time is faster (docs/BENCHMARKS.md,
+// "Batched jobs"). `note` says what was chosen and why.
+struct BatchChoice {
+  int batch_jobs = 1;
+  std::string note;
+};
+BatchChoice ChooseBatchJobs(const std::vector<JobSpec>& jobs, const MemoryLimit& limit,
+                            const std::string& models_dir);
+
 // `stylesweep sweep`'s check: when any job runs on CUDA and a CUDA device is
 // visible, the CUDA jobs that exceed the smallest device's memory are
 // kOutOfMemory (CheckJobsFitMemory's message); otherwise Ok. `bands`: the
-// devices each job is split over (devices_per_job). Reads device
-// properties only: creates no allocation on the device.
-Status CheckCudaJobsFitDevices(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands = 1);
+// devices each job is split over (devices_per_job); `batch_jobs`: the
+// --batch-jobs K each job's batch may reach. Reads device properties only:
+// creates no allocation on the device.
+Status CheckCudaJobsFitDevices(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands = 1,
+                               int batch_jobs = 1);
+
+// The limit `stylesweep sweep` checks CUDA jobs against: the smallest
+// visible CUDA device's memory when any job runs on CUDA; 0 otherwise.
+MemoryLimit SweepMemoryLimit(const std::vector<JobSpec>& jobs);
 
 }  // namespace stylesweep

@@ -102,6 +102,24 @@ TEST(MemoryEstimate, BandsShareTheActivationsButNotTheWeights) {
   EXPECT_GT(four->activations, one->activations * 832 / 2048 - one->activations / 50);
 }
 
+TEST(MemoryEstimate, ABatchSharesTheWeightsOnly) {
+  MemoryEstimateInput input;
+  input.height = input.width = 4;
+  input.style_layers = {"relu1"};
+  input.lbfgs_history = 5;
+  auto one = EstimateMemory(TinyNet(), input);
+  input.batch = 3;
+  auto three = EstimateMemory(TinyNet(), input);
+  ASSERT_TRUE(one.ok() && three.ok());
+  EXPECT_EQ(three->weights, one->weights);
+  EXPECT_EQ(three->style_pass, one->style_pass) << "style targets are computed one job at a time";
+  EXPECT_EQ(three->activations, 3 * one->activations);
+  EXPECT_EQ(three->gradients, 3 * one->gradients);
+  EXPECT_EQ(three->losses, 3 * one->losses);
+  EXPECT_EQ(three->optimizer, 3 * one->optimizer);
+  EXPECT_EQ(three->peak_allocated, 224 + 3 * (5584 - 224));  // the by-hand total above, weights once
+}
+
 TEST(MemoryEstimate, RunEstimateUsesTheLargestStageAndTheWeightsFile) {
   StyleOptions options;
   options.backbone = "squeezenet1_0";

@@ -131,6 +131,48 @@ TEST_F(PlanMemoryTest, DevicesPerJobChecksTheShareOfEachDevice) {
   EXPECT_NE(tight.output.find("a band split over " + std::to_string(devices * 2)), std::string::npos) << tight.output;
 }
 
+// The first "memory_bytes" of `plan --format json` output.
+std::int64_t FirstMemoryBytes(const std::string& json) {
+  const std::string key = "\"memory_bytes\": ";
+  const auto at = json.find(key);
+  return at == std::string::npos ? -1 : std::stoll(json.substr(at + key.size()));
+}
+
+TEST_F(PlanMemoryTest, BatchesAreCheckedWholeAndAutoPicksTheLargestThatFits) {
+  // Four compatible jobs (same size and settings, two styles x two weights).
+  WriteImage(root_ + "/style2.png", 48, 48, 3);
+  const std::string sweep = root_ + "/batch.yaml";
+  std::ofstream(sweep) << "name: batchtest\ncontent: [" << root_ << "/content.png]\nstyle: [" << root_
+                       << "/style.png, " << root_ << "/style2.png]\nbase: {backbone: vgg19, device: cpu, size: 1024, "
+                       << "num_iterations: 2}\nparameters:\n  alpha_beta: {values: [1e-3, 1e-2]}\n";
+  CommandResult one = RunStylesweep({"plan", sweep, "--format", "json"});
+  CommandResult four = RunStylesweep({"plan", sweep, "--format", "json", "--batch-jobs", "4"});
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  ASSERT_EQ(four.exit_code, 0) << four.output;
+  const std::int64_t single = FirstMemoryBytes(one.output), batch = FirstMemoryBytes(four.output);
+  ASSERT_GT(single, 0) << one.output;
+  EXPECT_GT(batch, 3 * single) << "four jobs' activations and L-BFGS state, one copy of the weights";
+  EXPECT_LT(batch, 4 * single);
+
+  // Room for two jobs but not three: a batch of 4 is refused with the batch
+  // size that fits, and auto picks it.
+  const std::string room = std::to_string(single * 5 / 2);
+  CommandResult refused = RunStylesweep({"plan", sweep, "--batch-jobs", "4", "--device-memory", room});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("in a batch of 4) needs about"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("--batch-jobs 2 or less"), std::string::npos) << refused.output;
+  CommandResult automatic = RunStylesweep({"plan", sweep, "--batch-jobs", "auto", "--device-memory", room});
+  EXPECT_EQ(automatic.exit_code, 0) << automatic.output;
+  EXPECT_NE(automatic.output.find("--batch-jobs auto: 2,"), std::string::npos) << automatic.output;
+
+  // Without a memory to fill (no GPU), auto runs one job at a time.
+  CommandResult no_limit = RunStylesweep({"plan", sweep, "--batch-jobs", "auto"});
+  EXPECT_EQ(no_limit.exit_code, 0) << no_limit.output;
+  EXPECT_NE(no_limit.output.find("--batch-jobs auto: 1 "), std::string::npos) << no_limit.output;
+  CommandResult bad = RunStylesweep({"plan", sweep, "--batch-jobs", "0"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+}
+
 TEST_F(PlanMemoryTest, BadSizeIsAUsageErrorAndAutoWithoutCudaSaysSo) {
   CommandResult bad = RunStylesweep({"plan", WriteSweep("256"), "--device-memory", "lots"});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
