@@ -55,6 +55,36 @@ Result<Backbone> LoadBroadcastBackbone(const PreparedJob& p, const std::string& 
   return backbone;
 }
 
+// The backbone a BandSplitGroup keeps between jobs: the last one loaded.
+struct BackboneSlot {
+  std::string key;
+  std::shared_ptr<Backbone> backbone;
+};
+
+// Collective: the backbone for `p` on `device`, from `slot` when every rank
+// has it there (the ranks agree, so none skips a broadcast the others make),
+// else loaded by rank 0 and broadcast, and kept in `slot`. `slot` null: no
+// cache.
+Result<std::shared_ptr<Backbone>> GroupBackbone(const PreparedJob& p, const std::string& models_dir,
+                                                torch::Device device, const std::vector<std::string>& layers,
+                                                Collectives& collectives, BackboneSlot* slot) {
+  int deepest = -1;
+  for (const auto& name : layers) deepest = std::max(deepest, FindLayer(p.spec, name));
+  const std::string key = p.spec.name + "|" + FileIdentity(p.weights.path) + "|" + p.spec.layers[deepest].name +
+                          "|" + device.str();
+  if (slot != nullptr) {
+    torch::Tensor misses = torch::full({1}, slot->key == key && slot->backbone ? 0.0 : 1.0,
+                                       torch::TensorOptions().dtype(torch::kFloat64).device(device));
+    SS_RETURN_IF_ERROR(collectives.AllReduceSum(misses).WithContext("agreeing on the cached weights"));
+    if (misses.item<double>() == 0) return slot->backbone;
+    slot->backbone.reset();  // free the old weights before loading the new
+  }
+  SS_ASSIGN_OR_RETURN(Backbone loaded, LoadBroadcastBackbone(p, models_dir, device, layers, collectives));
+  auto backbone = std::make_shared<Backbone>(std::move(loaded));
+  if (slot != nullptr) *slot = BackboneSlot{key, backbone};
+  return backbone;
+}
+
 // Collective: kInternal on every rank unless x is bitwise the same on all.
 Status CheckRanksAgree(const torch::Tensor& x, Collectives& collectives) {
   const torch::Tensor flat = x.detach().reshape({-1}).to(torch::kFloat64);
@@ -113,7 +143,8 @@ Result<LoadedJob> LoadJob(const StyleJob& job, const BandSplitConfig& config) {
 }
 
 Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& config, Collectives& collectives,
-                                    const std::string& device_text, const RunCallbacks& callbacks) {
+                                    const std::string& device_text, const RunCallbacks& callbacks,
+                                    BackboneSlot* cache) {
   const StyleOptions& o = job.options;
   const auto run_start = Clock::now();
   if (config.num_threads > 0) torch::set_num_threads(config.num_threads);
@@ -131,8 +162,9 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
   const auto& content_layers = prepared.layers.content_layers;
   const auto& style_layers = prepared.layers.style_layers;
   const std::vector<std::string> all_layers = UnionOfLayerLists(content_layers, style_layers);
-  SS_ASSIGN_OR_RETURN(Backbone backbone,
-                      LoadBroadcastBackbone(prepared, config.models_dir, device, all_layers, collectives));
+  SS_ASSIGN_OR_RETURN(std::shared_ptr<Backbone> shared_backbone,
+                      GroupBackbone(prepared, config.models_dir, device, all_layers, collectives, cache));
+  const Backbone& backbone = *shared_backbone;
 
   TransferResult result;
   result.content_layers = content_layers;
@@ -279,18 +311,24 @@ Result<std::unique_ptr<Collectives>> CollectivesFor(MPI_Comm comm, const std::st
 #endif
 }
 
-}  // namespace
-
-Result<TransferResult> RunBandSplitWith(const StyleJob& job, const BandSplitConfig& config,
-                                        Collectives& collectives, const std::string& device,
-                                        const RunCallbacks& callbacks) {
+// RunUnchecked with LibTorch's exceptions turned into a Status.
+Result<TransferResult> RunGuarded(const StyleJob& job, const BandSplitConfig& config, Collectives& collectives,
+                                  const std::string& device, const RunCallbacks& callbacks, BackboneSlot* cache) {
   try {
-    return RunUnchecked(job, config, collectives, device, callbacks);
+    return RunUnchecked(job, config, collectives, device, callbacks, cache);
   } catch (const std::exception& error) {
     return StatusFromException(error, "band-split style transfer of " + job.content_path + " on rank " +
                                           std::to_string(collectives.rank()),
                                kOutOfMemoryHint);
   }
+}
+
+}  // namespace
+
+Result<TransferResult> RunBandSplitWith(const StyleJob& job, const BandSplitConfig& config,
+                                        Collectives& collectives, const std::string& device,
+                                        const RunCallbacks& callbacks) {
+  return RunGuarded(job, config, collectives, device, callbacks, nullptr);
 }
 
 Result<TransferResult> RunBandSplit(const StyleJob& job, const BandSplitConfig& config,
@@ -330,6 +368,7 @@ struct BandSplitGroup::Impl {
   MPI_Comm comm;
   BandSplitConfig config;
   std::map<std::string, std::unique_ptr<Collectives>> collectives;  // by device
+  BackboneSlot backbone;                                            // the last job's, for the next
 };
 
 BandSplitGroup::BandSplitGroup(MPI_Comm comm, std::string models_dir, int num_threads) : impl_(new Impl) {
@@ -355,7 +394,7 @@ Result<TransferResult> BandSplitGroup::Run(const StyleJob& job, const std::strin
     if (!made.ok()) return made.status().WithContext("rank " + std::to_string(rank_));
     found = impl_->collectives.emplace(device, std::move(made).value()).first;
   }
-  return RunBandSplitWith(job, impl_->config, *found->second, device, callbacks);
+  return RunGuarded(job, impl_->config, *found->second, device, callbacks, &impl_->backbone);
 }
 
 }  // namespace stylesweep

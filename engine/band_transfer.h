@@ -56,7 +56,9 @@ Result<TransferResult> RunBandSplitWith(const StyleJob& job, const BandSplitConf
 // The ranks of one communicator running band-split jobs one after another
 // (a sweep's worker group, scheduler/band_executor.h). The collectives are
 // made on first use per device kind and kept, so a NCCL communicator is set
-// up once, not per job.
+// up once, not per job; the last job's weights are kept too, and reused when
+// every rank's next job names the same weights file (path, size and time),
+// deepest layer and device.
 //
 // Collective: every rank of `comm` constructs the object, and calls Run with
 // the same job in the same order; `comm` must outlive the object. Failures

@@ -1,10 +1,19 @@
 #include "engine/job_setup.h"
 
+#include <filesystem>
+
 #include <torch/torch.h>
 
 #include "common/text.h"
 
 namespace stylesweep {
+
+std::string FileIdentity(const std::string& path) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  const auto time = std::filesystem::last_write_time(path, error).time_since_epoch().count();
+  return path + "@" + std::to_string(size) + "@" + std::to_string(time);
+}
 
 Result<torch::Device> ParseDevice(const std::string& text, const std::string& no_cuda_hint) {
   if (text == "cpu") return torch::Device(torch::kCPU);

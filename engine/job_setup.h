@@ -25,6 +25,9 @@ inline double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// A file's identity for caches: path, size and modification time.
+std::string FileIdentity(const std::string& path);
+
 // "cpu", "cuda" or "cuda:N" -> a device. kInvalidArgument for other text;
 // kUnavailable when N is not a device, or when CUDA is asked for and absent
 // (the message then ends with `no_cuda_hint`, e.g. "; use --device cpu").

@@ -24,14 +24,6 @@ namespace {
 constexpr char kOutOfMemoryHint[] = "(try a smaller --size or --lbfgs-history)";
 constexpr char kNoCudaHint[] = "; use --device cpu";
 
-// A file's identity for caches: path, size and modification time.
-std::string FileIdentity(const std::string& path) {
-  std::error_code error;
-  const auto size = std::filesystem::file_size(path, error);
-  const auto time = std::filesystem::last_write_time(path, error).time_since_epoch().count();
-  return path + "@" + std::to_string(size) + "@" + std::to_string(time);
-}
-
 // Reads an image's header and refuses what LoadImage would refuse by size
 // alone, so Validate catches a 100000x100000 file before a sweep queues it.
 Status CheckImageHeader(const std::string& path) {

@@ -173,6 +173,38 @@ TEST_F(BandTransferMpiTest, Vgg19PrefixMatchesSingleProcess) {
   ExpectMatchesSingleProcess(job);
 }
 
+// A group runs jobs one after another and keeps the last job's weights:
+// switching backbones and back gives bitwise the result of a fresh run, so
+// the kept weights are neither stale nor changed by the runs in between.
+TEST_F(BandTransferMpiTest, AGroupRunsJobsInTurnAndKeepsOnlyMatchingWeights) {
+  StyleJob vgg;
+  vgg.content_path = dir_ + "/content.png";
+  vgg.style_paths = {dir_ + "/style.png"};
+  vgg.options.backbone = "vgg19";
+  vgg.options.size = 160;
+  vgg.options.num_iterations = 3;
+  StyleJob squeezenet = vgg;
+  squeezenet.content_path = dir_ + "/tall_content.png";
+  squeezenet.options.backbone = "squeezenet1_0";
+  squeezenet.options.size = 320;
+
+  auto fresh_vgg = RunBandSplit(vgg, Config());
+  auto fresh_squeezenet = RunBandSplit(squeezenet, Config());
+  ASSERT_TRUE(fresh_vgg.ok() && fresh_squeezenet.ok());
+  BandSplitGroup group(MPI_COMM_WORLD, SharedModelsDir(""), 0);
+  EXPECT_EQ(group.size(), WorldSize());
+  for (const StyleJob* job : {&vgg, &vgg, &squeezenet, &vgg}) {
+    auto result = group.Run(*job, "cpu");
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    const auto& fresh = job == &vgg ? *fresh_vgg : *fresh_squeezenet;
+    ASSERT_EQ(result->history.size(), fresh.history.size());
+    for (size_t i = 0; i < fresh.history.size(); ++i) {
+      EXPECT_EQ(result->history[i].total_loss, fresh.history[i].total_loss) << job->options.backbone << " " << i;
+    }
+    EXPECT_EQ(result->image.pixels, fresh.image.pixels) << job->options.backbone;
+  }
+}
+
 TEST_F(BandTransferMpiTest, RefusesADeviceCountOtherThanTheRankCount) {
   StyleJob job;
   job.content_path = dir_ + "/content.png";
