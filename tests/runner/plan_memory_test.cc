@@ -13,31 +13,14 @@
 #include "engine/image.h"
 #include "engine/image_io.h"
 #include "store/run_store.h"
+#include "tests/runner/run_stylesweep.h"
 #include "tests/temp_dir.h"
 
 namespace stylesweep {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs `stylesweep ARGS` through the shell; arguments are single-quoted.
-CommandResult RunStylesweep(const std::vector<std::string>& args) {
-  std::string command = std::string("'") + STYLESWEEP_BIN + "'";
-  for (const auto& arg : args) command += " '" + arg + "'";
-  command += " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t read = 0;
-  while ((read = fread(buffer, 1, sizeof(buffer), pipe)) > 0) result.output.append(buffer, read);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
+using testing::CommandResult;
+using testing::RunStylesweep;
 
 void WriteImage(const std::string& path, int width, int height, int seed) {
   Image image;
