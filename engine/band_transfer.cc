@@ -131,14 +131,7 @@ Result<LoadedJob> LoadJob(const StyleJob& job, const BandSplitConfig& config) {
   SS_RETURN_IF_ERROR(CheckSupported(job.options));
   LoadedJob loaded;
   SS_ASSIGN_OR_RETURN(loaded.prepared, PrepareJob(job, config.models_dir));
-  auto content_image = LoadImage(job.content_path);
-  if (!content_image.ok()) return content_image.status().WithContext("content image");
-  loaded.content = std::move(content_image).value();
-  for (const auto& path : job.style_paths) {
-    auto style = LoadImage(path);
-    if (!style.ok()) return style.status().WithContext("style image");
-    loaded.styles.push_back(std::move(style).value());
-  }
+  SS_RETURN_IF_ERROR(LoadJobImages(job, loaded.content, loaded.styles));
   return loaded;
 }
 

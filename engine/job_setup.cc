@@ -5,8 +5,22 @@
 #include <torch/torch.h>
 
 #include "common/text.h"
+#include "engine/image_io.h"
 
 namespace stylesweep {
+
+Status LoadJobImages(const StyleJob& job, Image& content, std::vector<Image>& styles) {
+  auto content_image = LoadImage(job.content_path);
+  if (!content_image.ok()) return content_image.status().WithContext("content image");
+  content = std::move(content_image).value();
+  styles.clear();
+  for (const auto& path : job.style_paths) {
+    auto style = LoadImage(path);
+    if (!style.ok()) return style.status().WithContext("style image");
+    styles.push_back(std::move(style).value());
+  }
+  return Status::Ok();
+}
 
 std::string FileIdentity(const std::string& path) {
   std::error_code error;

@@ -25,6 +25,10 @@ inline double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Reads the job's content image and its style images, in order. Errors name
+// the file and whether it is the content or a style image.
+Status LoadJobImages(const StyleJob& job, Image& content, std::vector<Image>& styles);
+
 // A file's identity for caches: path, size and modification time.
 std::string FileIdentity(const std::string& path);
 

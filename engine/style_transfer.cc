@@ -152,14 +152,7 @@ Status StyleTransfer::Impl::LoadMember(Member& member) const {
   SS_ASSIGN_OR_RETURN(member.prepared, PrepareJob(job, config_.models_dir));
   SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(job.options.device, kNoCudaHint));
   (void)device;
-  auto content_image = LoadImage(job.content_path);
-  if (!content_image.ok()) return content_image.status().WithContext("content image");
-  member.content_image = std::move(content_image).value();
-  for (const auto& path : job.style_paths) {
-    auto style = LoadImage(path);
-    if (!style.ok()) return style.status().WithContext("style image");
-    member.style_images.push_back(std::move(style).value());
-  }
+  SS_RETURN_IF_ERROR(LoadJobImages(job, member.content_image, member.style_images));
   member.luminance_only = job.options.preserve_colors == "luminance";
   TransferResult& result = member.result;
   result.content_layers = member.prepared.layers.content_layers;
