@@ -4,11 +4,14 @@
 
 #include <torch/torch.h>
 
+#include "engine/job_setup.h"
 #include "engine/losses.h"
 #include "engine/tensor_image.h"
 
 namespace stylesweep {
 namespace {
+
+constexpr char kBandOutOfMemoryHint[] = "(use more devices, a smaller size or a shorter lbfgs_history)";
 
 size_t IndexIn(const std::vector<std::string>& list, const std::string& name) {
   const auto it = std::find(list.begin(), list.end(), name);
@@ -24,6 +27,26 @@ torch::Tensor Pack(const std::vector<torch::Tensor>& parts) {
 }
 
 }  // namespace
+
+Status StatusFromRankCodes(const Status& local, const torch::Tensor& codes, const std::string& what) {
+  if (!local.ok()) return local;
+  const torch::Tensor host = codes.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+  const double* values = host.data_ptr<double>();
+  for (int64_t rank = 0; rank < host.numel(); ++rank) {
+    if (values[rank] == 0) continue;
+    const auto code = static_cast<StatusCode>(static_cast<int>(values[rank]));
+    return Status(code, "rank " + std::to_string(rank) + " of the band split failed " + what + " (" +
+                            StatusCodeName(code) + "; its log has the reason)");
+  }
+  return Status::Ok();
+}
+
+Status AgreeOnStatus(const Status& local, Collectives& collectives, torch::Device device, const std::string& what) {
+  torch::Tensor codes = torch::zeros({collectives.size()}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  codes[collectives.rank()] = static_cast<double>(static_cast<int>(local.code()));
+  SS_RETURN_IF_ERROR(collectives.AllReduceSum(codes).WithContext("agreeing on the ranks' status"));
+  return StatusFromRankCodes(local, codes, what);
+}
 
 std::vector<torch::Tensor> BandFeatures(const Backbone& backbone, const torch::Tensor& pixels,
                                         const BandLayout& layout, int band, const std::vector<std::string>& layers,
@@ -80,32 +103,52 @@ BandObjective::BandObjective(const Backbone& backbone, BandLossSettings settings
 
 Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Tensor& grad, bool stop_requested) {
   const int rank = collectives_.rank();
+  const int size = collectives_.size();
   torch::AutoGradMode enable_grad(true);  // L-BFGS runs under NoGradGuard
   torch::Tensor leaf = x.detach().requires_grad_(true);
-  std::vector<torch::Tensor> features =
-      BandFeatures(backbone_, leaf, layout_, rank, all_layers_, settings_.memory_format);
 
-  torch::Tensor content_local = torch::zeros({}, leaf.options());
-  for (size_t c = 0; c < settings_.content_layers.size(); ++c) {
-    const size_t at = IndexIn(all_layers_, settings_.content_layers[c]);
-    content_local = content_local + ContentLoss(features[at], content_targets_[c]);
-  }
+  // This rank's forward pass. A failure here (out of memory in its band, say)
+  // still joins the collective below, with zeros and its code, so that every
+  // rank learns of it instead of waiting.
+  Status local;
+  torch::Tensor content_local;
   std::vector<torch::Tensor> grams_local;
   std::vector<double> positions;
-  for (const auto& name : settings_.style_layers) {
-    const size_t at = IndexIn(all_layers_, name);
-    grams_local.push_back(GramMatrix(features[at]));
-    positions.push_back(static_cast<double>(layout_.layer_rows[at]) * static_cast<double>(features[at].size(3)));
+  try {
+    std::vector<torch::Tensor> features =
+        BandFeatures(backbone_, leaf, layout_, rank, all_layers_, settings_.memory_format);
+    content_local = torch::zeros({}, leaf.options());
+    for (size_t c = 0; c < settings_.content_layers.size(); ++c) {
+      const size_t at = IndexIn(all_layers_, settings_.content_layers[c]);
+      content_local = content_local + ContentLoss(features[at], content_targets_[c]);
+    }
+    for (const auto& name : settings_.style_layers) {
+      const size_t at = IndexIn(all_layers_, name);
+      grams_local.push_back(GramMatrix(features[at]));
+      positions.push_back(static_cast<double>(layout_.layer_rows[at]) * static_cast<double>(features[at].size(3)));
+    }
+  } catch (const std::exception& error) {
+    local = StatusFromException(error, "the forward pass of band " + std::to_string(rank), kBandOutOfMemoryHint);
+    content_local = torch::zeros({}, leaf.options());
+    grams_local.clear();
+    for (const auto& target : style_targets_) grams_local.push_back(torch::zeros_like(target, leaf.options()));
   }
 
-  // One collective for every partial sum: Gram matrices, content loss, stop flag.
+  // One collective for every partial sum: Gram matrices, content loss, stop
+  // flag, and each rank's status code.
   std::vector<torch::Tensor> parts = grams_local;
   parts.push_back(content_local);
   parts.push_back(torch::full({1}, stop_requested ? 1.0 : 0.0, leaf.options()));
+  torch::Tensor codes = torch::zeros({size}, leaf.options());
+  codes[rank] = static_cast<double>(static_cast<int>(local.code()));
+  parts.push_back(codes);
   torch::Tensor packed = Pack(parts);
   SS_RETURN_IF_ERROR(collectives_.AllReduceSum(packed).WithContext("summing Gram matrices across bands"));
-  const int64_t scalars_at = packed.numel() - 2;
-  if (packed[scalars_at + 1].item<double>() > 0) return Status::Cancelled("stopped on request");
+  const int64_t scalars_at = packed.numel() - size - 2;
+  // The stop flag and the codes in one read back.
+  const torch::Tensor flags = packed.narrow(0, scalars_at + 1, size + 1).to(torch::kCPU, torch::kFloat64);
+  SS_RETURN_IF_ERROR(StatusFromRankCodes(local, flags.narrow(0, 1, size), "in its forward pass"));
+  if (flags[0].item<double>() > 0) return Status::Cancelled("stopped on request");
 
   torch::Tensor style_sum = torch::zeros({}, leaf.options());
   std::vector<torch::Tensor> style_terms;
@@ -124,9 +167,17 @@ Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Te
   torch::Tensor tv = settings_.tv_weight > 0 ? TotalVariation(leaf) : torch::zeros({}, leaf.options());
   torch::Tensor objective = content_local * settings_.content_weight + style_sum * settings_.style_weight;
   if (rank == 0 && settings_.tv_weight > 0) objective = objective + tv * settings_.tv_weight;
-  objective.backward();
-  grad.copy_(leaf.grad());
+  // This rank's backward pass; a failure joins the sum with a zero gradient
+  // and is agreed on right after it.
+  try {
+    objective.backward();
+    grad.copy_(leaf.grad());
+  } catch (const std::exception& error) {
+    local = StatusFromException(error, "the backward pass of band " + std::to_string(rank), kBandOutOfMemoryHint);
+    grad.zero_();
+  }
   SS_RETURN_IF_ERROR(collectives_.AllReduceSum(grad).WithContext("summing gradients across bands"));
+  SS_RETURN_IF_ERROR(AgreeOnStatus(local, collectives_, leaf.device(), "in its backward pass"));
 
   std::vector<torch::Tensor> scalars = {content_full, style_sum.detach(), tv.detach()};
   scalars.insert(scalars.end(), style_terms.begin(), style_terms.end());

@@ -55,6 +55,17 @@ Result<std::vector<torch::Tensor>> BandStyleTargets(const Backbone& backbone, co
                                                     const std::vector<std::string>& style_layers,
                                                     Collectives& collectives, torch::MemoryFormat memory_format);
 
+// Failures on some ranks only, made known to all. `codes` holds one entry
+// per rank, rank r's StatusCode at r (0: ok), summed across ranks. Returns
+// `local` where it failed; elsewhere the first failed rank's code with
+// "rank R of the band split failed <what> (<code>; its log has the reason)".
+Status StatusFromRankCodes(const Status& local, const torch::Tensor& codes, const std::string& what);
+
+// Collective: sums every rank's code (one small AllReduceSum on `device`)
+// and returns StatusFromRankCodes, so that no rank goes on into a collective
+// that a failed rank will not join.
+Status AgreeOnStatus(const Status& local, Collectives& collectives, torch::Device device, const std::string& what);
+
 // One evaluation's numbers, identical on every rank (paper's scale, as in
 // IterationRecord).
 struct BandEvaluation {
@@ -78,7 +89,10 @@ class BandObjective {
   // Collective. Evaluates the objective at x ([1, 3, H, W]) and writes the
   // whole image's gradient to `grad` (same shape), identical on every rank.
   // `stop_requested` from any rank stops every rank: all return kCancelled.
-  // Throws c10::Error on LibTorch failures (the caller's boundary converts).
+  // A LibTorch failure in one rank's forward or backward pass (its band
+  // running out of memory, say) fails every rank: that rank returns its own
+  // error (kOutOfMemory with a hint), the others the same code naming it
+  // (AgreeOnStatus). A failed collective is kUnavailable.
   Result<BandEvaluation> Evaluate(const torch::Tensor& x, torch::Tensor& grad, bool stop_requested);
 
   const BandLayout& layout() const { return layout_; }

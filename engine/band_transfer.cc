@@ -101,23 +101,6 @@ Status CheckRanksAgree(const torch::Tensor& x, Collectives& collectives) {
   return Status::Ok();
 }
 
-// Collective: every rank learns whether any rank's `local` failed. Returns
-// `local` where it failed; elsewhere the first failed rank's code with a
-// message naming that rank (its own message is in its log), so no rank goes
-// on into a collective that a failed rank will never join.
-Status AgreeOnStatus(const Status& local, Collectives& collectives, torch::Device device, const std::string& what) {
-  torch::Tensor codes = torch::zeros({collectives.size()}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-  codes[collectives.rank()] = static_cast<double>(static_cast<int>(local.code()));
-  SS_RETURN_IF_ERROR(collectives.AllReduceSum(codes).WithContext("agreeing on " + what));
-  if (!local.ok()) return local;
-  const torch::Tensor failed = codes.cpu().nonzero();
-  if (failed.size(0) == 0) return Status::Ok();
-  const int rank = static_cast<int>(failed[0][0].item<int64_t>());
-  const auto code = static_cast<StatusCode>(static_cast<int>(codes[rank].item<double>()));
-  return Status(code, "rank " + std::to_string(rank) + " of the band split failed while " + what +
-                          " (" + StatusCodeName(code) + "; its log has the reason)");
-}
-
 // What every rank reads before the first collective: the job's settings,
 // layers, weights file header and images.
 struct LoadedJob {
@@ -143,7 +126,7 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
   if (config.num_threads > 0) torch::set_num_threads(config.num_threads);
   SS_ASSIGN_OR_RETURN(torch::Device device, ParseDevice(device_text));
   Result<LoadedJob> loaded = LoadJob(job, config);
-  SS_RETURN_IF_ERROR(AgreeOnStatus(loaded.status(), collectives, device, "reading the job"));
+  SS_RETURN_IF_ERROR(AgreeOnStatus(loaded.status(), collectives, device, "while reading the job"));
   const PreparedJob& prepared = loaded->prepared;
   const Image& content_image = loaded->content;
   const std::vector<Image>& style_images = loaded->styles;

@@ -203,6 +203,38 @@ TEST(BandObjective, StopOnOneRankStopsAll) {
   EXPECT_EQ(codes[1], StatusCode::kCancelled);
 }
 
+// A LibTorch failure in one rank's forward pass (here a content target of
+// the wrong shape; on a GPU typically its band running out of memory) fails
+// the evaluation on every rank instead of leaving the others waiting.
+TEST(BandObjective, AFailureOnOneRankFailsEveryRank) {
+  const Backbone backbone = LoadNet(kVggPrefix);
+  const torch::Tensor image = TestImage(64, 24, 5);
+  std::vector<Status> statuses(2);
+  RunOnThreadRanks(2, [&](Collectives& collectives) {
+    auto layout = PlanBands(backbone.spec(), {"relu3_2", "relu1_1"}, 64, 2);
+    BandLossSettings settings;
+    settings.content_layers = {"relu3_2"};
+    settings.style_layers = {"relu1_1"};
+    settings.style_layer_weights = {1.0};
+    std::vector<torch::Tensor> content_targets;
+    {
+      torch::NoGradGuard no_grad;
+      content_targets = BandFeatures(backbone, image, *layout, collectives.rank(), {"relu3_2"},
+                                     torch::MemoryFormat::Contiguous);
+    }
+    if (collectives.rank() == 1) content_targets[0] = torch::zeros({1, 7, 3, 3}, content_targets[0].options());
+    BandObjective objective(backbone, settings, *layout, collectives, content_targets,
+                            {torch::eye(64, torch::kFloat64)});
+    torch::Tensor grad = torch::zeros_like(image);
+    statuses[static_cast<size_t>(collectives.rank())] = objective.Evaluate(image, grad, false).status();
+  });
+  EXPECT_EQ(statuses[1].code(), StatusCode::kInternal) << statuses[1].ToString();
+  EXPECT_NE(statuses[1].message().find("forward pass of band 1"), std::string::npos) << statuses[1].ToString();
+  EXPECT_EQ(statuses[0].code(), StatusCode::kInternal) << statuses[0].ToString();
+  EXPECT_NE(statuses[0].message().find("rank 1 of the band split failed in its forward pass"), std::string::npos)
+      << statuses[0].ToString();
+}
+
 // A rank that cannot read the job's files fails every rank, instead of
 // leaving the others waiting in the weights' broadcast (the case of a sweep
 // worker group whose ranks see different filesystems).
