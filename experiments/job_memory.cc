@@ -48,9 +48,13 @@ Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec
   std::vector<MemoryEstimate> estimates;
   estimates.reserve(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    SS_ASSIGN_OR_RETURN(MemoryEstimate estimate,
-                        EstimateJobMemory(jobs[i], models_dir, device, placement.bands, placement.BatchOf(i)));
-    estimates.push_back(estimate);
+    Result<MemoryEstimate> estimate =
+        EstimateJobMemory(jobs[i], models_dir, device, placement.bands, placement.BatchOf(i));
+    if (!estimate.ok()) {
+      return estimate.status().WithContext("job " + std::to_string(jobs[i].index) + " (" +
+                                           FileName(jobs[i].content_path) + ")");
+    }
+    estimates.push_back(*estimate);
   }
   return estimates;
 }

@@ -17,6 +17,7 @@
 #include <mpi.h>
 
 #include "common/shared_dir.h"
+#include "experiments/job_memory.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
 #include "runner/memory_check.h"
@@ -172,6 +173,14 @@ int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, in
     *jobs = KeepShare(std::move(jobs).value(), flags.share);
     std::cerr << "stylesweep sweep: share " << flags.share.index << "/" << flags.share.count << ": " << jobs->size()
               << " of " << total << " jobs\n";
+  }
+  if (spec->devices_per_job > 1) {
+    // Every job must split into that many bands (an image too short for
+    // them is refused here, not as one failed run per job).
+    JobPlacement placement;
+    placement.bands = spec->devices_per_job;
+    Result<std::vector<MemoryEstimate>> split = EstimateJobsMemory(*jobs, SharedModelsDir(flags.shared_dir), "", placement);
+    if (!split.ok()) return ReportError("sweep", split.status());
   }
   if (batch_jobs == 0 && spec->devices_per_job > 1) batch_jobs = 1;  // a band split runs one job at a time
   if (batch_jobs == 0) {

@@ -314,18 +314,12 @@ TEST_F(MpiSweepTest, KilledWorkerAbortsAndReRunLosesNoFinishedWork) {
 }
 
 
-// devices_per_job: each job runs on a group of worker ranks as a band split.
-// The images are 64 px so that two SqueezeNet bands fit (32 px is too short).
+// devices_per_job: each job runs on a group of worker ranks as a band split
+// (the band geometry itself is tested in tests/engine).
 class GroupedSweepTest : public MpiSweepTest {
  protected:
-  void SetUp() override {
-    MpiSweepTest::SetUp();
-    WriteImage(root_ + "/tall_a.png", 64, 1);
-    WriteImage(root_ + "/tall_b.png", 64, 2);
-  }
-
   std::string WriteGroupedSweep(int iterations, const std::string& alpha_betas) {
-    return WriteSweep({"tall_a.png", "tall_b.png"}, iterations, alpha_betas, "", {"s1.png"});
+    return WriteSweep({"a.png", "b.png"}, iterations, alpha_betas, "", {"s1.png"});
   }
 
   // total_loss at the last step, by job key, of the store in `store_dir`.
@@ -382,6 +376,11 @@ TEST_F(GroupedSweepTest, RanksThatCannotFormGroupsAreRefusedBeforeAnyJob) {
 
   EXPECT_NE(Wait(Start(sweep, {"devices_per_job=2"}, 0)), 0) << Log();
   EXPECT_NE(Log().find("mpiexec -n 3"), std::string::npos) << "without mpiexec: says how to start it\n" << Log();
+
+  // At 16 px the image is too short for two SqueezeNet bands: refused up front.
+  EXPECT_NE(Wait(Start(sweep, {"devices_per_job=2", "size=16"}, 3)), 0) << Log();
+  EXPECT_NE(Log().find("job 0 (a.png): memory estimate for 2 bands"), std::string::npos) << Log();
+  EXPECT_EQ(Count(RunStatus::kFinished) + Count(RunStatus::kFailed), 0) << "no job ran";
 }
 
 TEST_F(GroupedSweepTest, SigtermStopsEveryRankOfAGroupAndReRunCompletes) {
