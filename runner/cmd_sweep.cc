@@ -300,7 +300,10 @@ int RunSweepCommand(int argc, char** argv) {
                  "SIGINT/SIGTERM stop cleanly: running jobs are recorded KILLED (exit 130). SIGUSR1\n"
                  "stops the same way for preemption and exits 75, the batch script's cue to requeue.\n"
                  "--share I/N splits a large sweep into N disjoint shares (one store each; join them\n"
-                 "with `stylesweep merge`).\n\n"
+                 "with `stylesweep merge`).\n"
+                 "With devices_per_job: K in the sweep (or the override devices_per_job=K), the workers\n"
+                 "of each node form groups of K ranks and each job runs on a group as one band split\n"
+                 "(docs/BAND_SPLIT.md): mpiexec -n 1+G*K runs G jobs at a time.\n\n"
               << visible;
     return kExitOk;
   }

@@ -24,10 +24,10 @@ double NowEpochSeconds() {
 // always; memory/peak_bytes (the CUDA caching allocator's peak) on CUDA.
 // Both at the run's last step. A failed estimate leaves the metric out.
 void AddMemoryMetrics(const JobSpec& spec, const TransferResult& result, const std::string& models_dir,
-                      const std::string& device, int bands, JobOutcome& outcome) {
+                      const std::string& device, int bands, int batch, JobOutcome& outcome) {
   const int step = result.history.empty() ? 0 : result.history.back().iteration;
   const double wall = NowEpochSeconds();
-  Result<MemoryEstimate> estimate = EstimateJobMemory(spec, models_dir, device, bands);
+  Result<MemoryEstimate> estimate = EstimateJobMemory(spec, models_dir, device, bands, batch);
   if (estimate.ok()) {
     outcome.metrics.push_back({"memory/estimate_bytes", step, static_cast<double>(estimate->peak_allocated), wall});
   }
@@ -48,7 +48,7 @@ Result<EncodedImage> EncodeImagePng(const Image& image, int step) {
 
 Result<JobOutcome> OutcomeFromTransfer(const JobSpec& spec, TransferResult result, JobOutcome outcome,
                                        double start_epoch, const std::string& models_dir, const std::string& device,
-                                       int bands) {
+                                       int bands, int batch) {
   const auto encode_start = std::chrono::steady_clock::now();
   SS_ASSIGN_OR_RETURN(outcome.final_image,
                       EncodeImagePng(result.image, result.history.empty() ? 0 : result.history.back().iteration));
@@ -67,7 +67,7 @@ Result<JobOutcome> OutcomeFromTransfer(const JobSpec& spec, TransferResult resul
                                  record.style_layer_losses[l], wall});
     }
   }
-  AddMemoryMetrics(spec, result, models_dir, device, bands, outcome);
+  AddMemoryMetrics(spec, result, models_dir, device, bands, batch, outcome);
   for (const auto& [phase, seconds] : result.phase_seconds) outcome.timings.push_back({phase, seconds});
   outcome.timings.push_back({"encode", encode_seconds});
   outcome.device = result.device;
@@ -136,7 +136,8 @@ class EngineExecutor::Impl {
         finished.emplace_back(snapshot_errors[i].WithContext("encoding a snapshot"));
       } else {
         finished.push_back(OutcomeFromTransfer(specs[i], std::move(*results[i]), std::move(outcomes[i]), start_epoch,
-                                               models_dir_, jobs[i].options.device));
+                                               models_dir_, jobs[i].options.device, 1,
+                                               static_cast<int>(specs.size())));
       }
     }
     return finished;

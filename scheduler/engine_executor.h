@@ -50,12 +50,14 @@ Result<EncodedImage> EncodeImagePng(const Image& image, int step);
 
 // Turns an engine result into a JobOutcome: the losses of every evaluation as
 // metrics (wall times from `start_epoch`, Unix seconds), memory/estimate_bytes
-// for `device` split over `bands` devices, memory/peak_bytes where `device`
-// reports one, the phase timings plus "encode", and the final image as PNG.
-// `outcome` may already hold snapshots. Fails only when encoding fails.
+// for `device` split over `bands` devices or in a batch of `batch` jobs (the
+// batch as the worker received it), memory/peak_bytes where `device` reports
+// one (a batch's peak is the whole batch's), the phase timings plus
+// "encode", and the final image as PNG. `outcome` may already hold
+// snapshots. Fails only when encoding fails.
 Result<JobOutcome> OutcomeFromTransfer(const JobSpec& spec, TransferResult result, JobOutcome outcome,
                                        double start_epoch, const std::string& models_dir, const std::string& device,
-                                       int bands = 1);
+                                       int bands = 1, int batch = 1);
 
 // GPUs visible to this process without initialising CUDA: the entries of
 // CUDA_VISIBLE_DEVICES when set, else the NVIDIA driver's GPU list, else
