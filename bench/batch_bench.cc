@@ -119,6 +119,11 @@ BENCHMARK(BM_Vgg19PrefixBatched)->Arg(4)->Unit(benchmark::kSecond)->UseRealTime(
 // older engine_bench BM_LbfgsRecursion256 vary 10x between runs).
 void BM_LbfgsBookkeeping256(benchmark::State& state) {
   const std::string device_text = EnvText("STYLESWEEP_BENCH_DEVICE", "cpu");
+  std::string no_cuda;
+  if (device_text != "cpu" && !CudaAvailable(&no_cuda)) {
+    state.SkipWithError(("STYLESWEEP_BENCH_DEVICE=" + device_text + ": " + no_cuda).c_str());
+    return;
+  }
   const torch::Device device(device_text);
   torch::manual_seed(0);
   auto diagonal = torch::pow(10.0, -3.0 * torch::rand({1, 3 * 256 * 256})).to(device);

@@ -7,7 +7,9 @@ endif()
 set(STYLESWEEP_HAVE_NCCL OFF)
 if(STYLESWEEP_HAVE_CUDA)
   find_path(NCCL_INCLUDE_DIR nccl.h HINTS $ENV{NCCL_HOME}/include ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
-  find_library(NCCL_LIBRARY nccl HINTS $ENV{NCCL_HOME}/lib ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
+  # libnccl.so.2: the pip package nvidia-nccl-cu* ships no unversioned link.
+  find_library(NCCL_LIBRARY NAMES nccl libnccl.so.2
+               HINTS $ENV{NCCL_HOME}/lib ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib64)
   if(NCCL_INCLUDE_DIR AND NCCL_LIBRARY)
     set(STYLESWEEP_HAVE_NCCL ON)
     add_library(stylesweep_nccl INTERFACE)
