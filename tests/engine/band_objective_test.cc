@@ -176,24 +176,35 @@ TEST_P(BandObjectiveTest, LossAndGradientEqualTheSingleDeviceOnes) {
 INSTANTIATE_TEST_SUITE_P(RealWeights, BandObjectiveTest, ::testing::Values(kSqueezeNet, kVggPrefix),
                          [](const auto& info) { return info.param.backbone == "vgg19" ? "Vgg19Prefix" : "SqueezeNet"; });
 
+// Two ranks on the VGG19 prefix with one content and one style layer: the
+// setup the stop and failure tests share. This rank's content targets are
+// its owned rows of relu3_2.
+struct TwoRankProblem {
+  BandLayout layout;
+  BandLossSettings settings;
+  std::vector<torch::Tensor> content_targets;
+};
+
+TwoRankProblem MakeTwoRankProblem(const Backbone& backbone, const torch::Tensor& image, int rank) {
+  TwoRankProblem problem;
+  problem.layout = *PlanBands(backbone.spec(), {"relu3_2", "relu1_1"}, static_cast<int>(image.size(2)), 2);
+  problem.settings.content_layers = {"relu3_2"};
+  problem.settings.style_layers = {"relu1_1"};
+  problem.settings.style_layer_weights = {1.0};
+  torch::NoGradGuard no_grad;
+  problem.content_targets =
+      BandFeatures(backbone, image, problem.layout, rank, {"relu3_2"}, torch::MemoryFormat::Contiguous);
+  return problem;
+}
+
 // A stop asked for on one rank stops every rank with kCancelled.
 TEST(BandObjective, StopOnOneRankStopsAll) {
   const Backbone backbone = LoadNet(kVggPrefix);
   const torch::Tensor image = TestImage(64, 24, 5);
   std::vector<StatusCode> codes(2, StatusCode::kOk);
   RunOnThreadRanks(2, [&](Collectives& collectives) {
-    auto layout = PlanBands(backbone.spec(), {"relu3_2", "relu1_1"}, 64, 2);
-    BandLossSettings settings;
-    settings.content_layers = {"relu3_2"};
-    settings.style_layers = {"relu1_1"};
-    settings.style_layer_weights = {1.0};
-    std::vector<torch::Tensor> content_targets;
-    {
-      torch::NoGradGuard no_grad;
-      content_targets = BandFeatures(backbone, image, *layout, collectives.rank(), {"relu3_2"},
-                                     torch::MemoryFormat::Contiguous);
-    }
-    BandObjective objective(backbone, settings, *layout, collectives, content_targets,
+    TwoRankProblem p = MakeTwoRankProblem(backbone, image, collectives.rank());
+    BandObjective objective(backbone, p.settings, p.layout, collectives, p.content_targets,
                             {torch::eye(64, torch::kFloat64)});
     torch::Tensor grad = torch::zeros_like(image);
     codes[static_cast<size_t>(collectives.rank())] =
@@ -211,19 +222,9 @@ TEST(BandObjective, AFailureOnOneRankFailsEveryRank) {
   const torch::Tensor image = TestImage(64, 24, 5);
   std::vector<Status> statuses(2);
   RunOnThreadRanks(2, [&](Collectives& collectives) {
-    auto layout = PlanBands(backbone.spec(), {"relu3_2", "relu1_1"}, 64, 2);
-    BandLossSettings settings;
-    settings.content_layers = {"relu3_2"};
-    settings.style_layers = {"relu1_1"};
-    settings.style_layer_weights = {1.0};
-    std::vector<torch::Tensor> content_targets;
-    {
-      torch::NoGradGuard no_grad;
-      content_targets = BandFeatures(backbone, image, *layout, collectives.rank(), {"relu3_2"},
-                                     torch::MemoryFormat::Contiguous);
-    }
-    if (collectives.rank() == 1) content_targets[0] = torch::zeros({1, 7, 3, 3}, content_targets[0].options());
-    BandObjective objective(backbone, settings, *layout, collectives, content_targets,
+    TwoRankProblem p = MakeTwoRankProblem(backbone, image, collectives.rank());
+    if (collectives.rank() == 1) p.content_targets[0] = torch::zeros({1, 7, 3, 3}, p.content_targets[0].options());
+    BandObjective objective(backbone, p.settings, p.layout, collectives, p.content_targets,
                             {torch::eye(64, torch::kFloat64)});
     torch::Tensor grad = torch::zeros_like(image);
     statuses[static_cast<size_t>(collectives.rank())] = objective.Evaluate(image, grad, false).status();
