@@ -76,6 +76,7 @@ BatchChoice ChooseBatchJobs(const std::vector<JobSpec>& jobs, const MemoryLimit&
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (capacities[i] <= 1 || (limit.cuda_only && !RunsOnCuda(jobs[i]))) continue;
     const int fits = std::max(1, LargestFittingBatch(jobs[i], limit.bytes, models_dir, chosen));
+    if (fits >= capacities[i]) continue;  // its whole batch fits: no limit from this job
     if (fits < chosen) {
       chosen = fits;
       limiting = " (job " + std::to_string(jobs[i].index) + " limits it)";

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -154,6 +155,33 @@ TEST_F(PlanMemoryTest, BatchesAreCheckedWholeAndAutoPicksTheLargestThatFits) {
   EXPECT_NE(no_limit.output.find("--batch-jobs auto: 1 "), std::string::npos) << no_limit.output;
   CommandResult bad = RunStylesweep({"plan", sweep, "--batch-jobs", "0"});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
+}
+
+// The largest "memory_bytes" of `plan --format json` output.
+std::int64_t LargestMemoryBytes(const std::string& json) {
+  const std::string key = "\"memory_bytes\": ";
+  std::int64_t largest = -1;
+  for (auto at = json.find(key); at != std::string::npos; at = json.find(key, at + 1)) {
+    largest = std::max<std::int64_t>(largest, std::stoll(json.substr(at + key.size())));
+  }
+  return largest;
+}
+
+TEST_F(PlanMemoryTest, AutoIsNotLimitedByJobsWhoseWholeBatchFits) {
+  // Four 256 px jobs share one batch key, two 1024 px jobs another. With
+  // room for exactly the two large jobs' batch, auto still batches the four
+  // small ones: a large job never waits for a third partner.
+  const std::string sweep = root_ + "/mixed.yaml";
+  std::ofstream(sweep) << "name: mixed\ncontent: [" << root_ << "/content.png]\nstyle: [" << root_
+                       << "/style.png]\nbase: {backbone: vgg19, device: cpu, num_iterations: 2}\nparameters:\n"
+                       << "  size: {values: [256, 256, 256, 256, 1024, 1024]}\n"
+                       << "  alpha_beta: {values: [1e-4, 1e-3, 1e-2, 1e-1, 1e-3, 1e-2]}\nzip: [[size, alpha_beta]]\n";
+  CommandResult pairs = RunStylesweep({"plan", sweep, "--format", "json", "--batch-jobs", "2"});
+  ASSERT_EQ(pairs.exit_code, 0) << pairs.output;
+  const std::string room = std::to_string(LargestMemoryBytes(pairs.output));
+  CommandResult automatic = RunStylesweep({"plan", sweep, "--batch-jobs", "auto", "--device-memory", room});
+  EXPECT_EQ(automatic.exit_code, 0) << automatic.output;
+  EXPECT_NE(automatic.output.find("--batch-jobs auto: 4,"), std::string::npos) << automatic.output;
 }
 
 TEST_F(PlanMemoryTest, BadSizeIsAUsageErrorAndAutoWithoutCudaSaysSo) {
