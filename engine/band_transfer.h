@@ -5,18 +5,21 @@
 //
 // Torch-free header. RunBandSplit uses MPI_COMM_WORLD, BandSplitGroup a
 // given communicator: the caller initialises MPI (MPI_THREAD_FUNNELED
-// suffices) and finalises it afterwards; every rank calls with the same job. CPU devices talk through
-// MPI, CUDA devices through NCCL (when built with it).
+// suffices) and finalises it afterwards; every rank calls with the same job.
+// CPU devices talk through MPI, CUDA devices through NCCL (when built with it).
 //
 // Supported: optimizer lbfgs; init content, noise or style; coarse-to-fine
 // scales; several style images with style_blend; preserve_colors; tv_weight.
 // Other settings are refused with kInvalidArgument naming them.
 //
-// Failure: never throws. Failures every rank sees alike (bad settings,
-// missing files, an image too short for the bands) come back on every rank.
-// A failure on one rank only leaves the others waiting in a collective, so
-// callers should end the MPI job (MPI_Abort) when a rank returns an error
-// while others may still run.
+// Failure: never throws, and every rank returns an error when any rank
+// fails: failures all ranks see alike (bad settings, missing files, an image
+// too short for the bands) directly; a file only some ranks cannot read, and
+// a LibTorch failure in one rank's forward or backward pass (out of memory
+// in its band), through an agreement on the ranks' status codes
+// (band_objective.h AgreeOnStatus): the failed rank returns its own error,
+// the others the same code naming it. Only a rank that dies or hangs
+// outside LibTorch leaves the others waiting; MPI then ends the job.
 #pragma once
 
 #include <memory>

@@ -10,8 +10,8 @@
 // tensors of the same shape, dtype and device kind. Tensors must be dense
 // (contiguous or channels-last contiguous). Failures (an MPI or NCCL error, a
 // tensor the implementation cannot carry) come back as a Status; a rank that
-// stops calling leaves the others waiting, so callers end the whole job on a
-// failure they did not share (see RunBandSplit).
+// stops calling leaves the others waiting, so callers agree on failures
+// before the next collective (AgreeOnStatus in band_objective.h).
 // Threading: one thread at a time per object.
 #pragma once
 
