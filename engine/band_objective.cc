@@ -42,7 +42,8 @@ Status StatusFromRankCodes(const Status& local, const torch::Tensor& codes, cons
 }
 
 Status AgreeOnStatus(const Status& local, Collectives& collectives, torch::Device device, const std::string& what) {
-  torch::Tensor codes = torch::zeros({collectives.size()}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  torch::Tensor codes =
+      torch::zeros({collectives.size()}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   codes[collectives.rank()] = static_cast<double>(static_cast<int>(local.code()));
   SS_RETURN_IF_ERROR(collectives.AllReduceSum(codes).WithContext("agreeing on the ranks' status"));
   return StatusFromRankCodes(local, codes, what);

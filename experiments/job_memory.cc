@@ -64,7 +64,8 @@ int LargestFittingSize(const JobSpec& job, std::int64_t limit_bytes, const std::
   int low = 0, high = LargestStageSize(job.options) / 32;  // in units of 32 px
   while (low < high) {
     const int middle = (low + high + 1) / 2;
-    Result<MemoryEstimate> estimate = EstimateWith(job, WithLargestSize(job.options, middle * 32), models_dir, "", bands, batch);
+    Result<MemoryEstimate> estimate =
+        EstimateWith(job, WithLargestSize(job.options, middle * 32), models_dir, "", bands, batch);
     if (estimate.ok() && estimate->device_required <= limit_bytes) low = middle;
     else high = middle - 1;
   }
@@ -87,8 +88,8 @@ Status CheckJobsFitMemory(const std::vector<JobSpec>& jobs, const std::vector<Me
                FileName(job.content_path) + " at " + std::to_string(LargestStageSize(job.options)) +
                " px, " + job.options.backbone + ", " + std::to_string(job.options.style_layers.size()) +
                " style layers" + (bands > 1 ? ", split over " + std::to_string(bands) + " devices" : std::string()) +
-               (batch > 1 ? ", in a batch of " + std::to_string(batch) : std::string()) + ") needs about " + FormatBytes(estimates[i].device_required) + ", more than the " +
-               FormatBytes(limit_bytes) + " available";
+               (batch > 1 ? ", in a batch of " + std::to_string(batch) : std::string()) + ") needs about " +
+               FormatBytes(estimates[i].device_required) + ", more than the " + FormatBytes(limit_bytes) + " available";
     std::vector<std::string> hints;
     if (batch > 1) {
       if (const int fits = LargestFittingBatch(job, limit_bytes, models_dir, batch - 1); fits > 0) {

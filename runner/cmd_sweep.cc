@@ -179,7 +179,8 @@ int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, in
     // them is refused here, not as one failed run per job).
     JobPlacement placement;
     placement.bands = spec->devices_per_job;
-    Result<std::vector<MemoryEstimate>> split = EstimateJobsMemory(*jobs, SharedModelsDir(flags.shared_dir), "", placement);
+    Result<std::vector<MemoryEstimate>> split =
+        EstimateJobsMemory(*jobs, SharedModelsDir(flags.shared_dir), "", placement);
     if (!split.ok()) return ReportError("sweep", split.status());
   }
   if (batch_jobs == 0 && spec->devices_per_job > 1) batch_jobs = 1;  // a band split runs one job at a time
