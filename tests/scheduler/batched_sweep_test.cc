@@ -11,42 +11,20 @@
 #include "scheduler/coordinator.h"
 #include "scheduler/engine_executor.h"
 #include "tests/scheduler/fake_executors.h"
+#include "tests/scheduler/store_sweep_fixture.h"
 
 namespace stylesweep {
 namespace {
 
 using testing::BatchRecordingExecutor;
 using testing::MakeJobs;
-using testing::TempDir;
 
-class BatchedSweepTest : public ::testing::Test {
+class BatchedSweepTest : public testing::StoreSweepTest {
  protected:
-  void SetUp() override {
-    auto store = RunStore::Open(dir_.path() + "/store");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-    spec_.name = "batched";
-  }
+  void SetUp() override { OpenStore("batched"); }
 
-  SweepSummary Sweep(JobExecutor& executor, const std::vector<JobSpec>& jobs, CoordinatorOptions options) {
-    LocalTransport transport(&executor, options.should_stop, WorkerHello{"host", 0, 0, 1, "cpu"});
-    Result<SweepSummary> summary = RunSweep(spec_, spec_.name, "sweep text", jobs, *store_, transport, options);
-    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
-    return summary.ok() ? *summary : SweepSummary{};
-  }
-
-  std::map<std::string, RunRecord> RunsByKey() {
-    RunQuery query;
-    query.experiment = spec_.name;
-    auto runs = store_->ListRuns(query);
-    EXPECT_TRUE(runs.ok()) << runs.status().ToString();
-    std::map<std::string, RunRecord> by_key;
-    for (auto& run : *runs) {
-      auto full = store_->GetRun(run.id);
-      EXPECT_TRUE(full.ok());
-      by_key[run.config_hash] = *full;
-    }
-    return by_key;
+  SweepSummary Sweep(JobExecutor& executor, const std::vector<JobSpec>& jobs, const CoordinatorOptions& options) {
+    return RunOneSweep(executor, jobs, options);
   }
 
   static CoordinatorOptions Batching(int k) {
@@ -54,10 +32,6 @@ class BatchedSweepTest : public ::testing::Test {
     options.batch_jobs = k;
     return options;
   }
-
-  TempDir dir_;
-  std::unique_ptr<RunStore> store_;
-  SweepSpec spec_;
 };
 
 TEST_F(BatchedSweepTest, CompatibleJobsRunInBatchesOfAtMostKAndEachIsItsOwnRun) {

@@ -11,48 +11,23 @@
 
 #include "scheduler/progress.h"
 #include "tests/scheduler/fake_executors.h"
+#include "tests/scheduler/store_sweep_fixture.h"
 
 namespace stylesweep {
 namespace {
 
 using testing::MakeJobs;
 using testing::RecordingExecutor;
-using testing::TempDir;
 
-class CoordinatorTest : public ::testing::Test {
+class CoordinatorTest : public testing::StoreSweepTest {
  protected:
-  void SetUp() override {
-    auto store = RunStore::Open(dir_.path() + "/store");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-    spec_.name = "fake";
+  void SetUp() override { OpenStore("fake"); }
+
+  // One sweep through the local transport on executor_.
+  SweepSummary Sweep(const std::vector<JobSpec>& jobs, const CoordinatorOptions& options = {}) {
+    return RunOneSweep(executor_, jobs, options);
   }
 
-  // One sweep through the local transport.
-  SweepSummary Sweep(const std::vector<JobSpec>& jobs, CoordinatorOptions options = {}) {
-    LocalTransport transport(&executor_, options.should_stop, WorkerHello{"host", 0, 0, 1, "cpu"});
-    Result<SweepSummary> summary = RunSweep(spec_, spec_.name, "sweep text", jobs, *store_, transport, options);
-    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
-    return summary.ok() ? *summary : SweepSummary{};
-  }
-
-  std::map<std::string, RunRecord> RunsByKey() {
-    RunQuery query;
-    query.experiment = spec_.name;
-    auto runs = store_->ListRuns(query);
-    EXPECT_TRUE(runs.ok()) << runs.status().ToString();
-    std::map<std::string, RunRecord> by_key;
-    for (auto& run : *runs) {
-      auto full = store_->GetRun(run.id);
-      EXPECT_TRUE(full.ok());
-      by_key[run.config_hash] = *full;
-    }
-    return by_key;
-  }
-
-  TempDir dir_;
-  std::unique_ptr<RunStore> store_;
-  SweepSpec spec_;
   RecordingExecutor executor_;
 };
 
