@@ -92,12 +92,3 @@ TEST(BandSplitGpu, OneRankOnCudaMatchesTheCpuRun) {
 
 }  // namespace
 }  // namespace stylesweep
-
-int main(int argc, char** argv) {
-  int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-  ::testing::InitGoogleTest(&argc, argv);
-  const int failed = RUN_ALL_TESTS() != 0 ? 1 : 0;
-  MPI_Finalize();
-  return failed;
-}
