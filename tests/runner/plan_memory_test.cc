@@ -5,16 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
 
-#include "engine/image.h"
-#include "engine/image_io.h"
 #include "store/run_store.h"
 #include "tests/runner/run_stylesweep.h"
+#include "tests/smooth_png.h"
 #include "tests/temp_dir.h"
 
 namespace stylesweep {
@@ -22,25 +20,14 @@ namespace {
 
 using testing::CommandResult;
 using testing::RunStylesweep;
-
-void WriteImage(const std::string& path, int width, int height, int seed) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.pixels.resize(image.num_samples());
-  for (int y = 0; y < height; ++y)
-    for (int x = 0; x < width; ++x)
-      for (int c = 0; c < 3; ++c)
-        image.at(y, x, c) = 0.5f + 0.5f * static_cast<float>(std::sin(0.3 * (x + 1) * (c + seed) + 0.7 * y * seed));
-  ASSERT_TRUE(SavePng(image, path).ok()) << path;
-}
+using testing::WriteSmoothPng;
 
 class PlanMemoryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = dir_.path();
-    WriteImage(root_ + "/content.png", 64, 48, 1);
-    WriteImage(root_ + "/style.png", 48, 48, 2);
+    WriteSmoothPng(root_ + "/content.png", 64, 48, 1);
+    WriteSmoothPng(root_ + "/style.png", 48, 48, 2);
   }
 
   // A grid over `sizes` of VGG19-prefix jobs on the CPU.
@@ -124,7 +111,7 @@ std::int64_t FirstMemoryBytes(const std::string& json) {
 
 TEST_F(PlanMemoryTest, BatchesAreCheckedWholeAndAutoPicksTheLargestThatFits) {
   // Four compatible jobs (same size and settings, two styles x two weights).
-  WriteImage(root_ + "/style2.png", 48, 48, 3);
+  WriteSmoothPng(root_ + "/style2.png", 48, 48, 3);
   const std::string sweep = root_ + "/batch.yaml";
   std::ofstream(sweep) << "name: batchtest\ncontent: [" << root_ << "/content.png]\nstyle: [" << root_
                        << "/style.png, " << root_ << "/style2.png]\nbase: {backbone: vgg19, device: cpu, size: 1024, "

@@ -18,10 +18,9 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/image.h"
-#include "engine/image_io.h"
 #include "store/run_store.h"
 #include "tests/scheduler/fake_executors.h"
+#include "tests/smooth_png.h"
 
 extern char** environ;
 
@@ -31,18 +30,8 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-// A smooth random-ish picture so the style losses are not zero.
-void WriteImage(const std::string& path, int size, int seed) {
-  Image image;
-  image.width = size;
-  image.height = size;
-  image.pixels.resize(image.num_samples());
-  for (int y = 0; y < size; ++y)
-    for (int x = 0; x < size; ++x)
-      for (int c = 0; c < 3; ++c)
-        image.at(y, x, c) = 0.5f + 0.5f * static_cast<float>(std::sin(0.3 * (x + 1) * (c + seed) + 0.7 * y * seed));
-  ASSERT_TRUE(SavePng(image, path).ok()) << path;
-}
+// A smooth square picture (tests/smooth_png.h).
+void WriteImage(const std::string& path, int size, int seed) { testing::WriteSmoothPng(path, size, size, seed); }
 
 class MpiSweepTest : public ::testing::Test {
  protected:
