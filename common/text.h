@@ -9,6 +9,18 @@
 
 namespace stylesweep {
 
+// A run of 1 to `max_digits` decimal digits (no sign, no spaces) as a
+// number; -1 for anything else. max_digits <= 18.
+inline long long ParseDigits(const std::string& text, int max_digits) {
+  if (text.empty() || text.size() > static_cast<size_t>(max_digits)) return -1;
+  long long value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
 // Levenshtein distance: insertions, deletions and substitutions each cost 1.
 inline size_t EditDistance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);

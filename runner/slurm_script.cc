@@ -3,22 +3,13 @@
 #include <cctype>
 #include <sstream>
 
+#include "common/text.h"
+
 namespace stylesweep {
 
 namespace {
 
 bool IsAbsolute(const std::string& path) { return !path.empty() && path[0] == '/'; }
-
-// Parses a run of digits; -1 if `text` is empty or has anything else.
-long Digits(const std::string& text) {
-  if (text.empty() || text.size() > 9) return -1;
-  long value = 0;
-  for (char c : text) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return -1;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
 
 std::vector<std::string> Split(const std::string& text, char separator) {
   std::vector<std::string> parts;
@@ -71,14 +62,14 @@ Result<long> ParseSlurmTime(const std::string& text) {
   std::string clock = text;
   long days = 0;
   if (const std::size_t dash = text.find('-'); dash != std::string::npos) {
-    days = Digits(text.substr(0, dash));
+    days = ParseDigits(text.substr(0, dash), 9);
     clock = text.substr(dash + 1);
     if (days < 0) return invalid();
   }
   std::vector<std::string> parts = Split(clock, ':');
   std::vector<long> values;
   for (const std::string& part : parts) {
-    values.push_back(Digits(part));
+    values.push_back(ParseDigits(part, 9));
     if (values.back() < 0) return invalid();
   }
   long seconds = 0;

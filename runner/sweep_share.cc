@@ -1,24 +1,14 @@
 #include "runner/sweep_share.h"
 
-#include <cctype>
 #include <utility>
+
+#include "common/text.h"
 
 namespace stylesweep {
 
 namespace {
 
 constexpr int kMaxShares = 100000;
-
-// Parses a non-negative decimal of at most 6 digits; -1 otherwise.
-int ParseCount(const std::string& text) {
-  if (text.empty() || text.size() > 6) return -1;
-  int value = 0;
-  for (char c : text) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) return -1;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
 
 }  // namespace
 
@@ -30,8 +20,8 @@ Result<SweepShare> ParseSweepShare(const std::string& text) {
   };
   if (slash == std::string::npos) return invalid("no '/'");
   SweepShare share;
-  share.index = ParseCount(text.substr(0, slash));
-  share.count = ParseCount(text.substr(slash + 1));
+  share.index = static_cast<int>(ParseDigits(text.substr(0, slash), 6));
+  share.count = static_cast<int>(ParseDigits(text.substr(slash + 1), 6));
   if (share.index < 0 || share.count < 0) return invalid("I and N must be whole numbers");
   if (share.count < 1 || share.count > kMaxShares) {
     return invalid("N must be between 1 and " + std::to_string(kMaxShares));
