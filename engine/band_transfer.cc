@@ -172,7 +172,7 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
     content_color = ImageToPixels(content_resized).to(device);
     const torch::Tensor content_pixels = luminance_only ? LuminanceImage(content_color) : content_color;
     const int style_side = std::max(8, static_cast<int>(std::lround(stage.size * o.style_scale)));
-    const int64_t height = content_pixels.size(2), width = content_pixels.size(3);
+    const int64_t height = content_pixels.size(2);
     auto layout = PlanBands(prepared.spec, all_layers, static_cast<int>(height), collectives.size());
     if (!layout.ok()) return layout.status().WithContext("content image at " + std::to_string(stage.size) + " px");
     if (stage_index == 0) {
@@ -205,18 +205,7 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
       }
     }
 
-    if (stage_index == 0) {
-      if (o.init == "noise") {
-        x = torch::rand({1, 3, height, width}, torch::TensorOptions().dtype(torch::kFloat32)).mul(kPixelScale).to(device);
-      } else if (o.init == "style") {
-        x = ResizePixels(first_style_pixels, static_cast<int>(height), static_cast<int>(width)).clamp(0, kPixelScale);
-      } else {
-        x = content_pixels.clone();
-      }
-    } else {
-      x = ResizePixels(x, static_cast<int>(height), static_cast<int>(width));
-    }
-    x = x.contiguous();
+    x = StartingPixels(o.init, stage_index, content_pixels, first_style_pixels, x, device).contiguous();
     targets_seconds += SecondsSince(stage_start);
 
     const auto optimize_start = Clock::now();

@@ -6,6 +6,7 @@
 
 #include "common/text.h"
 #include "engine/image_io.h"
+#include "engine/tensor_image.h"
 
 namespace stylesweep {
 
@@ -20,6 +21,18 @@ Status LoadJobImages(const StyleJob& job, Image& content, std::vector<Image>& st
     styles.push_back(std::move(style).value());
   }
   return Status::Ok();
+}
+
+torch::Tensor StartingPixels(const std::string& init, size_t stage_index, const torch::Tensor& content_pixels,
+                             const torch::Tensor& first_style_pixels, const torch::Tensor& previous,
+                             torch::Device device) {
+  const int height = static_cast<int>(content_pixels.size(2)), width = static_cast<int>(content_pixels.size(3));
+  if (stage_index > 0) return ResizePixels(previous, height, width);
+  if (init == "noise") {
+    return torch::rand({1, 3, height, width}, torch::TensorOptions().dtype(torch::kFloat32)).mul(kPixelScale).to(device);
+  }
+  if (init == "style") return ResizePixels(first_style_pixels, height, width).clamp(0, kPixelScale);
+  return content_pixels.clone();
 }
 
 std::string FileIdentity(const std::string& path) {

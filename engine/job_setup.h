@@ -29,6 +29,16 @@ inline double SecondsSince(Clock::time_point start) {
 // the file and whether it is the content or a style image.
 Status LoadJobImages(const StyleJob& job, Image& content, std::vector<Image>& styles);
 
+// The pixels a stage's optimisation starts from, at content_pixels' size
+// ([1, 3, H, W], 0..255): in the first stage (stage_index 0) by `init` --
+// "noise" uniform from LibTorch's current seed (drawn on the CPU, then moved
+// to `device`, so every device starts alike), "style" the first style image
+// resized, else a copy of the content; in later stages the previous stage's
+// result resized.
+torch::Tensor StartingPixels(const std::string& init, size_t stage_index, const torch::Tensor& content_pixels,
+                             const torch::Tensor& first_style_pixels, const torch::Tensor& previous,
+                             torch::Device device);
+
 // A file's identity for caches: path, size and modification time.
 std::string FileIdentity(const std::string& path);
 

@@ -303,20 +303,8 @@ Status StyleTransfer::Impl::RunGroupUnchecked(const std::vector<Member*>& group)
         member->status = style_status;
         continue;
       }
-      const int64_t height = content_pixels.size(2), width = content_pixels.size(3);
-      torch::Tensor x;
-      if (stage_index == 0) {
-        if (mo.init == "noise") {
-          torch::manual_seed(mo.seed);
-          x = torch::rand({1, 3, height, width}, torch::TensorOptions().dtype(torch::kFloat32)).mul(kPixelScale).to(device);
-        } else if (mo.init == "style") {
-          x = ResizePixels(first_style_pixels, static_cast<int>(height), static_cast<int>(width)).clamp(0, kPixelScale);
-        } else {
-          x = content_pixels.clone();
-        }
-      } else {
-        x = ResizePixels(member->x, static_cast<int>(height), static_cast<int>(width));
-      }
+      if (stage_index == 0 && mo.init == "noise") torch::manual_seed(mo.seed);
+      torch::Tensor x = StartingPixels(mo.init, stage_index, content_pixels, first_style_pixels, member->x, device);
       members.push_back(member);
       contents.push_back(content_pixels);
       starts.push_back(x);
