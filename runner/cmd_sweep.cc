@@ -17,7 +17,6 @@
 #include <mpi.h>
 
 #include "common/shared_dir.h"
-#include "experiments/job_memory.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
 #include "runner/memory_check.h"
@@ -174,22 +173,15 @@ int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, in
     std::cerr << "stylesweep sweep: share " << flags.share.index << "/" << flags.share.count << ": " << jobs->size()
               << " of " << total << " jobs\n";
   }
-  if (spec->devices_per_job > 1) {
-    // Every job must split into that many bands (an image too short for
-    // them is refused here, not as one failed run per job).
-    JobPlacement placement;
-    placement.bands = spec->devices_per_job;
-    Result<std::vector<MemoryEstimate>> split =
-        EstimateJobsMemory(*jobs, SharedModelsDir(flags.shared_dir), "", placement);
-    if (!split.ok()) return ReportError("sweep", split.status());
-  }
   if (batch_jobs == 0 && spec->devices_per_job > 1) batch_jobs = 1;  // a band split runs one job at a time
   if (batch_jobs == 0) {
     const BatchChoice choice = ChooseBatchJobs(*jobs, SweepMemoryLimit(*jobs), SharedModelsDir(flags.shared_dir));
     std::cerr << "stylesweep sweep: " << choice.note << "\n";
     batch_jobs = choice.batch_jobs;
   }
-  Status fits = CheckCudaJobsFitDevices(*jobs, SharedModelsDir(flags.shared_dir), spec->devices_per_job, batch_jobs);
+  // Before anything runs: images too short for devices_per_job bands, and
+  // CUDA jobs (or their batches) larger than the smallest GPU.
+  Status fits = CheckSweepJobsFit(*jobs, SharedModelsDir(flags.shared_dir), spec->devices_per_job, batch_jobs);
   if (!fits.ok()) return ReportError("sweep", fits);
 
   Result<std::unique_ptr<RunStore>> store = RunStore::Open(flags.store_dir);

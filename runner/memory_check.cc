@@ -99,14 +99,17 @@ MemoryLimit SweepMemoryLimit(const std::vector<JobSpec>& jobs) {
   return limit;
 }
 
-Status CheckCudaJobsFitDevices(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands,
-                               int batch_jobs) {
+Status CheckSweepJobsFit(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands, int batch_jobs) {
   const MemoryLimit limit = SweepMemoryLimit(jobs);
-  if (limit.bytes <= 0) return Status::Ok();
+  if (limit.bytes <= 0 && bands <= 1) return Status::Ok();
   JobPlacement placement;
   placement.bands = bands;
   placement.batch = BatchCapacities(jobs, batch_jobs);
-  return CheckJobsFitMemory(jobs, limit.bytes, models_dir, /*cuda_only=*/true, placement);
+  // With bands, estimating also plans every job's bands: an image too short
+  // for them is an error here.
+  SS_ASSIGN_OR_RETURN(std::vector<MemoryEstimate> estimates, EstimateJobsMemory(jobs, models_dir, "", placement));
+  if (limit.bytes <= 0) return Status::Ok();
+  return CheckJobsFitMemory(jobs, estimates, limit.bytes, models_dir, /*cuda_only=*/true, placement);
 }
 
 }  // namespace stylesweep

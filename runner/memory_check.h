@@ -48,14 +48,15 @@ struct BatchChoice {
 BatchChoice ChooseBatchJobs(const std::vector<JobSpec>& jobs, const MemoryLimit& limit,
                             const std::string& models_dir);
 
-// `stylesweep sweep`'s check: when any job runs on CUDA and a CUDA device is
-// visible, the CUDA jobs that exceed the smallest device's memory are
-// kOutOfMemory (CheckJobsFitMemory's message); otherwise Ok. `bands`: the
-// devices each job is split over (devices_per_job); `batch_jobs`: the
-// --batch-jobs K each job's batch may reach. Reads device properties only:
-// creates no allocation on the device.
-Status CheckCudaJobsFitDevices(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands = 1,
-                               int batch_jobs = 1);
+// `stylesweep sweep`'s check before any job runs. `bands`: the devices each
+// job is split over (devices_per_job); `batch_jobs`: the --batch-jobs K each
+// job's batch may reach. With bands > 1, a job whose image cannot be split
+// into that many bands is an error naming it. When any job runs on CUDA and
+// a CUDA device is visible, the CUDA jobs that exceed the smallest device's
+// memory are kOutOfMemory (CheckJobsFitMemory's message). Otherwise Ok.
+// Reads device properties only: creates no allocation on the device.
+Status CheckSweepJobsFit(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands = 1,
+                         int batch_jobs = 1);
 
 // The limit `stylesweep sweep` checks CUDA jobs against: the smallest
 // visible CUDA device's memory when any job runs on CUDA; 0 otherwise.
