@@ -5,7 +5,6 @@
 #include <iostream>
 #include <thread>
 
-#include "common/shared_dir.h"
 #include "common/text.h"
 #include "engine/band_transfer.h"
 #include "engine/device_memory.h"
@@ -16,14 +15,6 @@ namespace {
 
 constexpr int kLeader = 0;
 constexpr int kGpuNameBytes = 64;
-
-std::string ModelsDir(const EngineExecutorOptions& options) {
-  return options.models_dir.empty() ? SharedModelsDir() : options.models_dir;
-}
-
-int DeviceCount(const EngineExecutorOptions& options) {
-  return options.device_count >= 0 ? options.device_count : CountVisibleGpus();
-}
 
 // Collective over `group`: every rank's GPU ("cuda:1", "cpu"), by group rank.
 std::vector<std::string> GatherGpus(MPI_Comm group, const std::string& mine) {
@@ -38,16 +29,11 @@ std::vector<std::string> GatherGpus(MPI_Comm group, const std::string& mine) {
   return gpus;
 }
 
-std::string ThisGpu(const EngineExecutorOptions& options) {
-  const int count = DeviceCount(options);
-  return count > 0 ? ResolveJobDevice("cuda", options.local_rank, count) : "cpu";
-}
-
 // The device this rank runs a job on; every rank of a group resolves the
 // job's setting ("cpu" or "cuda"; the sweep refuses "cuda:N") by its own
-// local rank.
+// local rank. `options` resolved (ResolvedExecutorOptions).
 std::string JobDevice(const JobSpec& job, const EngineExecutorOptions& options) {
-  return ResolveJobDevice(job.options.device, options.local_rank, DeviceCount(options));
+  return ResolveJobDevice(job.options.device, options.local_rank, options.device_count);
 }
 
 StyleJob ToStyleJob(const JobSpec& job, const std::string& device) {
@@ -63,9 +49,9 @@ double NowEpochSeconds() {
 }  // namespace
 
 BandSplitExecutor::BandSplitExecutor(MPI_Comm group, EngineExecutorOptions options)
-    : group_(group), options_(std::move(options)) {
-  gpus_ = GatherGpus(group_, ThisGpu(options_));
-  runner_ = std::make_unique<BandSplitGroup>(group_, ModelsDir(options_), options_.num_threads);
+    : group_(group), options_(ResolvedExecutorOptions(std::move(options))) {
+  gpus_ = GatherGpus(group_, GpuForRank(options_));
+  runner_ = std::make_unique<BandSplitGroup>(group_, options_.models_dir, options_.num_threads);
 }
 
 BandSplitExecutor::~BandSplitExecutor() = default;
@@ -98,7 +84,7 @@ Result<JobOutcome> BandSplitExecutor::Execute(const JobSpec& job, const std::fun
   if (!result.ok()) return result.status();
   if (!snapshot_error.ok()) return snapshot_error.WithContext("encoding a snapshot");
   SS_ASSIGN_OR_RETURN(JobOutcome finished, OutcomeFromTransfer(job, std::move(result).value(), std::move(outcome),
-                                                               start_epoch, ModelsDir(options_), device,
+                                                               start_epoch, options_.models_dir, device,
                                                                runner_->size()));
   finished.device = JoinStrings(devices, ",");
   return finished;
@@ -108,12 +94,13 @@ void BandSplitExecutor::StopFollowers() {
   for (int rank = 1; rank < runner_->size(); ++rank) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, group_);
 }
 
-Status RunBandFollower(MPI_Comm group, const EngineExecutorOptions& options,
+Status RunBandFollower(MPI_Comm group, const EngineExecutorOptions& unresolved,
                        const std::function<bool()>& should_stop) {
+  const EngineExecutorOptions options = ResolvedExecutorOptions(unresolved);
   int rank = 0;
   MPI_Comm_rank(group, &rank);
-  GatherGpus(group, ThisGpu(options));
-  BandSplitGroup runner(group, ModelsDir(options), options.num_threads);
+  GatherGpus(group, GpuForRank(options));
+  BandSplitGroup runner(group, options.models_dir, options.num_threads);
   while (true) {
     // Poll with short sleeps, as the worker loop does, so an idle follower
     // leaves the CPU to the ranks at work.

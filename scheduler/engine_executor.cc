@@ -93,14 +93,22 @@ int CountVisibleGpus() {
   return CudaAvailable() ? 1 : 0;
 }
 
+EngineExecutorOptions ResolvedExecutorOptions(EngineExecutorOptions options) {
+  if (options.models_dir.empty()) options.models_dir = SharedModelsDir();
+  if (options.device_count < 0) options.device_count = CountVisibleGpus();
+  return options;
+}
+
+std::string GpuForRank(const EngineExecutorOptions& options) {
+  return options.device_count > 0 ? ResolveJobDevice("cuda", options.local_rank, options.device_count) : "cpu";
+}
+
 class EngineExecutor::Impl {
  public:
   explicit Impl(EngineExecutorOptions options)
-      : options_(std::move(options)),
-        models_dir_(options_.models_dir.empty() ? SharedModelsDir() : options_.models_dir),
-        transfer_(EngineConfig{models_dir_, options_.num_threads, 64}) {
-    if (options_.device_count < 0) options_.device_count = CountVisibleGpus();
-  }
+      : options_(ResolvedExecutorOptions(std::move(options))),
+        models_dir_(options_.models_dir),
+        transfer_(EngineConfig{models_dir_, options_.num_threads, 64}) {}
 
   Result<JobOutcome> Execute(const JobSpec& spec, const std::function<bool()>& should_stop) {
     return std::move(ExecuteBatch({spec}, should_stop).front());
@@ -143,9 +151,7 @@ class EngineExecutor::Impl {
     return finished;
   }
 
-  std::string GpuForThisProcess() const {
-    return options_.device_count > 0 ? ResolveJobDevice("cuda", options_.local_rank, options_.device_count) : "cpu";
-  }
+  std::string GpuForThisProcess() const { return GpuForRank(options_); }
 
  private:
   EngineExecutorOptions options_;

@@ -45,6 +45,14 @@ class EngineExecutor : public JobExecutor {
   std::unique_ptr<Impl> impl_;
 };
 
+// `options` with its defaults filled in: models_dir the shared models
+// folder when empty, device_count counted (CountVisibleGpus) when -1.
+EngineExecutorOptions ResolvedExecutorOptions(EngineExecutorOptions options);
+
+// The GPU a job with device "cuda" lands on under resolved `options`
+// ("cuda:1"), or "cpu" without one.
+std::string GpuForRank(const EngineExecutorOptions& options);
+
 // `image` as an 8-bit PNG showing optimiser step `step`.
 Result<EncodedImage> EncodeImagePng(const Image& image, int step);
 
