@@ -14,17 +14,23 @@
 namespace stylesweep {
 namespace {
 
+// Tubingen in the style of The Starry Night, from the shared images.
+StyleJob TubingenStarryNight(const std::string& backbone, int size, int iterations) {
+  StyleJob job;
+  job.content_path = SharedImagesDir() + "/content/tubingen.jpg";
+  job.style_paths = {SharedImagesDir() + "/style/starry_night.jpg"};
+  job.options.backbone = backbone;
+  job.options.size = size;
+  job.options.num_iterations = iterations;
+  return job;
+}
+
 // GPU: a 10-iteration run on CUDA matches the CPU run's loss (float32, TF32
 // off) within relative 1e-4. Skips, saying why, without a CUDA device.
 TEST(StyleTransferGpu, CudaMatchesCpu) {
   std::string reason;
   if (!CudaAvailable(&reason)) GTEST_SKIP() << "no CUDA: " << reason;
-  StyleJob job;
-  job.content_path = SharedImagesDir() + "/content/tubingen.jpg";
-  job.style_paths = {SharedImagesDir() + "/style/starry_night.jpg"};
-  job.options.backbone = "squeezenet1_0";
-  job.options.size = 48;
-  job.options.num_iterations = 10;
+  StyleJob job = TubingenStarryNight("squeezenet1_0", 48, 10);
   job.options.tf32 = false;
   EngineConfig config;
   config.models_dir = SharedModelsDir();
@@ -51,12 +57,7 @@ TEST(StyleTransferGpu, CudaMatchesCpu) {
 TEST(StyleTransferGpu, Tf32StaysWithinOnePercentOfCpu) {
   std::string reason;
   if (!CudaAvailable(&reason)) GTEST_SKIP() << "no CUDA: " << reason;
-  StyleJob job;
-  job.content_path = SharedImagesDir() + "/content/tubingen.jpg";
-  job.style_paths = {SharedImagesDir() + "/style/starry_night.jpg"};
-  job.options.backbone = "squeezenet1_0";
-  job.options.size = 64;
-  job.options.num_iterations = 10;
+  StyleJob job = TubingenStarryNight("squeezenet1_0", 64, 10);
   EngineConfig config;
   config.models_dir = SharedModelsDir();
   StyleTransfer engine(config);
@@ -85,12 +86,7 @@ TEST(StyleTransferGpu, PeakMemoryAgreesWithTheEstimate) {
   for (const char* backbone : {"squeezenet1_0", "vgg19"}) {
     for (int size : {256, 512}) {
       StyleTransfer engine(config);  // fresh: no cached targets from another size
-      StyleJob job;
-      job.content_path = SharedImagesDir() + "/content/tubingen.jpg";
-      job.style_paths = {SharedImagesDir() + "/style/starry_night.jpg"};
-      job.options.backbone = backbone;
-      job.options.size = size;
-      job.options.num_iterations = 8;
+      StyleJob job = TubingenStarryNight(backbone, size, 8);
       job.options.lbfgs_history = 4;  // full within the run, as the model assumes
       job.options.device = "cuda:0";
       ASSERT_TRUE(ResetPeakDeviceMemory("cuda:0").ok());
