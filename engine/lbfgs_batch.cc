@@ -38,8 +38,8 @@ torch::Tensor Column(const torch::Tensor& per_job, const torch::Tensor& like) {
 // The per-job state of the batch, all on x's device. Rows are jobs.
 class BatchState {
  public:
-  BatchState(const torch::Tensor& flat_x, const LbfgsOptions& options)
-      : options_(options), batch_(flat_x.size(0)), width_(flat_x.size(1)) {
+  BatchState(const torch::Tensor& flat_x, const LbfgsOptions& options, bool history_views)
+      : options_(options), history_views_(history_views), batch_(flat_x.size(0)), width_(flat_x.size(1)) {
     const auto device = flat_x.device();
     auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
     auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
@@ -190,6 +190,7 @@ class BatchState {
     const int length = std::min(bound, capacity_);
     torch::Tensor q = g_.neg();
     if (length == 0) return q.mul_(Column(h_diag_, q));
+    if (history_views_) return DirectionFromViews(length, q);
     // Ring rows of every job's k-th newest pair ([length, B]) and their rho,
     // zero past a job's history length (so those pairs add nothing).
     torch::Tensor ages = torch::arange(length, head_.options()).unsqueeze(1);
@@ -209,7 +210,40 @@ class BatchState {
     return q;
   }
 
+  // Direction() with the ring positions and coefficients read on the host:
+  // each job's pairs are then views of the history rather than gathered
+  // copies, about half the memory traffic. The same arithmetic (float64
+  // coefficients applied in x's type); on a GPU every read would be a
+  // device synchronisation (HistoryReads in lbfgs_batch.h).
+  torch::Tensor DirectionFromViews(int length, torch::Tensor& q) const {
+    const torch::Tensor head_host = head_.to(torch::kCPU), count_host = count_.to(torch::kCPU);
+    const torch::Tensor rho_host = rho_.to(torch::kCPU), h_diag_host = h_diag_.to(torch::kCPU);
+    const auto head = head_host.accessor<int64_t, 1>();
+    const auto count = count_host.accessor<int64_t, 1>();
+    const auto rho = rho_host.accessor<double, 1>();
+    const auto h_diag = h_diag_host.accessor<double, 1>();
+    std::vector<double> alpha(length);
+    for (int64_t b = 0; b < batch_; ++b) {
+      torch::Tensor qb = q[b];
+      const int pairs = static_cast<int>(std::min<int64_t>(length, count[b]));
+      auto row = [&](int age) { return ((head[b] - 1 - age + capacity_) % capacity_) * batch_ + b; };
+      for (int k = 0; k < pairs; ++k) {  // newest first
+        const int64_t r = row(k);
+        alpha[k] = rho[r] * s_[r].dot(qb).item<double>();
+        qb.add_(y_[r], -alpha[k]);
+      }
+      qb.mul_(h_diag[b]);
+      for (int k = pairs - 1; k >= 0; --k) {  // oldest first
+        const int64_t r = row(k);
+        const double beta = rho[r] * y_[r].dot(qb).item<double>();
+        qb.add_(s_[r], alpha[k] - beta);
+      }
+    }
+    return q;
+  }
+
   LbfgsOptions options_;
+  bool history_views_;           // DirectionFromViews rather than gathered pairs
   int64_t batch_, width_;
   int capacity_ = 1;
   torch::Tensor s_, y_;          // [capacity * B, N]: row slot * B + b is job b's pair in ring slot `slot`
@@ -273,7 +307,9 @@ Result<std::vector<BatchLbfgsJobResult>> MinimizeLbfgsBatch(torch::Tensor& x, co
   };
 
   SS_ASSIGN_OR_RETURN(torch::Tensor first_loss, evaluate(nullptr));
-  BatchState state(flat_x, lbfgs);
+  const bool history_views = options.history_reads == HistoryReads::kViews ||
+                             (options.history_reads == HistoryReads::kAuto && x.device().is_cpu());
+  BatchState state(flat_x, lbfgs, history_views);
   state.Start(flat_x, first_loss.view({batch}), flat_grad, active);
   {
     std::vector<int64_t> stop;

@@ -10,9 +10,11 @@
 // whose loss rises or is NaN/Inf is halved and retried (each retry is an
 // evaluation), a non-descent direction restarts from steepest descent.
 //
-// No host synchronisation inside an evaluation: the accept/halve decision,
-// the two-loop recursion (alpha, beta, rho as device tensors) and the stop
-// rules are masked tensor operations. The host reads the optimiser's state
+// No host synchronisation inside an evaluation on a GPU: the accept/halve
+// decision, the two-loop recursion (alpha, beta, rho as device tensors) and
+// the stop rules are masked tensor operations. (On the CPU, where a host read
+// costs nothing, the recursion reads the ring positions directly: see
+// HistoryReads.) The host reads the optimiser's state
 // (which jobs still run) once every `sync_every` evaluations and at the end.
 // A job that stops (budget, tolerance, no progress, NaN) is frozen at its
 // best point while the others go on; since the host learns of it only at the
@@ -30,9 +32,20 @@
 
 namespace stylesweep {
 
+// How the two-loop recursion reads each job's correction pairs from the
+// ring buffer. kGather: index_select copies driven by device tensors, no
+// host synchronisation. kViews: the ring positions and coefficients are read
+// on the host and the pairs used in place, without copying them (about half
+// kGather's memory traffic; on the CPU at 3x256x256, history 100, about 30%
+// less time per evaluation, docs/BENCHMARKS.md), but with a synchronisation
+// per pair on a GPU. kAuto: kViews on the CPU, kGather elsewhere. Both give the same
+// result (LbfgsBatch.HistoryReadsAgree).
+enum class HistoryReads { kAuto, kGather, kViews };
+
 struct BatchLbfgsOptions {
   LbfgsOptions lbfgs;   // shared by every job of the batch
   int sync_every = 20;  // evaluations between host reads of the state; 1: after every evaluation
+  HistoryReads history_reads = HistoryReads::kAuto;
   // Called after every host read of the state (and once at the end), on the
   // calling thread: a point where reading device values costs no extra
   // synchronisation. A non-OK status ends every job with it. May be empty.

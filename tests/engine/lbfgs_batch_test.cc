@@ -82,6 +82,36 @@ TEST(LbfgsBatch, HowOftenTheHostReadsTheStateDoesNotChangeTheResult) {
   for (int j = 0; j < 2; ++j) EXPECT_EQ((*a)[j].outcome.evaluations, (*b)[j].outcome.evaluations);
 }
 
+// The two ways of reading the correction history (views on the host, copies
+// gathered on the device) are the same arithmetic: the same path to the bit,
+// in float64 and float32, with full and partly filled histories.
+TEST(LbfgsBatch, HistoryReadsAgree) {
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    Problem problem(3);
+    auto gathered = torch::zeros({3, kSize}, dtype);
+    auto viewed = torch::zeros({3, kSize}, dtype);
+    BatchLbfgsOptions gather = Options(40);
+    gather.history_reads = HistoryReads::kGather;
+    BatchLbfgsOptions views = Options(40);
+    views.history_reads = HistoryReads::kViews;
+    BatchObjective objective = [&](const torch::Tensor& x, torch::Tensor& grad, const torch::Tensor&,
+                                   std::vector<Status>&) -> Result<torch::Tensor> {
+      torch::Tensor grad64 = torch::zeros({3, kSize}, torch::kFloat64);
+      torch::Tensor loss = problem.Evaluate(x.to(torch::kFloat64), grad64);
+      grad.copy_(grad64);
+      return loss;
+    };
+    auto a = MinimizeLbfgsBatch(gathered, objective, gather);
+    auto b = MinimizeLbfgsBatch(viewed, objective, views);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_TRUE(torch::equal(gathered, viewed)) << dtype << ": " << (gathered - viewed).abs().max().item<double>();
+    for (int j = 0; j < 3; ++j) {
+      EXPECT_EQ((*a)[j].outcome.evaluations, (*b)[j].outcome.evaluations) << dtype << " job " << j;
+      EXPECT_GT((*a)[j].outcome.evaluations, 5) << "the history of 5 pairs fills and wraps";
+    }
+  }
+}
+
 TEST(LbfgsBatch, AJobThatStopsEarlyIsFrozenWhileTheOthersGoOn) {
   // Job 0 starts at its minimum: its first step changes nothing and meets
   // the tolerance; job 1 needs the whole budget.
