@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -21,6 +20,7 @@
 #pragma GCC diagnostic pop
 
 #include "common/shared_dir.h"
+#include "tests/temp_dir.h"
 
 namespace stylesweep {
 namespace {
@@ -30,16 +30,8 @@ using Bytes = std::vector<std::uint8_t>;
 class ImageIoTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "image_io_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    for (const std::string& name : ListDir(dir_)) {
-      const std::string p = dir_ + "/" + name;
-      if (::unlink(p.c_str()) != 0) ::rmdir(p.c_str());
-    }
-    ::rmdir(dir_.c_str());
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
   }
   static std::vector<std::string> ListDir(const std::string& dir) {
     std::vector<std::string> names;
@@ -58,6 +50,7 @@ class ImageIoTest : public ::testing::Test {
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     return path;
   }
+  testing::TempDir temp_{"image_io_test"};
   std::string dir_;
 };
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/shared_dir.h"
+#include "tests/temp_dir.h"
 
 namespace stylesweep {
 namespace {
@@ -22,13 +23,8 @@ using Bytes = std::vector<std::uint8_t>;
 class SafetensorsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "safetensors_test_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    for (const std::string& p : written_) ::unlink(p.c_str());
-    ::rmdir(dir_.c_str());
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
   }
   // A file made of an 8-byte length, `header` and `data`, written verbatim.
   std::string WriteRaw(const std::string& name, const std::string& header, const Bytes& data) {
@@ -43,7 +39,6 @@ class SafetensorsTest : public ::testing::Test {
     const std::string path = dir_ + "/" + name;
     std::ofstream out(path, std::ios::binary);
     out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    written_.push_back(path);
     return path;
   }
   // The error message Open gives for a file with `header` and `data`.
@@ -54,8 +49,8 @@ class SafetensorsTest : public ::testing::Test {
     EXPECT_EQ(file.status().code(), StatusCode::kCorrupt) << file.status().ToString();
     return file.status().message();
   }
+  testing::TempDir temp_{"safetensors_test"};
   std::string dir_;
-  std::vector<std::string> written_;
 };
 
 Bytes ReadBytes(const std::string& path) {
@@ -113,7 +108,6 @@ TEST(Safetensors, ReadsSharedVgg19Prefix) {
 
 TEST_F(SafetensorsTest, WriteThenReadRoundTrips) {
   const std::string path = dir_ + "/round.safetensors";
-  written_.push_back(path);
   std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>> tensors = {
       {"b.weight", {{2, 3}, {1.5f, -2.0f, 0.0f, 3.25f, -1e-8f, 1e30f}}},
       {"a.bias", {{3}, {7.0f, 8.0f, 9.0f}}},
@@ -193,7 +187,6 @@ TEST_F(SafetensorsTest, MissingFileIsNotFound) {
 
 TEST_F(SafetensorsTest, TruncatedFileIsCorrupt) {
   const std::string path = dir_ + "/whole.safetensors";
-  written_.push_back(path);
   ASSERT_TRUE(WriteSafetensorsF32(path, {{"w", {{4}, {1, 2, 3, 4}}}}, {}).ok());
   Bytes bytes = ReadBytes(path);
 
@@ -231,7 +224,6 @@ TEST_F(SafetensorsTest, GarbageHeaderLengthIsCorrupt) {
 TEST_F(SafetensorsTest, HugeHeaderLengthIsRefusedBeforeReading) {
   // A sparse 160 MiB file whose header claims 150 MiB.
   const std::string path = dir_ + "/sparse.safetensors";
-  written_.push_back(path);
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   ASSERT_GE(fd, 0);
   const std::uint64_t n = 150ULL << 20;
@@ -302,7 +294,6 @@ TEST_F(SafetensorsTest, OverlappingTensorsAreCorrupt) {
 
 TEST_F(SafetensorsTest, MissingTensorListsWhatTheFileHas) {
   const std::string path = dir_ + "/few.safetensors";
-  written_.push_back(path);
   ASSERT_TRUE(WriteSafetensorsF32(path, {{"conv1.weight", {{1}, {1}}}, {"conv1.bias", {{1}, {2}}}}, {}).ok());
   Result<SafetensorsFile> file = SafetensorsFile::Open(path);
   ASSERT_TRUE(file.ok());
@@ -315,7 +306,6 @@ TEST_F(SafetensorsTest, MissingTensorListsWhatTheFileHas) {
   std::map<std::string, std::pair<std::vector<std::int64_t>, std::vector<float>>> many;
   for (int i = 10; i < 40; ++i) many["t" + std::to_string(i)] = {{1}, {float(i)}};
   const std::string many_path = dir_ + "/many.safetensors";
-  written_.push_back(many_path);
   ASSERT_TRUE(WriteSafetensorsF32(many_path, many, {}).ok());
   Result<SafetensorsFile> big = SafetensorsFile::Open(many_path);
   ASSERT_TRUE(big.ok());

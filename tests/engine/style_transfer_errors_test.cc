@@ -2,7 +2,6 @@
 // a Status with the right code and a message naming the file or setting,
 // never a crash.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "common/shared_dir.h"
 #include "engine/safetensors.h"
 #include "engine/style_transfer.h"
+#include "tests/temp_dir.h"
 
 namespace stylesweep {
 namespace {
@@ -21,22 +21,16 @@ namespace {
 class StyleTransferErrors : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = ::testing::TempDir() + "style_transfer_errors_XXXXXX";
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_FALSE(temp_.path().empty());
+    dir_ = temp_.path();
     EngineConfig config;
     config.models_dir = SharedModelsDir();
     engine_ = std::make_unique<StyleTransfer>(config);
-  }
-  void TearDown() override {
-    for (const std::string& p : written_) ::unlink(p.c_str());
-    ::rmdir(dir_.c_str());
   }
 
   std::string Write(const std::string& name, const std::string& bytes) {
     const std::string path = dir_ + "/" + name;
     std::ofstream(path, std::ios::binary) << bytes;
-    written_.push_back(path);
     return path;
   }
   static std::string ReadAll(const std::string& path) {
@@ -78,8 +72,8 @@ class StyleTransferErrors : public ::testing::Test {
     }
   }
 
+  testing::TempDir temp_{"style_transfer_errors"};
   std::string dir_;
-  std::vector<std::string> written_;
   std::unique_ptr<StyleTransfer> engine_;
 };
 
@@ -166,7 +160,6 @@ TEST_F(StyleTransferErrors, WeightsWithWrongShape) {
   const int n = 96 * 3 * 5 * 5;
   StyleJob job = Job();
   job.options.weights = dir_ + "/shape.safetensors";
-  written_.push_back(job.options.weights);
   ASSERT_TRUE(WriteSafetensorsF32(job.options.weights,
                                   {{"conv1.weight", {{96, 3, 5, 5}, std::vector<float>(n, 0.01f)}},
                                    {"conv1.bias", {{96}, std::vector<float>(96, 0.0f)}}},
@@ -181,7 +174,6 @@ TEST_F(StyleTransferErrors, WeightsMissingTheTensorsOfAskedLayers) {
   // Only conv1: fire2 and deeper are not in the file.
   StyleJob job = Job();
   job.options.weights = dir_ + "/conv1_only.safetensors";
-  written_.push_back(job.options.weights);
   ASSERT_TRUE(WriteSafetensorsF32(job.options.weights,
                                   {{"conv1.weight", {{96, 3, 7, 7}, std::vector<float>(96 * 3 * 49, 0.01f)}},
                                    {"conv1.bias", {{96}, std::vector<float>(96, 0.0f)}}},
@@ -218,7 +210,6 @@ TEST_F(StyleTransferErrors, HugeWeightsAreNumericalError) {
   // overflow the float32 Gram matrices.
   StyleJob job = Job();
   job.options.weights = dir_ + "/huge.safetensors";
-  written_.push_back(job.options.weights);
   ASSERT_TRUE(WriteSafetensorsF32(job.options.weights,
                                   {{"conv1.weight", {{96, 3, 7, 7}, std::vector<float>(96 * 3 * 49, 1e30f)}},
                                    {"conv1.bias", {{96}, std::vector<float>(96, 0.0f)}}},
