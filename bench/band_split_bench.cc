@@ -31,6 +31,7 @@
 #include "common/shared_dir.h"
 #include "engine/backbone.h"
 #include "engine/band_objective.h"
+#include "engine/host_allocator.h"
 #include "engine/mpi_collectives.h"
 #include "engine/tensor_image.h"
 
@@ -181,6 +182,7 @@ int Run(int argc, char** argv) {
 }  // namespace stylesweep
 
 int main(int argc, char** argv) {
+  stylesweep::ConfigureHostAllocator();  // as the stylesweep binary does
   int provided = 0;
   MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
   int code = 1;

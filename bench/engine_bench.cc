@@ -15,6 +15,7 @@
 
 #include "common/shared_dir.h"
 #include "engine/backbone.h"
+#include "engine/host_allocator.h"
 #include "engine/image_io.h"
 #include "engine/lbfgs.h"
 #include "engine/losses.h"
@@ -150,4 +151,12 @@ BENCHMARK(BM_RunVgg19Prefix256)->Arg(100)->Unit(benchmark::kSecond)->UseRealTime
 }  // namespace
 }  // namespace stylesweep
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // As the stylesweep binary does: large tensors reused, not mapped per allocation.
+  benchmark::AddCustomContext("host_allocator", stylesweep::ConfigureHostAllocator().description);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

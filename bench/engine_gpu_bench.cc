@@ -42,6 +42,7 @@
 #include "common/shared_dir.h"
 #include "engine/backbone.h"
 #include "engine/flop_count.h"
+#include "engine/host_allocator.h"
 #include "engine/image_io.h"
 #include "engine/losses.h"
 #include "engine/style_transfer.h"
@@ -276,6 +277,8 @@ bool ParseFlags(int* argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace stylesweep;
+  // As the stylesweep binary does: large tensors reused, not mapped per allocation.
+  benchmark::AddCustomContext("host_allocator", ConfigureHostAllocator().description);
   if (!ParseFlags(&argc, argv)) {
     std::fprintf(stderr,
                  "usage: engine_gpu_bench [--device cpu|cuda[:N]] [--sizes 256,512,1024] [--vgg19-weights PATH]\n"

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "engine/host_allocator.h"
 #include "runner/command.h"
 
 namespace stylesweep {
@@ -63,6 +64,9 @@ void PrintUsage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread or tensor: large CPU tensors reused rather than mapped
+  // and unmapped per allocation (engine/host_allocator.h).
+  stylesweep::ConfigureHostAllocator();
   if (argc < 2) {
     PrintUsage(std::cerr);
     return stylesweep::kExitUsage;

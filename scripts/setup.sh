@@ -9,6 +9,8 @@ packages=(
   build-essential cmake ninja-build ccache git pkg-config
   # engine: LibTorch (CPU) and a fast BLAS for its matrix products (Gram matrices)
   libtorch-dev libopenblas0-pthread
+  # engine: an allocator that reuses large tensors (cmake/HostAllocator.cmake)
+  libtcmalloc-minimal4
   # scheduler: MPI
   libopenmpi-dev openmpi-bin
   # store: SQLite, sha256 (OpenSSL libcrypto)

@@ -26,7 +26,8 @@ cp -r "$shared/models" "$shared/images" .gpu/assets/
 # Open MPI and its run-time libraries (GPU_BUILD.md's list), then the -dev
 # packages and run-time libraries of everything CMakeLists.txt finds:
 # SQLite, Boost.Program_options, yaml-cpp, nlohmann-json, libpng (+ zlib),
-# OpenSSL's libcrypto, stb, GoogleTest and Google Benchmark.
+# OpenSSL's libcrypto, stb, GoogleTest and Google Benchmark; and tcmalloc,
+# the engine's allocator (cmake/HostAllocator.cmake).
 packages=(
   libopenmpi-dev libopenmpi3 openmpi-bin openmpi-common libhwloc15 libevent-core-2.1-7
   libevent-pthreads-2.1-7 libpmix2 libfabric1 libucx0 libpsm2-2 libpsm-infinipath1 libibverbs1
@@ -40,6 +41,7 @@ packages=(
   libstb-dev libstb0
   libgtest-dev libgmock-dev
   libbenchmark-dev libbenchmark1debian
+  libtcmalloc-minimal4
 )
 (cd .gpu/debs && apt-get download "${packages[@]}" >/dev/null)
 echo "prepare: .gpu/ holds $(ls .gpu/debs | wc -l) packages and the assets ($(du -sh .gpu | cut -f1) in all;" \
