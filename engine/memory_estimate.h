@@ -33,9 +33,11 @@
 //                 statistics do not see (not yet calibrated on a GPU).
 //                 CPU: peak_allocated x kCpuHeadroom, calibrated against the
 //                 growth of the process's peak RSS from 32 px to 256/512 px,
-//                 which was 1.25-1.8x the model's growth (glibc arenas keep
-//                 freed blocks, oneDNN reorders and scratch buffers;
-//                 docs/BENCHMARKS.md, "Memory estimates").
+//                 which was 1.25-1.8x the model's growth under glibc's
+//                 default malloc and 1.25-1.43x with tcmalloc, the engine's
+//                 allocator (the allocator keeps freed blocks; oneDNN
+//                 reorders and scratch buffers; docs/BENCHMARKS.md,
+//                 "Memory estimates").
 #pragma once
 
 #include <cstdint>
