@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/engine_bench_main.h"
 #include "common/shared_dir.h"
-#include "engine/host_allocator.h"
 #include "engine/lbfgs_batch.h"
 #include "engine/style_transfer.h"
 
@@ -151,12 +151,4 @@ BENCHMARK(BM_LbfgsBookkeeping256)->Arg(1)->Arg(20)->Unit(benchmark::kMillisecond
 }  // namespace
 }  // namespace stylesweep
 
-int main(int argc, char** argv) {
-  // As the stylesweep binary does: large tensors reused, not mapped per allocation.
-  benchmark::AddCustomContext("host_allocator", stylesweep::ConfigureHostAllocator().description);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return stylesweep::RunEngineBenchmarks(argc, argv); }
