@@ -36,10 +36,10 @@ namespace stylesweep {
 // ring buffer. kGather: index_select copies driven by device tensors, no
 // host synchronisation. kViews: the ring positions and coefficients are read
 // on the host and the pairs used in place, without copying them (about half
-// kGather's memory traffic; on the CPU at 3x256x256, history 100, about 30%
+// kGather's memory traffic; on the CPU at 3x256x256, history 100, 30-40%
 // less time per evaluation, docs/BENCHMARKS.md), but with a synchronisation
-// per pair on a GPU. kAuto: kViews on the CPU, kGather elsewhere. Both give the same
-// result (LbfgsBatch.HistoryReadsAgree).
+// per pair on a GPU. kAuto: kViews on the CPU, kGather elsewhere. Both give
+// the same result (LbfgsBatch.HistoryReadsAgree).
 enum class HistoryReads { kAuto, kGather, kViews };
 
 struct BatchLbfgsOptions {
