@@ -89,6 +89,17 @@ class BandTransferMpiTest : public ::testing::Test {
     if (WorldRank() == 0) fs::remove_all(dir_);
   }
 
+  // A job on one of the fixture's pictures, styled by style.png.
+  StyleJob Job(const std::string& content, const std::string& backbone, int size, int iterations) const {
+    StyleJob job;
+    job.content_path = dir_ + "/" + content;
+    job.style_paths = {dir_ + "/style.png"};
+    job.options.backbone = backbone;
+    job.options.size = size;
+    job.options.num_iterations = iterations;
+    return job;
+  }
+
   BandSplitConfig Config() const {
     BandSplitConfig config;
     config.devices.assign(static_cast<size_t>(WorldSize()), "cpu");
@@ -152,23 +163,12 @@ class BandTransferMpiTest : public ::testing::Test {
 
 // SqueezeNet with its default layers (fire7: halo 96 rows, bands aligned to 8).
 TEST_F(BandTransferMpiTest, SqueezeNetMatchesSingleProcess) {
-  StyleJob job;
-  job.content_path = dir_ + "/tall_content.png";
-  job.style_paths = {dir_ + "/style.png"};
-  job.options.backbone = "squeezenet1_0";
-  job.options.size = 320;
-  job.options.num_iterations = 10;
-  ExpectMatchesSingleProcess(job);
+  ExpectMatchesSingleProcess(Job("tall_content.png", "squeezenet1_0", 320, 10));
 }
 
 // The VGG19 prefix file with its default layers (relu3_2: halo 32 rows), TV on.
 TEST_F(BandTransferMpiTest, Vgg19PrefixMatchesSingleProcess) {
-  StyleJob job;
-  job.content_path = dir_ + "/content.png";
-  job.style_paths = {dir_ + "/style.png"};
-  job.options.backbone = "vgg19";
-  job.options.size = 160;
-  job.options.num_iterations = 10;
+  StyleJob job = Job("content.png", "vgg19", 160, 10);
   job.options.tv_weight = 1e-2;
   ExpectMatchesSingleProcess(job);
 }
@@ -177,16 +177,8 @@ TEST_F(BandTransferMpiTest, Vgg19PrefixMatchesSingleProcess) {
 // switching backbones and back gives bitwise the result of a fresh run, so
 // the kept weights are neither stale nor changed by the runs in between.
 TEST_F(BandTransferMpiTest, AGroupRunsJobsInTurnAndKeepsOnlyMatchingWeights) {
-  StyleJob vgg;
-  vgg.content_path = dir_ + "/content.png";
-  vgg.style_paths = {dir_ + "/style.png"};
-  vgg.options.backbone = "vgg19";
-  vgg.options.size = 160;
-  vgg.options.num_iterations = 3;
-  StyleJob squeezenet = vgg;
-  squeezenet.content_path = dir_ + "/tall_content.png";
-  squeezenet.options.backbone = "squeezenet1_0";
-  squeezenet.options.size = 320;
+  const StyleJob vgg = Job("content.png", "vgg19", 160, 3);
+  const StyleJob squeezenet = Job("tall_content.png", "squeezenet1_0", 320, 3);
 
   auto fresh_vgg = RunBandSplit(vgg, Config());
   auto fresh_squeezenet = RunBandSplit(squeezenet, Config());
