@@ -5,7 +5,9 @@
 # (3x faster VGG19 runs at 512 px, with a smaller resident set;
 # docs/BENCHMARKS.md). Without it, engine/host_allocator.cc tunes glibc
 # instead at start-up.
-find_library(STYLESWEEP_TCMALLOC_LIBRARY NAMES tcmalloc_minimal libtcmalloc_minimal.so.4)
+# The run-time package's versioned name first: the unversioned link belongs
+# to libgoogle-perftools-dev, which scripts/setup.sh does not install.
+find_library(STYLESWEEP_TCMALLOC_LIBRARY NAMES libtcmalloc_minimal.so.4 tcmalloc_minimal)
 option(STYLESWEEP_USE_TCMALLOC "Link the engine's programs with tcmalloc when it is found" ON)
 if(STYLESWEEP_USE_TCMALLOC AND STYLESWEEP_TCMALLOC_LIBRARY)
   message(STATUS "stylesweep: host allocator tcmalloc (${STYLESWEEP_TCMALLOC_LIBRARY})")
