@@ -136,12 +136,13 @@ void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& 
   PrintTable(rows, out);
 }
 
-// Rank 0 (or the only process): loads the sweep, runs it, prints the summary.
+// Rank 0 (or the only process): runs the sweep loaded from flags.file (or
+// reports why it did not load) and prints the summary.
 // `devices_per_worker`: the ranks each of the transport's workers runs a job
 // on (worker_groups.h); it must match the sweep's devices_per_job.
-int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, int devices_per_worker) {
+int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch_jobs, Transport& transport,
+               int devices_per_worker) {
   // batch_jobs 0: --batch-jobs auto, chosen below once the jobs are known.
-  Result<SweepSpec> spec = LoadSweepFile(flags.file, flags.overrides);
   if (!spec.ok()) return ReportError("sweep", spec.status());
   if (spec->devices_per_job != devices_per_worker) {
     const int n = spec->devices_per_job;
@@ -224,10 +225,22 @@ int Coordinate(const SweepFlags& flags, int batch_jobs, Transport& transport, in
   return summary->failed > 0 || summary->output_errors > 0 ? kExitFailure : kExitOk;
 }
 
+// Rank 0 under mpiexec: coordinates over `transport`, then stops the
+// workers; ends the MPI job when some do not stop.
+int CoordinateOverMpi(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch_jobs,
+                      MpiTransport& transport, int devices_per_worker) {
+  const int code = Coordinate(flags, spec, batch_jobs, transport, devices_per_worker);
+  if (!transport.Shutdown(30.0)) {
+    std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
+    MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);
+  }
+  return code;
+}
+
 // Under mpiexec with devices_per_job > 1: rank 0 coordinates the group
 // leaders; each group runs its jobs as band splits (worker_groups.h,
-// band_executor.h).
-int RunGroupedSweep(const SweepFlags& flags, int batch_jobs, int devices_per_job,
+// band_executor.h). `spec` is loaded on rank 0 only.
+int RunGroupedSweep(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch_jobs, int devices_per_job,
                     const EngineExecutorOptions& executor_options, int rank) {
   Result<WorkerGroups> groups = FormWorkerGroups(MPI_COMM_WORLD, devices_per_job);
   if (!groups.ok()) {
@@ -237,11 +250,7 @@ int RunGroupedSweep(const SweepFlags& flags, int batch_jobs, int devices_per_job
   int code = kExitOk;
   if (rank == 0) {
     MpiTransport transport(MPI_COMM_WORLD, groups->leaders);
-    code = Coordinate(flags, batch_jobs, transport, devices_per_job);
-    if (!transport.Shutdown(30.0)) {
-      std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
-      MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);
-    }
+    code = CoordinateOverMpi(flags, spec, batch_jobs, transport, devices_per_job);
   } else if (groups->group_rank == 0) {
     BandSplitExecutor executor(groups->group, executor_options);
     WorkerHello hello{HostName(), rank, LocalRankFromEnvironment(), static_cast<int>(getpid()), executor.GroupGpus()};
@@ -323,7 +332,7 @@ int RunSweepCommand(int argc, char** argv) {
     InstallStopSignalHandlers();
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
-    return Coordinate(flags, batch_jobs, transport, 1);
+    return Coordinate(flags, LoadSweepFile(flags.file, flags.overrides), batch_jobs, transport, 1);
   }
 
   int provided = 0;
@@ -333,27 +342,25 @@ int RunSweepCommand(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   int code = kExitOk;
-  // Rank 0 tells every rank the sweep's devices_per_job (a file the other
-  // ranks may not see); 1 when the file does not load, which Coordinate reports.
+  // Rank 0 loads the sweep (a file the other ranks may not see) and tells
+  // every rank its devices_per_job; 1 when it does not load, which
+  // Coordinate reports.
+  Result<SweepSpec> spec = Status::Internal("the sweep file is read on rank 0 only");
   int devices_per_job = 1;
-  if (rank == 0 && size > 1) {
-    Result<SweepSpec> spec = LoadSweepFile(flags.file, flags.overrides);
+  if (rank == 0) {
+    spec = LoadSweepFile(flags.file, flags.overrides);
     if (spec.ok()) devices_per_job = spec->devices_per_job;
   }
   MPI_Bcast(&devices_per_job, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (size == 1) {
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
-    code = Coordinate(flags, batch_jobs, transport, 1);
+    code = Coordinate(flags, spec, batch_jobs, transport, 1);
   } else if (devices_per_job > 1) {
-    code = RunGroupedSweep(flags, batch_jobs, devices_per_job, executor_options, rank);
+    code = RunGroupedSweep(flags, spec, batch_jobs, devices_per_job, executor_options, rank);
   } else if (rank == 0) {
     MpiTransport transport(MPI_COMM_WORLD);
-    code = Coordinate(flags, batch_jobs, transport, 1);
-    if (!transport.Shutdown(30.0)) {
-      std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
-      MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);
-    }
+    code = CoordinateOverMpi(flags, spec, batch_jobs, transport, 1);
   } else {
     EngineExecutor executor(executor_options);
     Status status = RunMpiWorker(MPI_COMM_WORLD, executor, HelloFor(rank, executor), StopRequested);
