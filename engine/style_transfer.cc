@@ -535,16 +535,6 @@ Status StyleTransfer::Validate(const StyleJob& job) const {
   }
 }
 
-std::string BatchCompatibilityKey(const StyleOptions& options) {
-  static const char* const kSharedKeys[] = {
-      "backbone", "weights",  "pooling",        "content_layers", "style_layers",        "size",
-      "scales",   "num_iterations", "style_scale", "resize_filter", "optimizer",        "lbfgs_history",
-      "lbfgs_tolerance", "normalize_objective", "learning_rate", "device", "tf32", "channels_last"};
-  std::string key;
-  for (const char* name : kSharedKeys) key += std::string(name) + "=" + GetStyleOption(options, name) + ";";
-  return key;
-}
-
 bool BatchCompatible(const StyleJob& a, const StyleJob& b) {
   return a.options.optimizer == "lbfgs" && BatchCompatibilityKey(a.options) == BatchCompatibilityKey(b.options);
 }

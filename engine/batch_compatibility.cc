@@ -1,0 +1,19 @@
+// BatchCompatibilityKey (declared in engine/style_transfer.h) is plain
+// string work on StyleOptions: it lives in engine_core so the torch-free
+// parts (`stylesweep plan`, the sweep coordinator) link it without LibTorch.
+#include "engine/style_options.h"
+#include "engine/style_transfer.h"
+
+namespace stylesweep {
+
+std::string BatchCompatibilityKey(const StyleOptions& options) {
+  static const char* const kSharedKeys[] = {
+      "backbone", "weights",  "pooling",        "content_layers", "style_layers",        "size",
+      "scales",   "num_iterations", "style_scale", "resize_filter", "optimizer",        "lbfgs_history",
+      "lbfgs_tolerance", "normalize_objective", "learning_rate", "device", "tf32", "channels_last"};
+  std::string key;
+  for (const char* name : kSharedKeys) key += std::string(name) + "=" + GetStyleOption(options, name) + ";";
+  return key;
+}
+
+}  // namespace stylesweep
