@@ -1,8 +1,12 @@
 // The registry of `stylesweep` subcommands. Each runner/cmd_*.cc file defines
-// one or more commands and registers them with STYLESWEEP_COMMAND; main()
-// dispatches on the first argument.
+// one or more commands and registers them with STYLESWEEP_COMMAND; the
+// executable's main() dispatches on the first argument. Two executables hold
+// the commands (docs/ARCHITECTURE.md, "Two executables, one command"): the
+// `stylesweep` front (main.cc) and `stylesweep-engine` (engine_main.cc), which
+// links LibTorch; runner/engine_routes.h says which command lines go where.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -26,6 +30,14 @@ std::vector<Command>& Commands();
 struct CommandRegistrar {
   CommandRegistrar(const char* name, const char* summary, CommandFunction run);
 };
+
+// One line of the command listing: the name padded to 12 columns, then the
+// summary ("  runs        list, filter and sort runs ...").
+std::string CommandListLine(const std::string& name, const std::string& summary);
+
+// `stylesweep --help`: the usage line, one CommandListLine per command in
+// the order given, and where to find each command's options.
+void PrintUsage(const std::vector<Command>& commands, std::ostream& out);
 
 // Exit codes: 0 success, 1 the work failed (a run, a file, the database),
 // 2 the command line or a settings file is wrong, 75 stopped for preemption
