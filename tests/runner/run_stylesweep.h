@@ -14,9 +14,11 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `stylesweep ARGS` through the shell; arguments are single-quoted.
-inline CommandResult RunStylesweep(const std::vector<std::string>& args) {
-  std::string command = std::string("'") + STYLESWEEP_BIN + "'";
+// Runs `program ARGS` through the shell with `environment` ("NAME=value ...",
+// set for that program only) before it; arguments are single-quoted.
+inline CommandResult RunProgram(const std::string& program, const std::vector<std::string>& args,
+                                const std::string& environment = "") {
+  std::string command = environment + " '" + program + "'";
   for (const auto& arg : args) command += " '" + arg + "'";
   command += " 2>&1";
   CommandResult result;
@@ -29,5 +31,8 @@ inline CommandResult RunStylesweep(const std::vector<std::string>& args) {
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
+
+// Runs `stylesweep ARGS` through the shell; arguments are single-quoted.
+inline CommandResult RunStylesweep(const std::vector<std::string>& args) { return RunProgram(STYLESWEEP_BIN, args); }
 
 }  // namespace stylesweep::testing
