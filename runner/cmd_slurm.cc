@@ -16,6 +16,7 @@
 #include "common/shared_dir.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
+#include "runner/engine_routes.h"
 #include "runner/slurm_script.h"
 #include "runner/sweep_command_line.h"
 
@@ -126,6 +127,15 @@ int RunSlurmCommand(int argc, char** argv) {
   std::error_code error;
   const fs::path binary = fs::read_symlink("/proc/self/exe", error);
   if (error) return ReportError("slurm", Status::IoError("cannot find the stylesweep binary: " + error.message()));
+  // The script's `stylesweep sweep` runs in the engine executable: refuse now
+  // rather than when the job starts after waiting in the queue.
+  Result<std::string> engine = EngineExecutablePath();
+  if (!engine.ok()) return ReportError("slurm", engine.status());
+  if (access(engine->c_str(), X_OK) != 0) {
+    return ReportError("slurm", Status::NotFound("the engine executable " + *engine +
+                                                 " is missing or not executable; the batch script's sweep runs "
+                                                 "there, so the job would fail when it starts"));
+  }
   job.job_name = job_name.empty() ? JobNameFor(spec->name) : job_name;
   job.stylesweep_path = binary.string();
   job.sweep_file = Absolute(file);

@@ -152,6 +152,17 @@ TEST(FrontExecutable, MissingEngineIsAnErrorNamingWhereItWasLookedFor) {
   // What does not optimise still answers without it.
   CommandResult help = RunProgram(front, {"--help"});
   EXPECT_EQ(help.exit_code, 0) << help.output;
+  // A batch script whose sweep could not start is refused before it waits in the queue.
+  const std::string sweep = dir.path() + "/sweep.yaml";
+  const std::string images = SharedImagesDir();
+  std::ofstream(sweep) << "name: tiny\ncontent: " << images << "/content/tubingen.jpg\nstyle: " << images
+                       << "/style/starry_night.jpg\nbase: {backbone: squeezenet1_0, size: 64}\n";
+  CommandResult slurm = RunProgram(front, {"slurm", sweep, "--gpus-per-node", "0", "--time", "00:30:00", "--dry-run"});
+  EXPECT_EQ(slurm.exit_code, 1) << slurm.output;
+  EXPECT_NE(slurm.output.find("stylesweep slurm: error: the engine executable " + dir.path() +
+                              "/stylesweep-engine is missing"),
+            std::string::npos)
+      << slurm.output;
 }
 
 }  // namespace
