@@ -1,8 +1,15 @@
 #include "scheduler/snapshot_schedule.h"
 
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <chrono>
 #include <sstream>
 #include <thread>
@@ -91,6 +98,77 @@ TEST_F(SnapshotScheduleTest, EachFailedSnapshotWarnsOnceWithItsReasonAndTheNextR
   EXPECT_NE(text.find("No space left on device; the sweep goes on"), std::string::npos) << text;
   EXPECT_NE(text.find("tries again in 0.02s"), std::string::npos) << text;
   EXPECT_EQ(Finished(SnapshotDir()), 8) << "a later snapshot succeeded with everything";
+}
+
+// The snapshot folder on a real filesystem that fills up or turns read-only
+// in the middle of a sweep (a 1 MiB tmpfs; root only).
+class SnapshotFilesystemSweepTest : public SnapshotScheduleTest {
+ protected:
+  void SetUp() override {
+    SnapshotScheduleTest::SetUp();
+    if (geteuid() != 0) GTEST_SKIP() << "mounting a small tmpfs needs root";
+    mount_dir_ = dir_.path() + "/mnt";
+    std::filesystem::create_directories(mount_dir_);
+    if (mount("tmpfs", mount_dir_.c_str(), "tmpfs", 0, "size=1m") != 0) {
+      GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+    }
+    mounted_ = true;
+  }
+  void TearDown() override {
+    if (mounted_) umount2(mount_dir_.c_str(), MNT_DETACH);
+  }
+
+  // Runs 10 jobs with snapshots into the tmpfs; `trouble` is called before
+  // job 3 and `relief` before job 7. Returns the snapshot log.
+  std::string SweepThrough(const std::function<void()>& trouble, const std::function<void()>& relief,
+                           SnapshotSchedule** schedule_out = nullptr) {
+    SnapshotScheduleOptions options;
+    options.snapshot_dir = mount_dir_ + "/snap";
+    options.interval_seconds = 0.02;
+    std::ostringstream log;
+    options.log = &log;
+    SnapshotSchedule schedule(store_->dir(), options);
+    executor_.before_run = [&](const JobSpec& job) {
+      if (job.index == 3) trouble();
+      if (job.index == 7) relief();
+      std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    };
+    CoordinatorOptions sweep;
+    sweep.snapshots = &schedule;
+    SweepSummary summary = RunOneSweep(executor_, MakeJobs(10), sweep);
+    EXPECT_EQ(summary.finished, 10) << "the sweep goes on";
+    EXPECT_EQ(Finished(store_->dir()), 10) << "nothing finished is lost from the live store";
+    EXPECT_GE(schedule.failures(), 1) << log.str();
+    const std::string text = log.str();
+    int warnings = 0;
+    for (std::size_t at = text.find("failed: "); at != std::string::npos; at = text.find("failed: ", at + 1)) ++warnings;
+    EXPECT_EQ(warnings, schedule.failures()) << "one warning per failure\n" << text;
+    EXPECT_EQ(Finished(options.snapshot_dir), 10) << "a later snapshot retried and holds everything\n" << text;
+    return text;
+  }
+
+  std::string mount_dir_;
+  bool mounted_ = false;
+};
+
+TEST_F(SnapshotFilesystemSweepTest, FullDiskWarnsAndTheNextSnapshotRetries) {
+  const std::string filler = mount_dir_ + "/filler";
+  const std::string log = SweepThrough(
+      [&] {
+        std::ofstream out(filler, std::ios::binary);
+        const std::string chunk(4096, 'f');
+        for (int i = 0; i < 1024 && out; ++i) out.write(chunk.data(), chunk.size()), out.flush();
+      },
+      [&] { std::filesystem::remove(filler); });
+  EXPECT_TRUE(log.find("No space left on device") != std::string::npos || log.find("is full") != std::string::npos)
+      << log;
+}
+
+TEST_F(SnapshotFilesystemSweepTest, ReadOnlyFilesystemWarnsAndTheNextSnapshotRetries) {
+  const std::string log = SweepThrough(
+      [&] { ASSERT_EQ(mount(nullptr, mount_dir_.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0); },
+      [&] { ASSERT_EQ(mount(nullptr, mount_dir_.c_str(), nullptr, MS_REMOUNT, nullptr), 0); });
+  EXPECT_NE(log.find("Read-only file system"), std::string::npos) << log;
 }
 
 TEST(ParseDuration, SecondsMinutesHoursAndClearErrors) {
