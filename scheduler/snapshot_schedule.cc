@@ -73,8 +73,8 @@ void SnapshotSchedule::Handle(const Result<SnapshotStats>& result) {
   }
   ++failures_;
   if (options_.log != nullptr) {
-    *options_.log << "[snapshot] warning: snapshot to " << options_.snapshot_dir
-                  << " failed: " << result.status().message() << "; the sweep goes on (finished runs are in "
+    *options_.log << "[snapshot] warning: failed: " << result.status().message()
+                  << "; the sweep goes on (finished runs are in "
                   << store_dir_ << ") and tries again in " << IntervalText(options_.interval_seconds) << "\n";
     options_.log->flush();
   }
