@@ -167,7 +167,7 @@ int Report(int argc, char** argv) {
   if (follow) {
     Result<double> every = ParseDuration(follow_every_text, "--follow-every");
     if (!every.ok()) return ReportError("report", every.status());
-    report.refresh_seconds = std::max(1, static_cast<int>(*every + 0.5));
+    report.follow_every = std::max(1, static_cast<int>(*every + 0.5));
     return Follow(store_dir, report, *every);
   }
   Status written = WriteOnce(store_dir, report);

@@ -201,7 +201,7 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
     }
     SnapshotScheduleOptions snapshot_options;
     snapshot_options.snapshot_dir = flags.snapshot_dir;
-    snapshot_options.interval_seconds = flags.snapshot_every;
+    snapshot_options.snapshot_every = flags.snapshot_every;
     snapshot_options.log = &std::cerr;
     snapshots = std::make_unique<SnapshotSchedule>(flags.store_dir, snapshot_options);
   }

@@ -30,7 +30,7 @@ SnapshotSchedule::SnapshotSchedule(std::string store_dir, SnapshotScheduleOption
     : store_dir_(std::move(store_dir)),
       options_(std::move(options)),
       writer_(store_dir_, options_.snapshot_dir, options_.writer) {
-  info_.interval_seconds = options_.interval_seconds;
+  info_.snapshot_every = options_.snapshot_every;
 }
 
 SnapshotSchedule::~SnapshotSchedule() {
@@ -45,7 +45,7 @@ void SnapshotSchedule::Begin(const std::string& experiment) {
 }
 
 void SnapshotSchedule::Start(bool ended) {
-  next_due_ = SteadySeconds() + options_.interval_seconds;
+  next_due_ = SteadySeconds() + options_.snapshot_every;
   SnapshotInfo info = info_;
   info.sweep_ended = ended;
   done_ = false;
@@ -75,7 +75,7 @@ void SnapshotSchedule::Handle(const Result<SnapshotStats>& result) {
   if (options_.log != nullptr) {
     *options_.log << "[snapshot] warning: failed: " << result.status().message()
                   << "; the sweep goes on (finished runs are in "
-                  << store_dir_ << ") and tries again in " << IntervalText(options_.interval_seconds) << "\n";
+                  << store_dir_ << ") and tries again in " << IntervalText(options_.snapshot_every) << "\n";
     options_.log->flush();
   }
 }
@@ -94,7 +94,7 @@ Status SnapshotSchedule::Finish() {
   if (running_) Collect();
   SnapshotInfo info = info_;
   info.sweep_ended = true;
-  next_due_ = SteadySeconds() + options_.interval_seconds;
+  next_due_ = SteadySeconds() + options_.snapshot_every;
   Result<SnapshotStats> result = writer_.Write(info);
   Handle(result);
   if (result.ok() && options_.log != nullptr) {

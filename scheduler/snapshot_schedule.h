@@ -23,7 +23,7 @@ namespace stylesweep {
 
 struct SnapshotScheduleOptions {
   std::string snapshot_dir;        // --snapshot DIR; required
-  double interval_seconds = 300;   // --snapshot-every, s between the starts of two snapshots (default 5 min)
+  double snapshot_every = 300;   // --snapshot-every, s between the starts of two snapshots (default 5 min)
   std::ostream* log = nullptr;     // warnings and notes, one line each; null: none
   SnapshotOptions writer;          // passed to SnapshotWriter (tests inject a failing artifact writer)
 };

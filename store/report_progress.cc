@@ -6,13 +6,13 @@
 
 namespace stylesweep {
 
-nlohmann::json ReportProgressJson(const std::string& store_dir, const std::string& experiment, int refresh_seconds) {
+nlohmann::json ReportProgressJson(const std::string& store_dir, const std::string& experiment, int follow_every) {
   using nlohmann::json;
   Result<std::optional<SnapshotProgress>> read = ReadSnapshotProgress(store_dir, experiment);
-  if (!read.ok()) return json{{"error", read.status().message()}, {"refresh_seconds", refresh_seconds}};
+  if (!read.ok()) return json{{"error", read.status().message()}, {"follow_every", follow_every}};
   if (!read->has_value()) {
     // A live store: only the reload, when following.
-    return refresh_seconds > 0 ? json{{"refresh_seconds", refresh_seconds}} : json(nullptr);
+    return follow_every > 0 ? json{{"follow_every", follow_every}} : json(nullptr);
   }
   const SnapshotProgress& p = **read;
   const auto optional_number = [](double value, bool known) { return known ? json(value) : json(nullptr); };
@@ -29,7 +29,7 @@ nlohmann::json ReportProgressJson(const std::string& store_dir, const std::strin
               {"killed", p.killed},
               {"jobs_per_hour", optional_number(p.jobs_per_hour, p.jobs_per_hour > 0)},
               {"seconds_left", optional_number(p.seconds_left, p.seconds_left >= 0)},
-              {"refresh_seconds", refresh_seconds}};
+              {"follow_every", follow_every}};
 }
 
 }  // namespace stylesweep

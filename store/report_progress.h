@@ -15,8 +15,8 @@ namespace stylesweep {
 // (the report is still written); else an object with taken_time,
 // sweep_start_time (s since the epoch; null: unknown), sweep_ended, host,
 // source_dir, queued, running, finished, failed, killed, jobs_per_hour and
-// seconds_left (null: unknown) and refresh_seconds (0: the page does not
+// seconds_left (null: unknown) and follow_every (0: the page does not
 // reload).
-nlohmann::json ReportProgressJson(const std::string& store_dir, const std::string& experiment, int refresh_seconds);
+nlohmann::json ReportProgressJson(const std::string& store_dir, const std::string& experiment, int follow_every);
 
 }  // namespace stylesweep

@@ -88,7 +88,7 @@ Status CopyDatabase(sqlite::Database& source, const std::string& path, const std
     SS_RETURN_IF_ERROR(dest->Exec(
         "DROP TABLE IF EXISTS snapshot_info;"
         "CREATE TABLE snapshot_info(taken_time REAL NOT NULL, source_dir TEXT NOT NULL, host TEXT NOT NULL, "
-        "experiment TEXT NOT NULL, sweep_start_time REAL NOT NULL, interval_seconds REAL NOT NULL, "
+        "experiment TEXT NOT NULL, sweep_start_time REAL NOT NULL, snapshot_every REAL NOT NULL, "
         "sweep_ended INTEGER NOT NULL)"));
     SS_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Statement> insert,
                         dest->Prepare("INSERT INTO snapshot_info VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
@@ -97,7 +97,7 @@ Status CopyDatabase(sqlite::Database& source, const std::string& path, const std
         .Bind(3, info.host)
         .Bind(4, info.experiment)
         .Bind(5, info.sweep_start_time)
-        .Bind(6, info.interval_seconds)
+        .Bind(6, info.snapshot_every)
         .Bind(7, static_cast<int64_t>(info.sweep_ended ? 1 : 0));
     SS_RETURN_IF_ERROR(insert->Run());
     SS_RETURN_IF_ERROR(dest->Exec("COMMIT"));
@@ -254,7 +254,7 @@ Result<std::optional<SnapshotInfo>> ReadSnapshotInfo(const std::string& store_di
   SS_ASSIGN_OR_RETURN(bool row, exists->Step());
   if (!row || exists->Int(0) == 0) return std::optional<SnapshotInfo>();
   Result<std::unique_ptr<sqlite::Statement>> select =
-      db->Prepare("SELECT taken_time, source_dir, host, experiment, sweep_start_time, interval_seconds, sweep_ended "
+      db->Prepare("SELECT taken_time, source_dir, host, experiment, sweep_start_time, snapshot_every, sweep_ended "
                   "FROM snapshot_info");
   if (!select.ok()) {
     return Status::Corrupt("snapshot " + store_dir + ": its snapshot_info is damaged (" + select.status().message() + ")");
@@ -268,7 +268,7 @@ Result<std::optional<SnapshotInfo>> ReadSnapshotInfo(const std::string& store_di
   info.host = s.Text(2);
   info.experiment = s.Text(3);
   info.sweep_start_time = s.Real(4);
-  info.interval_seconds = s.Real(5);
+  info.snapshot_every = s.Real(5);
   info.sweep_ended = s.Int(6) != 0;
   return std::optional<SnapshotInfo>(std::move(info));
 }

@@ -44,7 +44,7 @@ struct SnapshotInfo {
   std::string host;               // the machine the live store is on
   std::string experiment;         // the sweep's experiment; empty: none given
   double sweep_start_time = 0;    // s since the epoch when that sweep started; 0: unknown
-  double interval_seconds = 0;    // s between snapshots (--snapshot-every)
+  double snapshot_every = 0;    // s between snapshots (--snapshot-every)
   bool sweep_ended = false;       // the sweep had stopped (finished, failed or interrupted) when taken
 };
 

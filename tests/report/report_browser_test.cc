@@ -157,7 +157,7 @@ TEST(ReportInBrowser, SnapshotProgressRendersWithoutErrors) {
   ReportOptions options;
   options.experiment = testing::kFixtureExperiment;
   options.output_path = snapshot_dir + "/report.html";
-  options.refresh_seconds = 5;  // not under #selftest
+  options.follow_every = 5;  // not under #selftest
   ASSERT_TRUE(WriteReport(snapshot->get(), options).ok());
   const nlohmann::json result = SelfTest(chromium, dir.path(), options.output_path);
   ASSERT_FALSE(result.is_null());

@@ -44,7 +44,7 @@ class ReportProgressTest : public ::testing::Test {
   }
 
   // The report data of the store in `dir`, built as `report` does.
-  json Report(const std::string& dir, int refresh_seconds = 0) {
+  json Report(const std::string& dir, int follow_every = 0) {
     StoreOptions read_only;
     read_only.mode = OpenMode::kReadOnly;
     auto store = RunStore::Open(dir, read_only);
@@ -52,7 +52,7 @@ class ReportProgressTest : public ::testing::Test {
     ReportOptions options;
     options.experiment = testing::kFixtureExperiment;
     options.output_path = dir_.path() + "/report.html";
-    options.refresh_seconds = refresh_seconds;
+    options.follow_every = follow_every;
     auto summary = WriteReport(store->get(), options);
     EXPECT_TRUE(summary.ok()) << summary.status().ToString();
     std::ifstream in(options.output_path);
@@ -68,7 +68,7 @@ class ReportProgressTest : public ::testing::Test {
 
 TEST_F(ReportProgressTest, ALiveStoreHasNoProgress) {
   EXPECT_TRUE(Report(store_->dir())["progress"].is_null());
-  EXPECT_EQ(Report(store_->dir(), 10)["progress"], json({{"refresh_seconds", 10}})) << "following: only the reload";
+  EXPECT_EQ(Report(store_->dir(), 10)["progress"], json({{"follow_every", 10}})) << "following: only the reload";
 }
 
 TEST_F(ReportProgressTest, ASnapshotShowsWhenItWasTakenCountsRateAndTimeLeft) {
@@ -85,8 +85,8 @@ TEST_F(ReportProgressTest, ASnapshotShowsWhenItWasTakenCountsRateAndTimeLeft) {
   ASSERT_TRUE(progress["jobs_per_hour"].is_number());
   EXPECT_NEAR(progress["jobs_per_hour"].get<double>(), testing::kFixtureRuns - 1, 0.1);
   EXPECT_EQ(progress["seconds_left"], 0.0) << "nothing left to run";
-  EXPECT_EQ(progress["refresh_seconds"], 0);
-  EXPECT_EQ(Report(snapshot_dir_, 15)["progress"]["refresh_seconds"], 15);
+  EXPECT_EQ(progress["follow_every"], 0);
+  EXPECT_EQ(Report(snapshot_dir_, 15)["progress"]["follow_every"], 15);
 }
 
 TEST_F(ReportProgressTest, ADamagedSnapshotInfoIsShownNotFatal) {

@@ -94,7 +94,7 @@ TEST_F(ReportFollowTest, RewritesOnEachSnapshotAndStopsWhenTheSweepHasEnded) {
   if (first) {
     const std::string html = ReadFile(report_);
     EXPECT_NE(html.find("\"queued\":2,"), std::string::npos);
-    EXPECT_NE(html.find("\"refresh_seconds\":1"), std::string::npos) << "the page reloads itself";
+    EXPECT_NE(html.find("\"follow_every\":1"), std::string::npos) << "the page reloads itself";
     EXPECT_NE(html.find("location.reload()"), std::string::npos);
   }
   Finish(run_ids_[1]);

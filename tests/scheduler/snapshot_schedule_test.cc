@@ -51,7 +51,7 @@ class SnapshotScheduleTest : public testing::StoreSweepTest {
 TEST_F(SnapshotScheduleTest, SnapshotsWhileTheSweepRunsAndALastOneAtItsEnd) {
   SnapshotScheduleOptions options;
   options.snapshot_dir = SnapshotDir();
-  options.interval_seconds = 0.05;
+  options.snapshot_every = 0.05;
   std::ostringstream log;
   options.log = &log;
   SnapshotSchedule schedule(store_->dir(), options);
@@ -77,7 +77,7 @@ TEST_F(SnapshotScheduleTest, EachFailedSnapshotWarnsOnceWithItsReasonAndTheNextR
   std::atomic<int> failures_left{2};
   SnapshotScheduleOptions options;
   options.snapshot_dir = SnapshotDir();
-  options.interval_seconds = 0.02;
+  options.snapshot_every = 0.02;
   options.writer.artifact_writer = [&](const std::string& path, std::string_view bytes) {
     if (failures_left.fetch_sub(1) > 0) return Status::IoError("writing " + path + ": No space left on device");
     return WriteFileAtomically(path, bytes);
@@ -124,7 +124,7 @@ class SnapshotFilesystemSweepTest : public SnapshotScheduleTest {
                            SnapshotSchedule** schedule_out = nullptr) {
     SnapshotScheduleOptions options;
     options.snapshot_dir = mount_dir_ + "/snap";
-    options.interval_seconds = 0.02;
+    options.snapshot_every = 0.02;
     std::ostringstream log;
     options.log = &log;
     SnapshotSchedule schedule(store_->dir(), options);
