@@ -157,7 +157,9 @@ std::string SlurmBatchScript(const SlurmJobOptions& options) {
       << "# Written by `stylesweep slurm`: runs sweep " << options.sweep_file << "\n"
       << "# with one MPI rank per GPU plus the coordinator (rank 0). On USR1 (sent\n"
       << "# " << options.signal_seconds << " s before the time limit, or on preemption) it stops cleanly,\n"
-      << "# saves the store, requeues itself and resumes where it stopped.\n"
+      << "# saves the store, requeues itself and resumes where it stopped. While it\n"
+      << "# runs, rank 0 snapshots the store into the submit folder every " << options.snapshot_every << ",\n"
+      << "# so a node that dies loses little; a new start resumes from the newest.\n"
       << "# See docs/CLUSTER.md.\n";
   out << "#SBATCH --job-name=" << options.job_name << "\n";
   out << "#SBATCH --nodes=" << options.nodes << "\n";
