@@ -205,7 +205,8 @@ Result<SnapshotStats> SnapshotWriter::Write(SnapshotInfo info) {
   stats.artifacts = static_cast<int64_t>(rows.size() - dropped.size());
 
   info.taken_time = NowSeconds();
-  info.source_dir = store_dir_;
+  const fs::path absolute = fs::absolute(store_dir_, ec);
+  info.source_dir = ec ? store_dir_ : absolute.string();
   if (info.host.empty()) info.host = HostName();
   const std::string temp = snapshot_dir_ + "/" + kTempPrefix + std::to_string(getpid()) + ".tmp";
   Status copied = CopyDatabase(*db, temp, dropped, info);
@@ -323,7 +324,7 @@ std::string SnapshotProgressLine(const SnapshotProgress& progress, double now) {
   if (progress.killed > 0) line += ", " + std::to_string(progress.killed) + " killed";
   if (progress.jobs_per_hour > 0) {
     char rate[32];
-    std::snprintf(rate, sizeof(rate), "%.3g", progress.jobs_per_hour);
+    std::snprintf(rate, sizeof(rate), progress.jobs_per_hour >= 100 ? "%.0f" : "%.3g", progress.jobs_per_hour);
     line += "; " + std::string(rate) + " jobs/h";
     if (progress.seconds_left >= 0 && !progress.info.sweep_ended) line += ", about " + FormatSpan(progress.seconds_left) + " left";
   }

@@ -40,7 +40,7 @@ namespace stylesweep {
 // What a snapshot records about itself (table snapshot_info).
 struct SnapshotInfo {
   double taken_time = 0;          // s since the Unix epoch, when the database was copied
-  std::string source_dir;         // the live store it was copied from
+  std::string source_dir;         // the live store it was copied from, as an absolute path
   std::string host;               // the machine the live store is on
   std::string experiment;         // the sweep's experiment; empty: none given
   double sweep_start_time = 0;    // s since the epoch when that sweep started; 0: unknown
