@@ -94,6 +94,9 @@ int RunSlurmCommand(int argc, char** argv) {
        "how ranks start: srun with the site's PMIx or PMI2 (auto picks), or mpiexec inside the allocation")
       ("signal-seconds", po::value(&job.signal_seconds)->default_value(120),
        "seconds before the time limit that the job is told to stop, save and requeue")
+      ("snapshot-every", po::value(&job.snapshot_every)->default_value("5m")->value_name("DURATION"),
+       "while the job runs, copy the store into --store this often (e.g. 90s, 5m): a node that dies loses at most "
+       "this much finished work plus one job")
       ("sbatch", po::value(&job.extra_sbatch)->composing()->value_name("OPTION"),
        "one more sbatch option for the script, e.g. --sbatch=--mem=32G (repeatable)")
       ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
@@ -107,7 +110,8 @@ int RunSlurmCommand(int argc, char** argv) {
                  "                        [--time HH:MM:SS] [--partition P] [--account A] [--array K] [--dry-run]\n\n"
                  "Writes a Slurm batch script that runs the sweep with one MPI rank per GPU (plus rank 0,\n"
                  "the coordinator) and submits it with sbatch. The store is kept on the first node's local\n"
-                 "disk and copied back to --store when the job ends. 120 s before the time limit, or when\n"
+                 "disk, snapshotted into --store every --snapshot-every while it runs (so a node failure\n"
+                 "loses little) and copied back when the job ends. 120 s before the time limit, or when\n"
                  "preempted, the job records in-flight runs KILLED, saves the store, requeues itself and\n"
                  "resumes where it stopped. See docs/CLUSTER.md.\n\n"
               << visible;
@@ -176,7 +180,8 @@ int RunSlurmCommand(int argc, char** argv) {
             << (array ? " per allocation, " + std::to_string(job.array_size) + " allocations" : "") << "\n"
             << "script: " << script_path << "\n"
             << "logs:   " << job.log_dir << "/" << job.job_name << "-" << *job_id << (array ? "_<i>" : "") << ".out\n"
-            << "store:  " << job.store_dir << (array ? "-share-<i>" : "") << " (when the job ends or is preempted)\n";
+            << "store:  " << job.store_dir << (array ? "-share-<i>" : "") << " (a snapshot every " << job.snapshot_every
+            << " while it runs; `stylesweep runs` and `report` read it)\n";
   if (array) {
     std::cout << "then:   stylesweep merge " << job.store_dir << "-share-* -o " << job.store_dir << "\n";
   }

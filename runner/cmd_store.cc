@@ -2,6 +2,7 @@
 // commands over an experiment store (store/run_store.h).
 #include <boost/program_options.hpp>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "runner/command.h"
 #include "store/format.h"
 #include "store/run_store.h"
+#include "store/snapshot.h"
 
 namespace po = boost::program_options;
 
@@ -82,6 +84,20 @@ std::vector<std::string> SplitColumns(const std::vector<std::string>& values) {
   return columns;
 }
 
+// On a snapshot (store/snapshot.h): one line with when it was taken and the
+// sweep's progress. Nothing on a live store; a damaged snapshot_info is a
+// warning on stderr, the runs are still listed.
+void PrintSnapshotProgress(const std::string& store_dir, const std::string& experiment, std::ostream& out) {
+  auto progress = ReadSnapshotProgress(store_dir, experiment);
+  if (!progress.ok()) {
+    std::cerr << "stylesweep runs: warning: " << progress.status().message() << "\n";
+    return;
+  }
+  if (!progress->has_value()) return;
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  out << SnapshotProgressLine(**progress, now) << "\n";
+}
+
 int Runs(int argc, char** argv) {
   std::string store_dir, format_text;
   RunQuery query;
@@ -111,6 +127,7 @@ int Runs(int argc, char** argv) {
   if (!runs.ok()) return ReportError("runs", runs.status());
   std::vector<std::string> shown = SplitColumns(columns);
   if (shown.empty()) shown = DefaultRunColumns(*runs);
+  PrintSnapshotProgress(store_dir, query.experiment, *format == OutputFormat::kTable ? std::cout : std::cerr);
   std::cout << Render(RunsTable(*runs, shown), *format);
   if (*format == OutputFormat::kTable) std::cout << runs->size() << " run" << (runs->size() == 1 ? "" : "s") << "\n";
   return kExitOk;

@@ -16,6 +16,7 @@
 #include <boost/program_options.hpp>
 #include <mpi.h>
 
+#include "common/duration.h"
 #include "common/shared_dir.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
@@ -26,6 +27,7 @@
 #include "scheduler/coordinator.h"
 #include "scheduler/engine_executor.h"
 #include "scheduler/mpi_transport.h"
+#include "scheduler/snapshot_schedule.h"
 #include "scheduler/stop_signal.h"
 #include "scheduler/worker_groups.h"
 #include "store/report.h"
@@ -49,6 +51,9 @@ struct SweepFlags {
   std::string progress = "auto";
   std::string share_text;  // "I/N" from --share; empty: the whole sweep
   SweepShare share;        // parsed from share_text
+  std::string snapshot_dir;          // --snapshot; empty: no snapshots
+  std::string snapshot_every_text;   // --snapshot-every as typed
+  double snapshot_every = 300;       // parsed from snapshot_every_text, s
 };
 
 // This machine's name, for the workers' hello.
@@ -189,6 +194,17 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
   if (!store.ok()) return ReportError("sweep", store.status().WithContext("store " + flags.store_dir));
   Result<std::string> experiment = ExperimentName(**store, spec->name, flags.restart);
   if (!experiment.ok()) return ReportError("sweep", experiment.status());
+  std::unique_ptr<SnapshotSchedule> snapshots;
+  if (!flags.snapshot_dir.empty()) {
+    if (Status usable = CheckSnapshotFolder(flags.store_dir, flags.snapshot_dir); !usable.ok()) {
+      return ReportError("sweep", usable);
+    }
+    SnapshotScheduleOptions snapshot_options;
+    snapshot_options.snapshot_dir = flags.snapshot_dir;
+    snapshot_options.snapshot_every = flags.snapshot_every;
+    snapshot_options.log = &std::cerr;
+    snapshots = std::make_unique<SnapshotSchedule>(flags.store_dir, snapshot_options);
+  }
 
   CoordinatorOptions options;
   options.retries = flags.retries;
@@ -199,6 +215,7 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
   options.live_progress = flags.progress == "live" || (flags.progress == "auto" && isatty(STDERR_FILENO) != 0);
   options.progress_interval_seconds = flags.progress_interval;
   options.batch_jobs = batch_jobs;
+  options.snapshots = snapshots.get();
   Result<SweepSummary> summary = RunSweep(*spec, *experiment, text.str(), *jobs, **store, transport, options);
   if (!summary.ok()) return ReportError("sweep", summary.status());
   PrintSummary(*spec, *summary, **store, std::cout);
@@ -285,7 +302,12 @@ int RunSweepCommand(int argc, char** argv) {
       ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between plain progress lines")
       ("batch-jobs", po::value(&batch_jobs_text)->default_value("1")->value_name("K|auto"),
        "jobs a worker runs at once as one batch (same backbone, size and optimiser settings; one forward/backward "
-       "for all); auto: the largest batch (at most 16) that fits the smallest GPU, 1 on the CPU");
+       "for all); auto: the largest batch (at most 16) that fits the smallest GPU, 1 on the CPU")
+      ("snapshot", po::value(&flags.snapshot_dir)->value_name("DIR"),
+       "while the sweep runs, write a consistent copy of the store (a complete store: give it as --store to "
+       "runs, report or sweep) to DIR, e.g. on another disk or the submit node's filesystem")
+      ("snapshot-every", po::value(&flags.snapshot_every_text)->value_name("DURATION"),
+       "time between snapshots, e.g. 90s, 5m, 1h (default 5m with --snapshot)");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &flags.file, &flags.overrides, &vm); code >= 0) {
     return code;
@@ -293,7 +315,7 @@ int RunSweepCommand(int argc, char** argv) {
   if (vm.count("help")) {
     std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
                  "                        [--retry-failed] [--restart] [--threads N] [--share I/N]\n"
-                 "                        [--batch-jobs K]\n"
+                 "                        [--batch-jobs K] [--snapshot DIR [--snapshot-every 5m]]\n"
                  "       mpiexec -n N stylesweep sweep SWEEP.yaml ...\n\n"
                  "Runs a sweep's jobs and records them in the store. Under mpiexec rank 0 coordinates\n"
                  "(and alone writes the store) and ranks 1..N-1 run jobs, each on the GPU of its local\n"
@@ -303,6 +325,9 @@ int RunSweepCommand(int argc, char** argv) {
                  "stops the same way for preemption and exits 75, the batch script's cue to requeue.\n"
                  "--share I/N splits a large sweep into N disjoint shares (one store each; join them\n"
                  "with `stylesweep merge`).\n"
+                 "--snapshot DIR keeps a complete copy of the store in DIR while the sweep runs (rank 0\n"
+                 "writes it every --snapshot-every): a lost node loses at most one interval plus one job\n"
+                 "of finished work; `stylesweep sweep --store DIR` resumes from it (docs/CLUSTER.md).\n"
                  "With devices_per_job: K in the sweep (or the override devices_per_job=K), the workers\n"
                  "of each node form groups of K ranks and each job runs on a group as one band split\n"
                  "(docs/BAND_SPLIT.md): mpiexec -n 1+G*K runs G jobs at a time.\n\n"
@@ -318,6 +343,14 @@ int RunSweepCommand(int argc, char** argv) {
     Result<SweepShare> share = ParseSweepShare(flags.share_text);
     if (!share.ok()) return ReportError("sweep", share.status());
     flags.share = *share;
+  }
+  if (!flags.snapshot_every_text.empty()) {
+    if (flags.snapshot_dir.empty()) {
+      return ReportError("sweep", Status::InvalidArgument("--snapshot-every needs --snapshot DIR"));
+    }
+    Result<double> every = ParseDuration(flags.snapshot_every_text, "--snapshot-every");
+    if (!every.ok()) return ReportError("sweep", every.status());
+    flags.snapshot_every = *every;
   }
   Result<int> parsed_batch_jobs = ParseBatchJobs(batch_jobs_text);
   if (!parsed_batch_jobs.ok()) return ReportError("sweep", parsed_batch_jobs.status());

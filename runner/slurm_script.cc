@@ -3,6 +3,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "common/duration.h"
 #include "common/text.h"
 
 namespace stylesweep {
@@ -140,6 +141,7 @@ Status ValidateSlurmJobOptions(const SlurmJobOptions& options) {
                                      std::to_string(options.signal_seconds + 60) + " s");
     }
   }
+  SS_RETURN_IF_ERROR(ParseDuration(options.snapshot_every, "--snapshot-every").status());
   for (const std::string& extra : options.extra_sbatch) {
     if (extra.size() < 2 || extra[0] != '-' || extra.find('\n') != std::string::npos) {
       return Status::InvalidArgument("--sbatch '" + extra + "': give one sbatch option, e.g. --sbatch=--mem=32G");
@@ -155,7 +157,9 @@ std::string SlurmBatchScript(const SlurmJobOptions& options) {
       << "# Written by `stylesweep slurm`: runs sweep " << options.sweep_file << "\n"
       << "# with one MPI rank per GPU plus the coordinator (rank 0). On USR1 (sent\n"
       << "# " << options.signal_seconds << " s before the time limit, or on preemption) it stops cleanly,\n"
-      << "# saves the store, requeues itself and resumes where it stopped.\n"
+      << "# saves the store, requeues itself and resumes where it stopped. While it\n"
+      << "# runs, rank 0 snapshots the store into the submit folder every " << options.snapshot_every << ",\n"
+      << "# so a node that dies loses little; a new start resumes from the newest.\n"
       << "# See docs/CLUSTER.md.\n";
   out << "#SBATCH --job-name=" << options.job_name << "\n";
   out << "#SBATCH --nodes=" << options.nodes << "\n";
@@ -179,7 +183,7 @@ std::string SlurmBatchScript(const SlurmJobOptions& options) {
   for (const std::string& override_text : options.overrides) out << " " << ShellQuote(override_text);
   if (!options.shared_dir.empty()) out << " --shared-dir " << ShellQuote(options.shared_dir);
   if (options.threads > 0) out << " --threads " << options.threads;
-  out << " --progress plain)\n";
+  out << " --progress plain --snapshot-every " << ShellQuote(options.snapshot_every) << ")\n";
   if (array) {
     out << "# Array task i of n runs share i/n of the sweep into its own store; join the\n"
         << "# stores afterwards with `stylesweep merge " << options.store_dir << "-share-* -o " << options.store_dir
@@ -198,9 +202,19 @@ local_root=${STYLESWEEP_LOCAL_DIR:-${TMPDIR:-/tmp}}/stylesweep-${job_tag}
 local_store=$local_root/store
 echo "stylesweep: job $job_tag start $((${SLURM_RESTART_COUNT:-0} + 1)) on $(hostname) at $(date -Is)"
 rm -rf "$local_root" && mkdir -p "$local_store" || { echo "stylesweep: cannot create $local_store" >&2; exit 1; }
-if [[ -f $submit_store/store.db ]]; then
-  echo "stylesweep: resuming from $submit_store"
-  cp -a "$submit_store/." "$local_store/" || { echo "stylesweep: cannot copy $submit_store to $local_store" >&2; exit 1; }
+# Resume from the newest whole store in the submit folder: the last snapshot
+# or the last save, whatever became of the job that wrote it. A save cut off
+# between its two renames leaves the previous store as <store>.old-<job>;
+# a <store>.partial-<job> copy is never whole and is not used.
+restore_from=""
+for candidate in "$submit_store" "$submit_store".old-*; do
+  [[ -f $candidate/store.db ]] || continue
+  if [[ -z $restore_from || $candidate/store.db -nt $restore_from/store.db ]]; then restore_from=$candidate; fi
+done
+if [[ -n $restore_from ]]; then
+  echo "stylesweep: resuming from $restore_from"
+  cp -a "$restore_from/." "$local_store/" || { echo "stylesweep: cannot copy $restore_from to $local_store" >&2; exit 1; }
+  rm -f "$local_store"/.snapshot-store.db.*  # an interrupted snapshot's temporary file
 fi
 
 )sh";
@@ -217,7 +231,9 @@ on_stop() {
 trap 'on_stop USR1' USR1
 trap 'on_stop TERM' TERM
 
-"${launch[@]}" "$stylesweep" sweep "${sweep_args[@]}" --store "$local_store" &
+# Rank 0 snapshots the store into the submit folder while the sweep runs:
+# what survives a node that dies with no exit path run.
+"${launch[@]}" "$stylesweep" sweep "${sweep_args[@]}" --store "$local_store" --snapshot "$submit_store" &
 sweep_pid=$!
 # `wait` returns early when a trapped signal arrives; wait again until the
 # sweep has really ended, then read its exit status.

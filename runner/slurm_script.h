@@ -9,7 +9,11 @@
 //     `--signal=B:USR1@<s>` and `--requeue`.
 //  2. The store lives on the local disk of the first node, where rank 0 (the
 //     coordinator, the store's only writer) runs: it is copied there from the
-//     submit folder if a copy exists (a requeued job resumes from it).
+//     newest whole store in the submit folder, if any (a requeued or
+//     resubmitted job resumes from it, whatever became of the last one).
+//     While the sweep runs, rank 0 writes a snapshot of it into the submit
+//     folder every `snapshot_every` (`stylesweep sweep --snapshot`), so a
+//     node that dies loses at most one interval plus one job of work.
 //  3. The sweep starts in the background under `srun --mpi=pmix|pmi2`, or
 //     under `mpiexec` inside the allocation when Slurm offers neither (or
 //     --launcher says so). An array task runs `--share ID/COUNT`.
@@ -48,12 +52,14 @@ struct SlurmJobOptions {
   int array_size = 0;               // >= 2: an array of that many allocations, one share of the sweep each
   std::string launcher = "auto";    // auto (srun pmix, then pmi2, then mpiexec), srun-pmix, srun-pmi2, mpiexec
   int signal_seconds = 120;         // s before the time limit that USR1 arrives
+  std::string snapshot_every = "5m";  // --snapshot-every: time between snapshots of the store into store_dir
   std::vector<std::string> extra_sbatch;  // further sbatch options, one #SBATCH line each ("--mem=32G")
 };
 
 // kInvalidArgument naming the option and what is wrong: counts out of range,
 // a time that is not [D-]HH:MM:SS or leaves less than signal_seconds + 60 s,
-// an unknown launcher, relative paths, an extra option not starting with "-".
+// an unknown launcher, relative paths, an extra option not starting with "-",
+// a snapshot interval that is not a duration ("5x").
 Status ValidateSlurmJobOptions(const SlurmJobOptions& options);
 
 // The batch script for valid `options` (see ValidateSlurmJobOptions).

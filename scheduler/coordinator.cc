@@ -225,6 +225,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
   summary.experiment = experiment_name;
   summary.total = static_cast<int>(jobs.size());
 
+  SS_RETURN_IF_ERROR(ClearSnapshotInfo(store.dir()));
   SS_ASSIGN_OR_RETURN(summary.experiment_id,
                       store.CreateOrGetExperiment(experiment_name, sweep_text, Sha256Hex(sweep_text),
                                                   options.code_version));
@@ -236,6 +237,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
     if (!run_id.ok()) return run_id.status().WithContext("job " + std::to_string(jobs[i].index) + " (" + JobName(jobs[i]) + ")");
     run_ids[i] = *run_id;
   }
+  if (options.snapshots != nullptr) options.snapshots->Begin(experiment_name);
   RunQuery query;
   query.experiment = experiment_name;
   SS_ASSIGN_OR_RETURN(std::vector<RunRecord> records, store.ListRuns(query));
@@ -304,6 +306,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
 
   auto finish = [&](Status status) -> Result<SweepSummary> {
     transport.StopWorkers();
+    if (options.snapshots != nullptr) (void)options.snapshots->Finish();  // logs its own failure
     if (!status.ok()) return status;
     summary.seconds = Seconds(sweep_start);
     return summary;
@@ -405,6 +408,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       }
     }
     progress.Update(state_for_progress());
+    if (options.snapshots != nullptr) options.snapshots->Poll();
   }
 
   // Runs still in flight after a stop: recorded KILLED so none stays RUNNING.

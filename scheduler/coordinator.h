@@ -20,6 +20,11 @@
 // one transaction). When `should_stop` turns true the workers are stopped,
 // reports arriving within `stop_grace_seconds` are recorded, and runs still
 // in flight are recorded KILLED.
+//
+// Snapshots: the store is marked live (a store restored from a snapshot
+// drops its snapshot_info); with options.snapshots the first snapshot starts
+// once every run exists, the schedule is polled between events, and a last
+// snapshot is taken when the sweep returns, also on an error.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +35,7 @@
 
 #include "common/status.h"
 #include "experiments/sweep.h"
+#include "scheduler/snapshot_schedule.h"
 #include "scheduler/transport.h"
 #include "store/run_store.h"
 
@@ -45,6 +51,7 @@ struct CoordinatorOptions {
   bool live_progress = false;         // true: one line redrawn in place (a terminal); false: a line per interval
   double progress_interval_seconds = 5.0;  // s between plain progress lines; default 5
   int batch_jobs = 1;                 // jobs a worker runs at once, as one batch; default 1 (one at a time)
+  SnapshotSchedule* snapshots = nullptr;  // store snapshots while the sweep runs (--snapshot); null: none
 };
 
 struct SweepSummary {

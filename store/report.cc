@@ -1,4 +1,5 @@
 #include "store/report.h"
+#include "store/report_progress.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -117,6 +118,7 @@ class ReportBuilder {
     data["generated"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     data["store"] = store_->dir();
     data["experiment"] = ExperimentJson();
+    data["progress"] = ReportProgressJson(store_->dir(), options_.experiment, options_.follow_every);
     SS_RETURN_IF_ERROR(AddParams(data));
     data["loss_keys"] = LossKeys();
     json runs = json::array();

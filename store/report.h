@@ -37,6 +37,7 @@ struct ReportOptions {
   int max_curve_points = 200;          // points kept per loss curve, first and last included (default 200)
   int64_t max_total_curve_points = 200000;  // over all curves; fewer points per curve past it (default 200,000)
   int max_table_rows = 2000;           // rows the runs table renders before a "show all" button (default 2,000)
+  int follow_every = 0;                // s between reloads of the page (report --follow-every); 0: it never reloads (default)
   // Param keys that hold the content and style image paths (first present wins).
   std::vector<std::string> content_keys = {"content_path", "content", "content_image"};
   std::vector<std::string> style_keys = {"style_paths", "style", "style_path", "style_image"};

@@ -7,7 +7,11 @@
 #      finish every job exactly once;
 #   2. runs the sweep as a 2-task array, requeues task 0 with
 #      `scontrol requeue` mid-run (what an administrator or a preempting job
-#      does), then merges the two share stores: every job exactly once.
+#      does), then merges the two share stores: every job exactly once;
+#   3. once the snapshot in the submit folder holds finished runs, SIGKILLs
+#      the batch script and every rank at once (a node that dies: no handler
+#      runs, nothing is copied back): the snapshot opens with its runs and
+#      intact artifacts, and a resubmission finishes every job exactly once.
 #
 #   tests/cluster/slurm_preempt_test.sh STYLESWEEP_BINARY SOURCE_DIR
 #
@@ -123,7 +127,7 @@ submitted_job=""
 submit() {  # submit STORE [flags...]: sets submitted_job
   local out
   out=$("$binary" slurm "$sweep" --gpus-per-node 0 --tasks-per-node 1 --time 00:10:00 --log-dir "$work/logs" \
-        --store "$@" 2>&1) || fail "stylesweep slurm failed: $out"
+        --snapshot-every 1s --store "$@" 2>&1) || fail "stylesweep slurm failed: $out"
   submitted_job=$(sed -n 's/^submitted job \([0-9]*\):.*/\1/p' <<<"$out")
   [[ -n $submitted_job ]] || fail "no job id from stylesweep slurm: $out"
 }
@@ -167,4 +171,62 @@ restarts=$(job_field "${array_job}_0" Restarts)
 "$binary" merge "$work/shares-share-0" "$work/shares-share-1" -o "$work/merged" || fail "stylesweep merge failed"
 check_store "$work/merged"
 log "part 2 passed"
+
+# ---- 3. the node dies: SIGKILL to the batch script and every rank ----
+# Every artifact the store at $1 names exists and matches its sha256.
+check_artifacts() {
+  local path sha n=0
+  while IFS='|' read -r path sha; do
+    [[ -f $1/$path ]] || fail "$1 names $path, which is missing"
+    [[ $(sha256sum "$1/$path" | cut -d' ' -f1) == "$sha" ]] || fail "$1/$path does not match its sha256"
+    n=$((n + 1))
+  done < <(sqlite3 -readonly "$1/store.db" "SELECT path, sha256 FROM artifacts")
+  echo "$n"
+}
+command -v sqlite3 >/dev/null || fail "part 3 needs sqlite3 (scripts/setup.sh installs it)"
+submit "$work/killed"
+job=$submitted_job
+log "submitted job $job"
+for _ in $(seq 1200); do
+  [[ -f $work/killed/store.db ]] && (($(count_status "$work/killed" FINISHED) >= 2)) && break
+  sleep 0.1
+done
+snapshot_finished=$(count_status "$work/killed" FINISHED)
+((snapshot_finished >= 2)) || fail "no snapshot with 2 finished runs in $work/killed within 120 s"
+# Every process of the job on this node: the batch shell, srun and the ranks.
+pids=$(grep -lsaz "^SLURM_JOB_ID=$job\$" /proc/[0-9]*/environ | cut -d/ -f3 | tr '\n' ' ')
+[[ -n $pids ]] || fail "no processes of job $job found"
+kill -KILL $pids
+killed_at=$(date +%s.%N)
+log "SIGKILLed job $job (pids $pids) with $snapshot_finished finished in the snapshot"
+for _ in $(seq 300); do
+  state=$(job_field "$job" JobState)
+  [[ $state == RUNNING || $state == COMPLETING ]] || break
+  sleep 0.2
+done
+log "job $job is $state"
+job_log=$work/logs/stylesweep-cluster-tiny-$job.out
+! grep -q "store saved to" "$job_log" || fail "the killed job copied its store back; it should have had no chance"
+taken=$(sqlite3 -readonly "$work/killed/store.db" "SELECT taken_time FROM snapshot_info")
+kept=$(count_status "$work/killed" FINISHED)
+live_finished=$(count_status "$work/local/stylesweep-$job/store" FINISHED)
+artifacts=$(check_artifacts "$work/killed") || exit 1
+log "snapshot: $kept finished runs, $artifacts intact artifacts; $(awk -v k="$killed_at" -v t="$taken" 'BEGIN { printf "%.1f", k - t }') s old at the kill; the lost node's store had $live_finished finished"
+((kept >= 2)) || fail "the snapshot lost finished runs"
+"$binary" runs --store "$work/killed" | grep -q "snapshot taken" || fail "runs on the snapshot does not show its progress"
+sqlite3 -readonly "$work/killed/store.db" "SELECT config_hash || ',' || attempts FROM runs WHERE status = 'FINISHED'" \
+  | sort > "$work/kept.csv"
+submit "$work/killed"
+job=$submitted_job
+log "resubmitted as job $job"
+wait_for_state "$job" COMPLETED 150
+grep -q "resuming from $work/killed" "$work/logs/stylesweep-cluster-tiny-$job.out" ||
+  fail "the resubmitted job did not resume from the snapshot"
+check_store "$work/killed"
+# The runs the snapshot held finished were not run again.
+while IFS=, read -r hash attempts; do
+  runs_csv "$work/killed" | tr -d '\r' | grep -qx "$hash,FINISHED,$attempts" || fail "run $hash was run again after the snapshot"
+done < "$work/kept.csv"
+check_artifacts "$work/killed" >/dev/null || exit 1
+log "part 3 passed"
 echo "PASSED"

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "store/report.h"
+#include "store/snapshot.h"
 #include "tests/report/report_fixture.h"
 
 namespace stylesweep {
@@ -134,6 +135,42 @@ TEST(ReportInBrowser, FixtureSweepRendersWithoutErrors) {
   EXPECT_EQ(err.find("Uncaught"), std::string::npos) << err;
   ASSERT_TRUE(fs::exists(screenshot)) << err;
   EXPECT_GT(fs::file_size(screenshot), 10000u);
+}
+
+TEST(ReportInBrowser, SnapshotProgressRendersWithoutErrors) {
+  const std::string chromium = FindChromium();
+  if (chromium.empty()) {
+    GTEST_SKIP() << "chromium is not installed (apt-get install chromium, or set STYLESWEEP_CHROMIUM)";
+  }
+  testing::TempDir dir;
+  auto live = testing::WriteFixtureStore(dir.path());
+  ASSERT_NE(live, nullptr);
+  const std::string snapshot_dir = dir.path() + "/snapshot";
+  SnapshotInfo info;
+  info.experiment = testing::kFixtureExperiment;
+  info.sweep_start_time = 1;  // long ago: a rate, and nothing left
+  ASSERT_TRUE(SnapshotWriter(live->dir(), snapshot_dir).Write(info).ok());
+  StoreOptions read_only;
+  read_only.mode = OpenMode::kReadOnly;
+  auto snapshot = RunStore::Open(snapshot_dir, read_only);
+  ASSERT_TRUE(snapshot.ok());
+  ReportOptions options;
+  options.experiment = testing::kFixtureExperiment;
+  options.output_path = snapshot_dir + "/report.html";
+  options.follow_every = 5;  // not under #selftest
+  ASSERT_TRUE(WriteReport(snapshot->get(), options).ok());
+  const nlohmann::json result = SelfTest(chromium, dir.path(), options.output_path);
+  ASSERT_FALSE(result.is_null());
+  EXPECT_TRUE(result["ok"].get<bool>()) << result.dump();
+  std::string out, err;
+  const std::string url = "file://" + fs::absolute(options.output_path).string() + "#selftest";
+  ASSERT_EQ(RunChromium(chromium, dir.path(), url, "--virtual-time-budget=3000 --dump-dom", &out, &err), 0) << err;
+  EXPECT_NE(out.find("Snapshot taken "), std::string::npos) << out.substr(0, 4000);
+  EXPECT_NE(out.find(">5 finished<"), std::string::npos);
+  EXPECT_NE(out.find(">1 failed<"), std::string::npos);
+  EXPECT_NE(out.find(">0 queued<"), std::string::npos);
+  EXPECT_NE(out.find("jobs/h since the sweep started"), std::string::npos);
+  EXPECT_NE(out.find("This page reloads itself every 5 s"), std::string::npos);
 }
 
 }  // namespace

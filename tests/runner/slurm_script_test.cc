@@ -65,7 +65,7 @@ TEST(SlurmScript, AsksForOneTaskPerGpuPlusTheCoordinatorAndAPreemptionSignal) {
   EXPECT_NE(script.find("scontrol requeue \"$job_tag\""), std::string::npos);
   // The user's arguments reach the sweep intact, quoted for bash.
   EXPECT_NE(script.find("sweep_args=('/home/ada/sweeps/quick start.yaml' 'alpha_beta=1e-3,1e-2' 'content=it'\\''s.jpg' "
-                        "--shared-dir '/shared' --progress plain)"),
+                        "--shared-dir '/shared' --progress plain --snapshot-every '5m')"),
             std::string::npos)
       << script;
 }
@@ -103,6 +103,17 @@ TEST(SlurmScript, CpuOnlyJobsAskForNoGpus) {
   EXPECT_EQ(script.find("--gpus-per-node"), std::string::npos);
   EXPECT_TRUE(HasLine(script, "#SBATCH --ntasks=4"));
   EXPECT_TRUE(HasLine(script, "#SBATCH --mem=8G"));
+}
+
+TEST(SlurmScript, SnapshotIntervalMustBeADuration) {
+  SlurmJobOptions options = Options();
+  options.snapshot_every = "90s";
+  EXPECT_TRUE(ValidateSlurmJobOptions(options).ok());
+  EXPECT_NE(SlurmBatchScript(options).find("--snapshot-every '90s'"), std::string::npos);
+  options.snapshot_every = "5x";
+  const Status status = ValidateSlurmJobOptions(options);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("--snapshot-every '5x'"), std::string::npos) << status.message();
 }
 
 TEST(SlurmScript, ValidationNamesTheBadOption) {
@@ -156,6 +167,7 @@ class SlurmScriptRunTest : public ::testing::Test {
     // then exits with $FAKE_EXIT, or with 75 on USR1 when FAKE_WAIT is set.
     Write("bin/stylesweep",
           "#!/bin/bash\n"
+          "echo \"$*\" > " + root_ + "/sweep-args\n"
           "store=''; while [[ $# -gt 0 ]]; do [[ $1 == --store ]] && store=$2; shift; done\n"
           "echo run >> \"$store/store.db\"\n"
           "if [[ -n ${FAKE_WAIT:-} ]]; then\n"
@@ -212,6 +224,33 @@ TEST_F(SlurmScriptRunTest, APreemptedSweepSavesRequeuesAndTheNextStartResumes) {
   EXPECT_EQ(RunScript("FAKE_EXIT=0"), 0) << ReadFile(root_ + "/job.log");
   EXPECT_EQ(ReadFile(root_ + "/runs/store.db"), "run\nrun\n");  // started from the saved store
   EXPECT_NE(ReadFile(root_ + "/job.log").find("resuming from " + root_ + "/runs"), std::string::npos);
+}
+
+TEST_F(SlurmScriptRunTest, TheSweepSnapshotsIntoTheSubmitFolder) {
+  EXPECT_EQ(RunScript("FAKE_EXIT=0"), 0) << ReadFile(root_ + "/job.log");
+  const std::string args = ReadFile(root_ + "/sweep-args");
+  EXPECT_NE(args.find("--snapshot-every 5m"), std::string::npos) << args;
+  EXPECT_NE(args.find("--store " + root_ + "/local/stylesweep-42/store --snapshot " + root_ + "/runs"),
+            std::string::npos)
+      << args;
+}
+
+TEST_F(SlurmScriptRunTest, ASaveCutOffBetweenItsRenamesIsStillResumedFrom) {
+  // The node died after `mv runs runs.old-41` and before the new copy was
+  // renamed into place: the old store is the newest whole one.
+  std::filesystem::create_directories(root_ + "/runs.old-41");
+  std::filesystem::create_directories(root_ + "/runs.partial-41");
+  Write("runs.old-41/store.db", "old\n");
+  Write("runs.old-41/.snapshot-store.db.99.tmp", "half a snapshot");
+  Write("runs.partial-41/store.db", "partial\n");
+  EXPECT_EQ(RunScript("FAKE_EXIT=0"), 0) << ReadFile(root_ + "/job.log");
+  EXPECT_EQ(ReadFile(root_ + "/runs/store.db"), "old\nrun\n");
+  EXPECT_NE(ReadFile(root_ + "/job.log").find("resuming from " + root_ + "/runs.old-41"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(root_ + "/runs/.snapshot-store.db.99.tmp")) << "temporary files stay behind";
+
+  // With both, the newer wins: here the store saved just now.
+  EXPECT_EQ(RunScript("FAKE_EXIT=0"), 0) << ReadFile(root_ + "/job.log");
+  EXPECT_EQ(ReadFile(root_ + "/runs/store.db"), "old\nrun\nrun\n");
 }
 
 TEST_F(SlurmScriptRunTest, Usr1ToTheBatchScriptStopsTheSweepThenRequeues) {

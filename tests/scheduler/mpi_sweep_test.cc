@@ -14,11 +14,15 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
+#include "store/atomic_file.h"
 #include "store/run_store.h"
+#include "store/snapshot.h"
 #include "tests/scheduler/fake_executors.h"
 #include "tests/smooth_png.h"
 
@@ -117,10 +121,13 @@ class MpiSweepTest : public ::testing::Test {
     return text.str();
   }
 
-  std::vector<RunRecord> Runs() {
+  std::vector<RunRecord> Runs() { return RunsIn(store_dir_); }
+
+  // The experiment's runs in the store at `dir` (empty when it does not open).
+  std::vector<RunRecord> RunsIn(const std::string& dir) {
     StoreOptions options;
     options.mode = OpenMode::kReadOnly;
-    auto store = RunStore::Open(store_dir_, options);
+    auto store = RunStore::Open(dir, options);
     if (!store.ok()) return {};
     RunQuery query;
     query.experiment = "mpitest";
@@ -275,6 +282,131 @@ TEST_F(MpiSweepTest, SigtermStopsCleanlyAndReRunCompletes) {
     attempted_twice += run.attempts == 2;
   }
   EXPECT_LE(attempted_twice, 2) << "only the jobs running at SIGTERM ran again";
+}
+
+// The output of `stylesweep ARGS...` (stdout and stderr).
+std::string RunBinary(const std::string& args) {
+  std::string text;
+  FILE* pipe = popen((std::string(STYLESWEEP_BIN) + " " + args + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return text;
+  char buffer[4096];
+  while (std::size_t n = fread(buffer, 1, sizeof(buffer), pipe)) text.append(buffer, n);
+  pclose(pipe);
+  return text;
+}
+
+double WallSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+TEST_F(MpiSweepTest, SigkillOfEveryProcessLosesOnlyWorkAfterTheLastSnapshot) {
+  // A node that dies: mpiexec and every rank SIGKILLed at once, no handler
+  // runs. The snapshot must open, hold what finished before it with intact
+  // artifacts, and a sweep resumed from it must finish every job once.
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 60, "1e-3, 1e-2");
+  const std::string snapshot = root_ + "/snapshot";
+  const double interval = 2.0;
+  const pid_t pid = Start(sweep, {"--snapshot", snapshot, "--snapshot-every", "2s"});
+  auto finished_in = [&](const std::string& dir) {
+    int n = 0;
+    for (const auto& run : RunsIn(dir)) n += run.status == RunStatus::kFinished;
+    return n;
+  };
+  const Clock::time_point start = Clock::now();
+  while (finished_in(snapshot) < 2 && std::chrono::duration<double>(Clock::now() - start).count() < 60) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(finished_in(snapshot), 2) << "no snapshot with two finished runs within 60 s\n" << Log();
+  // Preferably kill while a run has finished after the last snapshot: the
+  // resumed sweep must then run it again, once.
+  const Clock::time_point settle = Clock::now();
+  while (finished_in(store_dir_) <= finished_in(snapshot) &&
+         std::chrono::duration<double>(Clock::now() - settle).count() < 20) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::vector<pid_t> pids = {pid};
+  for (int rank = 0; rank < 3; ++rank) pids.push_back(FindRank(pid, rank));
+  const double killed_at = WallSeconds();
+  for (const pid_t p : pids) {
+    if (p > 0) kill(p, SIGKILL);
+  }
+  EXPECT_EQ(Wait(pid), 128 + SIGKILL);
+  for (std::size_t i = 1; i < pids.size(); ++i) EXPECT_GT(pids[i], 0) << "rank " << i - 1 << " not found";
+
+  auto info = ReadSnapshotInfo(snapshot);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_TRUE(info->has_value());
+  const double age = killed_at - (*info)->taken_time;
+  std::map<std::string, int> snapshot_attempts;
+  StoreOptions read_only;
+  read_only.mode = OpenMode::kReadOnly;
+  {
+    auto snap = RunStore::Open(snapshot, read_only);
+    ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+    for (const auto& listed : RunsIn(snapshot)) {
+      if (listed.status != RunStatus::kFinished) continue;
+      snapshot_attempts[listed.config_hash] = listed.attempts;
+      auto run = (*snap)->GetRun(listed.id);
+      ASSERT_TRUE(run.ok());
+      ASSERT_FALSE(run->artifacts.empty()) << "run " << listed.id;
+      for (const Artifact& artifact : run->artifacts) {
+        auto bytes = ReadWholeFile((*snap)->ArtifactPath(artifact));
+        ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+        EXPECT_EQ(Sha256Hex(*bytes), artifact.sha256) << artifact.path;
+      }
+    }
+  }
+  // The recovery point: every run the live store had finished when the
+  // snapshot was taken is in it, and the snapshot was at most one interval
+  // (plus the time a loaded machine takes to write it) old.
+  int live_finished = 0, lost = 0;
+  for (const auto& run : Runs()) {
+    if (run.status != RunStatus::kFinished) continue;
+    ++live_finished;
+    if (snapshot_attempts.count(run.config_hash) == 0) {
+      ++lost;
+      EXPECT_GT(run.end_time, (*info)->taken_time) << "finished before the snapshot but not in it";
+    }
+  }
+  EXPECT_LT(live_finished, 8) << "the sweep ended before the kill; make the jobs longer\n" << Log();
+  EXPECT_LT(age, interval + 3.0) << "the last snapshot is older than one interval";
+  std::cout << "recovery point: snapshot " << age << " s old at the kill; " << snapshot_attempts.size()
+            << " finished runs kept, " << lost << " lost (finished after it)\n";
+
+  const std::string listing = RunBinary("runs --store " + snapshot);
+  EXPECT_NE(listing.find("snapshot taken"), std::string::npos) << listing;
+  EXPECT_NE(listing.find(std::to_string(snapshot_attempts.size()) + " finished"), std::string::npos) << listing;
+
+  // Resume from the snapshot itself: every job exactly once, FINISHED, and
+  // what the snapshot held finished is not run again.
+  store_dir_ = snapshot;
+  ASSERT_EQ(RunToEnd(sweep), 0) << Log();
+  const auto runs = Runs();
+  ASSERT_EQ(runs.size(), 8u);
+  std::set<std::string> keys;
+  for (const auto& run : runs) {
+    keys.insert(run.config_hash);
+    EXPECT_EQ(run.status, RunStatus::kFinished) << run.error_message;
+    if (snapshot_attempts.count(run.config_hash) != 0) {
+      EXPECT_EQ(run.attempts, snapshot_attempts[run.config_hash]) << "finished work redone";
+    }
+  }
+  EXPECT_EQ(keys.size(), 8u);
+  auto live = ReadSnapshotInfo(snapshot);
+  ASSERT_TRUE(live.ok());
+  EXPECT_FALSE(live->has_value()) << "a sweep resumed in a snapshot makes it a live store";
+}
+
+TEST_F(MpiSweepTest, UnusableSnapshotFolderOrDurationIsRefusedBeforeAnyJob) {
+  const std::string sweep = WriteSweep({"a.png"}, 3, "1e-3", "", {"s1.png"});
+  std::ofstream(root_ + "/a_file") << "x";
+  EXPECT_NE(Wait(Start(sweep, {"--snapshot", root_ + "/a_file/snap"}, 0)), 0) << Log();
+  EXPECT_NE(Log().find("--snapshot " + root_ + "/a_file/snap: cannot create the folder"), std::string::npos) << Log();
+  EXPECT_EQ(Count(RunStatus::kFinished), 0);
+  EXPECT_NE(Wait(Start(sweep, {"--snapshot", root_ + "/snap", "--snapshot-every", "5x"}, 0)), 0) << Log();
+  EXPECT_NE(Log().find("--snapshot-every '5x': unknown unit 'x'"), std::string::npos) << Log();
+  EXPECT_NE(Wait(Start(sweep, {"--snapshot-every", "5m"}, 0)), 0) << Log();
+  EXPECT_NE(Log().find("--snapshot-every needs --snapshot DIR"), std::string::npos) << Log();
 }
 
 TEST_F(MpiSweepTest, KilledWorkerAbortsAndReRunLosesNoFinishedWork) {
