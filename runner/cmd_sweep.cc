@@ -47,6 +47,9 @@ struct SweepFlags {
   int threads = 0;
   double progress_interval = 5.0;
   std::string progress = "auto";
+  std::string exit_file;                   // --exit-file: rank 0 writes its exit status there; empty: none
+  std::string worker_timeout_text = "5m";  // --worker-timeout
+  double worker_timeout_seconds = kDefaultWorkerTimeoutSeconds;  // parsed from worker_timeout_text
   std::string share_text;  // "I/N" from --share; empty: the whole sweep
   SweepShare share;        // parsed from share_text
 };
@@ -199,6 +202,7 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
   options.live_progress = flags.progress == "live" || (flags.progress == "auto" && isatty(STDERR_FILENO) != 0);
   options.progress_interval_seconds = flags.progress_interval;
   options.batch_jobs = batch_jobs;
+  options.worker_timeout_seconds = flags.worker_timeout_seconds;
   Result<SweepSummary> summary = RunSweep(*spec, *experiment, text.str(), *jobs, **store, transport, options);
   if (!summary.ok()) return ReportError("sweep", summary.status());
   PrintSummary(*spec, *summary, **store, std::cout);
@@ -222,14 +226,39 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
               << "; run the same command again to resume\n";
     return kExitInterrupted;
   }
+  if (summary->workers_lost > 0) {
+    std::cerr << "stylesweep sweep: " << summary->workers_lost << " worker(s) lost (see above); run the same "
+              << "command again to run what they left\n";
+    return kExitWorkersLost;
+  }
   return summary->failed > 0 || summary->output_errors > 0 ? kExitFailure : kExitOk;
 }
 
+// --exit-file: the sweep's exit status as one line, written once the store
+// is closed, so that a batch script can act on it even when the launcher
+// then waits for a node that is gone (docs/CLUSTER.md, "Losing a node").
+void WriteExitFile(const SweepFlags& flags, int code) {
+  if (flags.exit_file.empty()) return;
+  std::ofstream out(flags.exit_file, std::ios::trunc);
+  out << code << "\n";
+  out.flush();
+  if (!out) std::cerr << "stylesweep sweep: warning: cannot write --exit-file " << flags.exit_file << "\n";
+}
+
 // Rank 0 under mpiexec: coordinates over `transport`, then stops the
-// workers; ends the MPI job when some do not stop.
+// workers; ends the MPI job when some do not stop. After lost workers (the
+// store is committed and closed by then) it ends the MPI job with
+// kExitWorkersLost rather than wait in MPI_Finalize for ranks that are gone.
 int CoordinateOverMpi(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch_jobs,
                       MpiTransport& transport, int devices_per_worker) {
   const int code = Coordinate(flags, spec, batch_jobs, transport, devices_per_worker);
+  WriteExitFile(flags, code);
+  if (code == kExitWorkersLost) {
+    transport.Shutdown(10.0);
+    std::cout.flush();
+    std::cerr.flush();
+    MPI_Abort(MPI_COMM_WORLD, kExitWorkersLost);
+  }
   if (!transport.Shutdown(30.0)) {
     std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
     MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);
@@ -285,7 +314,13 @@ int RunSweepCommand(int argc, char** argv) {
       ("progress-interval", po::value(&flags.progress_interval)->default_value(5.0), "seconds between plain progress lines")
       ("batch-jobs", po::value(&batch_jobs_text)->default_value("1")->value_name("K|auto"),
        "jobs a worker runs at once as one batch (same backbone, size and optimiser settings; one forward/backward "
-       "for all); auto: the largest batch (at most 16) that fits the smallest GPU, 1 on the CPU");
+       "for all); auto: the largest batch (at most 16) that fits the smallest GPU, 1 on the CPU")
+      ("worker-timeout", po::value(&flags.worker_timeout_text)->default_value("5m")->value_name("DURATION"),
+       "under mpiexec: a worker running a job and silent this long (90s, 5m, 1h; at least 5s) is lost: its jobs "
+       "go to the others and the sweep exits 69")
+      ("exit-file", po::value(&flags.exit_file)->value_name("PATH"),
+       "write the sweep's exit status to PATH once the store is closed (for batch scripts: the launcher may "
+       "still wait for a lost node)");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &flags.file, &flags.overrides, &vm); code >= 0) {
     return code;
@@ -319,6 +354,9 @@ int RunSweepCommand(int argc, char** argv) {
     if (!share.ok()) return ReportError("sweep", share.status());
     flags.share = *share;
   }
+  Result<double> worker_timeout = ParseWorkerTimeout(flags.worker_timeout_text);
+  if (!worker_timeout.ok()) return ReportError("sweep", worker_timeout.status());
+  flags.worker_timeout_seconds = *worker_timeout;
   Result<int> parsed_batch_jobs = ParseBatchJobs(batch_jobs_text);
   if (!parsed_batch_jobs.ok()) return ReportError("sweep", parsed_batch_jobs.status());
   const int batch_jobs = *parsed_batch_jobs;  // 0: auto
@@ -332,7 +370,9 @@ int RunSweepCommand(int argc, char** argv) {
     InstallStopSignalHandlers();
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
-    return Coordinate(flags, LoadSweepFile(flags.file, flags.overrides), batch_jobs, transport, 1);
+    const int code = Coordinate(flags, LoadSweepFile(flags.file, flags.overrides), batch_jobs, transport, 1);
+    WriteExitFile(flags, code);
+    return code;
   }
 
   int provided = 0;
@@ -356,6 +396,7 @@ int RunSweepCommand(int argc, char** argv) {
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
     code = Coordinate(flags, spec, batch_jobs, transport, 1);
+    WriteExitFile(flags, code);
   } else if (devices_per_job > 1) {
     code = RunGroupedSweep(flags, spec, batch_jobs, devices_per_job, executor_options, rank);
   } else if (rank == 0) {
