@@ -27,6 +27,7 @@ namespace fs = std::filesystem;
 namespace po = boost::program_options;
 
 static_assert(kSlurmRequeueExitCode == kExitPreempted, "the batch script requeues on the sweep's preemption exit code");
+static_assert(kSlurmLostWorkersExitCode == kExitWorkersLost, "the batch script requeues on the sweep's lost-worker exit code");
 
 // A job name Slurm and file names accept: the sweep's name with anything but
 // letters, digits, '-', '_' and '.' replaced by '-'.

@@ -217,13 +217,29 @@ on_stop() {
 trap 'on_stop USR1' USR1
 trap 'on_stop TERM' TERM
 
-"${launch[@]}" "$stylesweep" sweep "${sweep_args[@]}" --store "$local_store" &
+exit_file=$local_root/exit-status
+"${launch[@]}" "$stylesweep" sweep "${sweep_args[@]}" --store "$local_store" --exit-file "$exit_file" &
 sweep_pid=$!
-# `wait` returns early when a trapped signal arrives; wait again until the
-# sweep has really ended, then read its exit status.
-while kill -0 "$sweep_pid" 2>/dev/null; do wait "$sweep_pid"; done
+# Wait until the sweep has ended (`wait` also returns early when a trapped
+# signal arrives). Once rank 0 has written its exit status the store is
+# closed; a launcher still running $launcher_grace s later is waiting for a
+# node that is gone, and is ended: the status written is the sweep's.
+launcher_grace=${STYLESWEEP_LAUNCHER_GRACE:-)sh" << kSlurmLauncherGraceSeconds << R"sh(}
+exit_seen=""
+while kill -0 "$sweep_pid" 2>/dev/null; do
+  if [[ -s $exit_file ]]; then
+    exit_seen=${exit_seen:-$SECONDS}
+    if ((SECONDS - exit_seen >= launcher_grace)); then
+      echo "stylesweep: the sweep ended with status $(<"$exit_file") but the launcher still waits (a lost node?); ending it"
+      kill -TERM "$sweep_pid" 2>/dev/null; sleep 5; kill -KILL "$sweep_pid" 2>/dev/null
+      break
+    fi
+  fi
+  sleep 1 & wait $! 2>/dev/null
+done
 wait "$sweep_pid"
 status=$?
+if [[ -s $exit_file ]]; then status=$(<"$exit_file"); fi
 echo "stylesweep: sweep exited with status $status at $(date -Is)"
 
 # Copy the store back: a complete copy under a temporary name, then renames,
@@ -242,10 +258,13 @@ fi
 
 )sh";
   out << "# " << kSlurmRequeueExitCode
-      << ": the sweep stopped for preemption or the time limit (USR1). Requeue, and\n"
-         "# the next start resumes from the saved store. After TERM (scancel, or Slurm\n"
-         "# requeueing or preempting the job itself) Slurm decides what happens next.\n"
-      << "if [[ $status -eq " << kSlurmRequeueExitCode << " && $stop_signal != TERM ]]; then\n";
+      << ": the sweep stopped for preemption or the time limit (USR1); " << kSlurmLostWorkersExitCode
+      << ": it lost\n"
+         "# workers (a node stopped answering). Requeue, and the next start resumes from\n"
+         "# the saved store. After TERM (scancel, or Slurm requeueing or preempting the\n"
+         "# job itself) Slurm decides what happens next.\n"
+      << "if [[ ($status -eq " << kSlurmRequeueExitCode << " || $status -eq " << kSlurmLostWorkersExitCode
+      << ") && $stop_signal != TERM ]]; then\n";
   out << R"sh(  echo "stylesweep: requeueing job $job_tag"
   if ! scontrol requeue "$job_tag"; then
     echo "stylesweep: requeue refused; submit this script again to resume" >&2

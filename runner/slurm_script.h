@@ -75,5 +75,12 @@ Result<long> ParseSlurmTime(const std::string& text);
 // The exit code `stylesweep sweep` returns when it stopped for preemption and
 // the batch script requeues (kExitPreempted).
 inline constexpr int kSlurmRequeueExitCode = 75;
+// The sweep lost workers (a node stopped answering): the script requeues so
+// that the next start runs what they left.
+inline constexpr int kSlurmLostWorkersExitCode = 69;
+// Seconds the script lets the launcher run after the sweep wrote its exit
+// status (--exit-file) before ending it: mpiexec may wait for a lost node.
+// $STYLESWEEP_LAUNCHER_GRACE in the job's environment overrides it.
+inline constexpr int kSlurmLauncherGraceSeconds = 30;
 
 }  // namespace stylesweep

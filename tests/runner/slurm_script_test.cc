@@ -156,8 +156,13 @@ class SlurmScriptRunTest : public ::testing::Test {
     // then exits with $FAKE_EXIT, or with 75 on USR1 when FAKE_WAIT is set.
     Write("bin/stylesweep",
           "#!/bin/bash\n"
-          "store=''; while [[ $# -gt 0 ]]; do [[ $1 == --store ]] && store=$2; shift; done\n"
+          "store=''; exit_file=''\n"
+          "while [[ $# -gt 0 ]]; do [[ $1 == --store ]] && store=$2; [[ $1 == --exit-file ]] && exit_file=$2; shift; done\n"
           "echo run >> \"$store/store.db\"\n"
+          "if [[ -n ${FAKE_LOST:-} ]]; then\n"  // lost workers: status written, then a launcher that hangs
+          "  echo 69 > \"$exit_file\"; trap '' TERM\n"
+          "  while :; do sleep 0.05; done\n"
+          "fi\n"
           "if [[ -n ${FAKE_WAIT:-} ]]; then\n"
           "  trap 'echo killed >> \"$store/store.db\"; exit 75' USR1\n"
           "  touch " + root_ + "/started\n"
@@ -223,6 +228,13 @@ TEST_F(SlurmScriptRunTest, Usr1ToTheBatchScriptStopsTheSweepThenRequeues) {
   EXPECT_EQ(ReadFile(root_ + "/runs/store.db"), "run\nkilled\n");
   EXPECT_EQ(ReadFile(root_ + "/scontrol-calls"), "requeue 42\n");
   EXPECT_NE(ReadFile(root_ + "/job.log").find("USR1 received"), std::string::npos);
+}
+
+TEST_F(SlurmScriptRunTest, ALauncherHangingAfterLostWorkersIsEndedAndTheJobRequeued) {
+  EXPECT_EQ(RunScript("FAKE_LOST=1 STYLESWEEP_LAUNCHER_GRACE=1"), 69) << ReadFile(root_ + "/job.log");
+  EXPECT_EQ(ReadFile(root_ + "/scontrol-calls"), "requeue 42\n");
+  EXPECT_EQ(ReadFile(root_ + "/runs/store.db"), "run\n");
+  EXPECT_NE(ReadFile(root_ + "/job.log").find("the launcher still waits"), std::string::npos);
 }
 
 TEST_F(SlurmScriptRunTest, TermFromSlurmSavesTheStoreButLeavesRequeueingToSlurm) {
