@@ -3,7 +3,9 @@
 # namespaces, tests/cluster/netns_nodes.sh), mpiexec started on nodeA with
 # ranks 0-1 there and ranks 2-3 on nodeB, a 12-job sweep of tiny SqueezeNet
 # jobs. One PART per run:
-#   hosts    every job FINISHED once, the runs recorded on both hosts; exit 0
+#   hosts    every job FINISHED once, the runs recorded on both hosts, and
+#            the losses those of a one-process run of the same jobs; exit 0
+#   batched  the same with --batch-jobs 2 (batches cross TCP whole)
 #   outage   nodeB's link down 4 s mid-sweep (under --worker-timeout 30s):
 #            nothing lost, no job runs twice; exit 0
 #   lost     nodeB's link down for good (--worker-timeout 8s): nodeB's
@@ -36,7 +38,7 @@ fail() {
 source "$source_dir/tests/cluster/netns_nodes.sh"
 nodes_check || skip "$nodes_missing"
 command -v mpiexec >/dev/null || skip "mpiexec is not installed"
-case $part in hosts | outage | lost | killed) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
+case $part in hosts | batched | outage | lost | killed) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
 
 work=$(mktemp -d /tmp/stylesweep_nodes_XXXXXX)
 cleanup() {
@@ -53,10 +55,11 @@ exit_file=$work/exit-status
 mpi=(mpiexec --mca plm_rsh_agent "$nodes_agent" --mca btl tcp,vader,self
      --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24)
 
-# start_sweep TIMEOUT HOSTS RANKS: the sweep in the background on nodeA; $sweep_pid.
+# start_sweep TIMEOUT HOSTS RANKS [FLAGS...]: the sweep in the background on nodeA; $sweep_pid.
 start_sweep() {
-  on_node nodeA "${mpi[@]}" --host "$2" -n "$3" "$binary" sweep "$sweep" alpha_beta=1e-4,1e-3,1e-2,1e-1,1,10 \
-    --store "$store" --progress plain --progress-interval 2 --worker-timeout "$1" --exit-file "$exit_file" \
+  local timeout=$1 hosts=$2 ranks=$3; shift 3
+  on_node nodeA "${mpi[@]}" --host "$hosts" -n "$ranks" "$binary" sweep "$sweep" alpha_beta=1e-4,1e-3,1e-2,1e-1,1,10 "$@" \
+    --store "$store" --progress plain --progress-interval 2 --worker-timeout "$timeout" --exit-file "$exit_file" \
     >>"$work/sweep.log" 2>&1 &
   sweep_pid=$!
 }
@@ -97,6 +100,24 @@ check_all_finished() {
   ((finished == expected_jobs)) || fail "$finished of $expected_jobs runs FINISHED: $(runs_csv | tr '\n' ' ')"
 }
 
+# compare_with_one_process [FLAGS...]: runs 4 of the jobs in one process
+# (no MPI) and checks that their total_loss equals the cluster's (relative
+# 1e-5: the same code on the same CPU, one thread each).
+compare_with_one_process() {
+  "$binary" sweep "$sweep" alpha_beta=1e-4,1e-3 "$@" --store "$work/reference" --progress none \
+    >"$work/reference.log" 2>&1 || fail "the one-process reference sweep failed"
+  local losses="--columns config_hash,metrics.total_loss --format csv"
+  "$binary" runs --store "$work/reference" $losses | tail -n +2 | sort >"$work/reference.csv"
+  "$binary" runs --store "$store" $losses | tail -n +2 | sort >"$work/cluster.csv"
+  local compared
+  compared=$(join -t, "$work/reference.csv" "$work/cluster.csv" | awk -F, '
+    { d = $2 - $3; if (d < 0) d = -d; s = $2 < 0 ? -$2 : $2
+      if (d > 1e-5 * s) { print "job " $1 ": " $2 " in one process, " $3 " across nodes" > "/dev/stderr"; bad = 1 }
+      n++ }
+    END { print n; exit bad }') || fail "losses differ between one process and two nodes"
+  ((compared == 4)) || fail "compared $compared jobs with the one-process run, not 4"
+}
+
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/setup.sh installs it)"
 started=$SECONDS
 case $part in
@@ -108,7 +129,18 @@ case $part in
     [[ $(runs_csv | grep -vc '^FINISHED,1,node[AB]$') -eq 0 ]] || fail "runs not FINISHED once on nodeA/nodeB: $(runs_csv | tr '\n' ' ')"
     runs_csv | grep -q ',nodeA$' || fail "no run recorded on nodeA"
     runs_csv | grep -q ',nodeB$' || fail "no run recorded on nodeB"
+    compare_with_one_process
     log "hosts: $(runs_csv | cut -d, -f3 | sort | uniq -c | tr '\n' ' ')in $((SECONDS - started)) s"
+    ;;
+  batched)
+    start_sweep 5m 10.77.0.1:2,10.77.0.2:2 4 --batch-jobs 2
+    wait_sweep 240
+    ((sweep_status == 0)) || fail "the sweep exited $sweep_status, not 0"
+    check_all_finished
+    runs_csv | grep -q ',nodeB$' || fail "no run recorded on nodeB"
+    grep -q "tubingen_starry_night#[0-9]* +1" "$work/sweep.log" || fail "no batch of two in the progress lines"
+    compare_with_one_process --batch-jobs 2
+    log "batched: in $((SECONDS - started)) s"
     ;;
   outage)
     start_sweep 30s 10.77.0.1:2,10.77.0.2:2 4
