@@ -11,6 +11,9 @@
 #   node_link nodeB down; node_kill nodeB
 #   nodes_down                              # also run by the caller's trap
 #
+# Processes enter a node's network namespace with nsenter, not `ip netns
+# exec`, so that /sys (cgroups, which slurmd reads) stays the machine's.
+#
 # The nodes' links meet at a bridge in a hub namespace of the harness's own,
 # so taking one node's link down (node_link) cuts that node off and nothing
 # else, and every node reaches every other one directly.
@@ -71,7 +74,7 @@ nodes_up() {
     done
     echo '  *) echo "netns_rsh_agent: no node $host" >&2; exit 255 ;;'
     echo 'esac'
-    echo 'exec ip netns exec "$ns" unshare --uts /bin/sh -c "hostname $name && exec $*"'
+    echo 'exec nsenter --net=/run/netns/"$ns" unshare --uts /bin/sh -c "hostname $name && exec $*"'
   } >"$nodes_agent"
   chmod +x "$nodes_agent"
 }
@@ -87,7 +90,7 @@ node_ns() {
 on_node() {
   local ns; ns=$(node_ns "$1") || return 1
   local name=$1; shift
-  ip netns exec "$ns" unshare --uts /bin/sh -c 'hostname "$0" && exec "$@"' "$name" "$@"
+  nsenter --net=/run/netns/"$ns" unshare --uts /bin/sh -c 'hostname "$0" && exec "$@"' "$name" "$@"
 }
 
 # node_link NAME up|down: connects or cuts node NAME's only link.
