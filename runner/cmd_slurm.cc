@@ -100,6 +100,8 @@ int RunSlurmCommand(int argc, char** argv) {
       ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
        "folder with models/ and images/ as the nodes see it (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
       ("threads", po::value(&job.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
+      ("worker-timeout", po::value(&job.worker_timeout)->value_name("DURATION"),
+       "the sweep's --worker-timeout (default 5m): a silent worker is lost after this long")
       ("dry-run", po::bool_switch(&dry_run), "print the batch script; write and submit nothing");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("slurm", argc, argv, visible, &file, &overrides, &vm); code >= 0) return code;

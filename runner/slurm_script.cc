@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/text.h"
+#include "scheduler/worker_timeout.h"
 
 namespace stylesweep {
 
@@ -121,6 +122,7 @@ Status ValidateSlurmJobOptions(const SlurmJobOptions& options) {
   }
   if (options.cpus_per_task < 0) return Status::InvalidArgument("--cpus-per-task must be >= 0");
   if (options.threads < 0) return Status::InvalidArgument("--threads must be >= 0");
+  if (!options.worker_timeout.empty()) SS_RETURN_IF_ERROR(ParseWorkerTimeout(options.worker_timeout).status());
   if (options.array_size < 0 || options.array_size == 1 || options.array_size > 100000) {
     return Status::InvalidArgument("--array must be 0 (one allocation) or between 2 and 100000");
   }
@@ -179,6 +181,7 @@ std::string SlurmBatchScript(const SlurmJobOptions& options) {
   for (const std::string& override_text : options.overrides) out << " " << ShellQuote(override_text);
   if (!options.shared_dir.empty()) out << " --shared-dir " << ShellQuote(options.shared_dir);
   if (options.threads > 0) out << " --threads " << options.threads;
+  if (!options.worker_timeout.empty()) out << " --worker-timeout " << ShellQuote(options.worker_timeout);
   out << " --progress plain)\n";
   if (array) {
     out << "# Array task i of n runs share i/n of the sweep into its own store; join the\n"

@@ -42,6 +42,7 @@ struct SlurmJobOptions {
   int tasks_per_node = 0;           // workers per node; 0: gpus_per_node (1 without GPUs)
   int cpus_per_task = 0;            // --cpus-per-task; 0: the site's default
   int threads = 0;                  // --threads for each worker; 0: LibTorch's default
+  std::string worker_timeout;       // --worker-timeout for the sweep (checked by ParseWorkerTimeout); empty: its default
   std::string time_limit;           // --time, [D-]HH:MM:SS; empty: the partition's default
   std::string partition;            // --partition; empty: the default partition
   std::string account;              // --account; empty: the user's default

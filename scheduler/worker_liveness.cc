@@ -1,38 +1,7 @@
 #include "scheduler/worker_liveness.h"
 
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 namespace stylesweep {
-
-Result<double> ParseWorkerTimeout(const std::string& text) {
-  const std::string rule = "--worker-timeout takes a duration such as 90s, 5m or 1h";
-  if (text.empty()) return Status::InvalidArgument(rule + ", not an empty value");
-  char* end = nullptr;
-  errno = 0;
-  const double number = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || errno != 0 || !std::isfinite(number)) {
-    return Status::InvalidArgument(rule + ", not '" + text + "'");
-  }
-  const std::string unit(end);
-  double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1;
-  else if (unit == "m") scale = 60;
-  else if (unit == "h") scale = 3600;
-  else return Status::InvalidArgument(rule + ": unknown unit '" + unit + "' in '" + text + "' (use s, m or h)");
-  const double seconds = number * scale;
-  const double minimum = kMinTimeoutHeartbeats * kHeartbeatIntervalSeconds;
-  if (seconds < minimum) {
-    char buffer[160];
-    std::snprintf(buffer, sizeof(buffer),
-                  "--worker-timeout %s is too short: at least %.0fs (%d heartbeat intervals of %.0fs)", text.c_str(),
-                  minimum, kMinTimeoutHeartbeats, kHeartbeatIntervalSeconds);
-    return Status::InvalidArgument(buffer);
-  }
-  return seconds;
-}
 
 WorkerLiveness::WorkerLiveness(int num_workers, double timeout_seconds, NowFn now)
     : timeout_seconds_(timeout_seconds), now_(std::move(now)), workers_(static_cast<std::size_t>(num_workers)) {

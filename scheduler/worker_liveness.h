@@ -17,22 +17,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "scheduler/worker_timeout.h"
 
 namespace stylesweep {
-
-// Seconds between a busy worker's heartbeats, at most (one per optimiser
-// iteration when iterations are slower).
-inline constexpr double kHeartbeatIntervalSeconds = 1.0;
-// --worker-timeout may not be shorter than this many heartbeat intervals.
-inline constexpr int kMinTimeoutHeartbeats = 5;
-// --worker-timeout's default: 5 minutes, longer than a model load or a slow
-// iteration of a large job on a CPU.
-inline constexpr double kDefaultWorkerTimeoutSeconds = 300.0;
-
-// Parses a --worker-timeout value: a number of seconds with a unit, "90s",
-// "5m", "1h" (a bare number is seconds), at least kMinTimeoutHeartbeats x
-// kHeartbeatIntervalSeconds. Errors name the value and the rule.
-Result<double> ParseWorkerTimeout(const std::string& text);
 
 class WorkerLiveness {
  public:

@@ -105,6 +105,16 @@ TEST(SlurmScript, CpuOnlyJobsAskForNoGpus) {
   EXPECT_TRUE(HasLine(script, "#SBATCH --mem=8G"));
 }
 
+TEST(SlurmScript, PassesTheWorkerTimeoutToTheSweepAndRequeuesAfterLostWorkers) {
+  SlurmJobOptions options = Options();
+  EXPECT_EQ(SlurmBatchScript(options).find("--worker-timeout"), std::string::npos);
+  options.worker_timeout = "90s";
+  const std::string script = SlurmBatchScript(options);
+  EXPECT_NE(script.find(" --worker-timeout '90s'"), std::string::npos) << script;
+  EXPECT_NE(script.find("$status -eq 69"), std::string::npos);
+  EXPECT_NE(script.find("--exit-file \"$exit_file\""), std::string::npos);
+}
+
 TEST(SlurmScript, ValidationNamesTheBadOption) {
   const std::vector<std::pair<std::function<void(SlurmJobOptions&)>, std::string>> cases = {
       {[](SlurmJobOptions& o) { o.nodes = 0; }, "--nodes"},
@@ -116,6 +126,8 @@ TEST(SlurmScript, ValidationNamesTheBadOption) {
       {[](SlurmJobOptions& o) { o.store_dir = "runs"; }, "absolute"},
       {[](SlurmJobOptions& o) { o.job_name = "a b"; }, "--job-name"},
       {[](SlurmJobOptions& o) { o.extra_sbatch = {"mem=8G"}; }, "--sbatch"},
+      {[](SlurmJobOptions& o) { o.worker_timeout = "2s"; }, "--worker-timeout 2s is too short"},
+      {[](SlurmJobOptions& o) { o.worker_timeout = "5 minutes"; }, "--worker-timeout"},
   };
   ASSERT_TRUE(ValidateSlurmJobOptions(Options()).ok());
   for (const auto& [change, expected] : cases) {
