@@ -5,7 +5,8 @@
 # the coordinator and a worker on nodeA, a worker on nodeB, as
 # docs/CLUSTER.md says), USR1 to the batch script mid-sweep: the job saves
 # its store (kept on nodeA, the first node), requeues, resumes and finishes
-# every job exactly once, with runs recorded on both nodes.
+# every job exactly once, with runs recorded on both nodes. Then a second
+# sweep loses nodeB's link for good: status 69, store saved, requeued.
 #
 #   tests/cluster/slurm_nodes_test.sh STYLESWEEP_BINARY SOURCE_DIR
 #
@@ -99,4 +100,36 @@ store=$work/runs
 hosts=$(sqlite3 -readonly "$store/store.db" "SELECT DISTINCT host FROM runs ORDER BY host" | tr '\n' ' ')
 [[ $hosts == "nodeA nodeB " ]] || fail "runs recorded on '$hosts', not on nodeA and nodeB"
 log "job $job: $restarts restart(s), every job FINISHED once on $hosts"
+
+# ---- 2. nodeB's link down for good under Slurm ----
+# The sweep loses nodeB's worker after --worker-timeout, finishes on nodeA
+# and writes status 69; the batch script ends a launcher still waiting for
+# nodeB (STYLESWEEP_LAUNCHER_GRACE=5 here), saves the store and requeues.
+out=$(on_node nodeA "$binary" slurm "$sweep" alpha_beta=1e-4,1e-3,1e-2,1e-1,1,10 --nodes 2 --gpus-per-node 0 \
+      --tasks-per-node 1 --launcher mpiexec --worker-timeout 8s --time 00:10:00 --log-dir "$work/logs" \
+      --store "$work/runs-lost" --sbatch=--export=ALL,STYLESWEEP_LAUNCHER_GRACE=5 2>&1) ||
+  fail "stylesweep slurm failed: $out"
+job=$(sed -n 's/^submitted job \([0-9]*\):.*/\1/p' <<<"$out")
+[[ -n $job ]] || fail "no job id from stylesweep slurm: $out"
+local_store=$work/local/stylesweep-$job/store
+for ((i = 0; i < 1200; i++)); do
+  (($(count_status "$local_store" FINISHED) >= 2)) &&
+    (($(sqlite3 -readonly "$local_store/store.db" "SELECT count(*) FROM runs WHERE status = 'RUNNING' AND host = 'nodeB'" 2>/dev/null || echo 0) > 0)) && break
+  sleep 0.1
+done
+log "job $job: nodeB's link down for good with $(count_status "$local_store" FINISHED) finished"
+node_link nodeB down
+logfile=$work/logs/stylesweep-cluster-tiny-$job.out
+for ((i = 0; i < 1800; i++)); do
+  grep -q "requeueing job $job\|requeue refused" "$logfile" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "sweep exited with status 69" "$logfile" || fail "the sweep did not end with status 69"
+grep -q "requeueing job $job" "$logfile" || fail "job $job was not requeued after losing nodeB"
+grep -q "store saved to $work/runs-lost" "$logfile" || fail "the store was not saved"
+grep -q "lost worker .* on host nodeB" "$logfile" || fail "no 'lost worker ... nodeB' line in the log"
+[[ $(count_status "$work/runs-lost" FINISHED) -eq $expected_jobs ]] ||
+  fail "$(count_status "$work/runs-lost" FINISHED) of $expected_jobs FINISHED in the saved store"
+ended=$(grep -c "the launcher still waits" "$logfile")
+log "job $job: status 69, store saved with every job FINISHED, requeued (launcher ended by the script: $ended)"
 echo "PASSED"
