@@ -336,6 +336,8 @@ int RunSweepCommand(int argc, char** argv) {
                  "Running the same command again skips finished jobs and resumes the rest.\n"
                  "SIGINT/SIGTERM stop cleanly: running jobs are recorded KILLED (exit 130). SIGUSR1\n"
                  "stops the same way for preemption and exits 75, the batch script's cue to requeue.\n"
+                 "Under mpiexec a worker running a job and silent for --worker-timeout is lost: its jobs\n"
+                 "run on the other workers and the sweep exits 69 (requeue too; docs/CLUSTER.md).\n"
                  "--share I/N splits a large sweep into N disjoint shares (one store each; join them\n"
                  "with `stylesweep merge`).\n"
                  "With devices_per_job: K in the sweep (or the override devices_per_job=K), the workers\n"
