@@ -27,6 +27,7 @@ namespace fs = std::filesystem;
 namespace po = boost::program_options;
 
 static_assert(kSlurmRequeueExitCode == kExitPreempted, "the batch script requeues on the sweep's preemption exit code");
+static_assert(kSlurmLostWorkersExitCode == kExitWorkersLost, "the batch script requeues on the sweep's lost-worker exit code");
 
 // A job name Slurm and file names accept: the sweep's name with anything but
 // letters, digits, '-', '_' and '.' replaced by '-'.
@@ -102,6 +103,8 @@ int RunSlurmCommand(int argc, char** argv) {
       ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
        "folder with models/ and images/ as the nodes see it (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
       ("threads", po::value(&job.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
+      ("worker-timeout", po::value(&job.worker_timeout)->value_name("DURATION"),
+       "the sweep's --worker-timeout (default 5m): a silent worker is lost after this long")
       ("dry-run", po::bool_switch(&dry_run), "print the batch script; write and submit nothing");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("slurm", argc, argv, visible, &file, &overrides, &vm); code >= 0) return code;

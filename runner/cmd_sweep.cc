@@ -49,6 +49,9 @@ struct SweepFlags {
   int threads = 0;
   double progress_interval = 5.0;
   std::string progress = "auto";
+  std::string exit_file;                   // --exit-file: rank 0 writes its exit status there; empty: none
+  std::string worker_timeout_text = "5m";  // --worker-timeout
+  double worker_timeout_seconds = kDefaultWorkerTimeoutSeconds;  // parsed from worker_timeout_text
   std::string share_text;  // "I/N" from --share; empty: the whole sweep
   SweepShare share;        // parsed from share_text
   std::string snapshot_dir;          // --snapshot; empty: no snapshots
@@ -216,6 +219,7 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
   options.progress_interval_seconds = flags.progress_interval;
   options.batch_jobs = batch_jobs;
   options.snapshots = snapshots.get();
+  options.worker_timeout_seconds = flags.worker_timeout_seconds;
   Result<SweepSummary> summary = RunSweep(*spec, *experiment, text.str(), *jobs, **store, transport, options);
   if (!summary.ok()) return ReportError("sweep", summary.status());
   PrintSummary(*spec, *summary, **store, std::cout);
@@ -239,14 +243,39 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
               << "; run the same command again to resume\n";
     return kExitInterrupted;
   }
+  if (summary->workers_lost > 0) {
+    std::cerr << "stylesweep sweep: " << summary->workers_lost << " worker(s) lost (see above); run the same "
+              << "command again to run what they left\n";
+    return kExitWorkersLost;
+  }
   return summary->failed > 0 || summary->output_errors > 0 ? kExitFailure : kExitOk;
 }
 
+// --exit-file: the sweep's exit status as one line, written once the store
+// is closed, so that a batch script can act on it even when the launcher
+// then waits for a node that is gone (docs/CLUSTER.md, "Losing a node").
+void WriteExitFile(const SweepFlags& flags, int code) {
+  if (flags.exit_file.empty()) return;
+  std::ofstream out(flags.exit_file, std::ios::trunc);
+  out << code << "\n";
+  out.flush();
+  if (!out) std::cerr << "stylesweep sweep: warning: cannot write --exit-file " << flags.exit_file << "\n";
+}
+
 // Rank 0 under mpiexec: coordinates over `transport`, then stops the
-// workers; ends the MPI job when some do not stop.
+// workers; ends the MPI job when some do not stop. After lost workers (the
+// store is committed and closed by then) it ends the MPI job with
+// kExitWorkersLost rather than wait in MPI_Finalize for ranks that are gone.
 int CoordinateOverMpi(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch_jobs,
                       MpiTransport& transport, int devices_per_worker) {
   const int code = Coordinate(flags, spec, batch_jobs, transport, devices_per_worker);
+  WriteExitFile(flags, code);
+  if (code == kExitWorkersLost) {
+    transport.Shutdown(10.0);
+    std::cout.flush();
+    std::cerr.flush();
+    MPI_Abort(MPI_COMM_WORLD, kExitWorkersLost);
+  }
   if (!transport.Shutdown(30.0)) {
     std::cerr << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
     MPI_Abort(MPI_COMM_WORLD, code == kExitOk ? kExitFailure : code);
@@ -307,7 +336,13 @@ int RunSweepCommand(int argc, char** argv) {
        "while the sweep runs, write a consistent copy of the store (a complete store: give it as --store to "
        "runs, report or sweep) to DIR, e.g. on another disk or the submit node's filesystem")
       ("snapshot-every", po::value(&flags.snapshot_every_text)->value_name("DURATION"),
-       "time between snapshots, e.g. 90s, 5m, 1h (default 5m with --snapshot)");
+       "time between snapshots, e.g. 90s, 5m, 1h (default 5m with --snapshot)")
+      ("worker-timeout", po::value(&flags.worker_timeout_text)->default_value("5m")->value_name("DURATION"),
+       "under mpiexec: a worker running a job and silent this long (90s, 5m, 1h; at least 5s) is lost: its jobs "
+       "go to the others and the sweep exits 69")
+      ("exit-file", po::value(&flags.exit_file)->value_name("PATH"),
+       "write the sweep's exit status to PATH once the store is closed (for batch scripts: the launcher may "
+       "still wait for a lost node)");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &flags.file, &flags.overrides, &vm); code >= 0) {
     return code;
@@ -323,6 +358,8 @@ int RunSweepCommand(int argc, char** argv) {
                  "Running the same command again skips finished jobs and resumes the rest.\n"
                  "SIGINT/SIGTERM stop cleanly: running jobs are recorded KILLED (exit 130). SIGUSR1\n"
                  "stops the same way for preemption and exits 75, the batch script's cue to requeue.\n"
+                 "Under mpiexec a worker running a job and silent for --worker-timeout is lost: its jobs\n"
+                 "run on the other workers and the sweep exits 69 (requeue too; docs/CLUSTER.md).\n"
                  "--share I/N splits a large sweep into N disjoint shares (one store each; join them\n"
                  "with `stylesweep merge`).\n"
                  "--snapshot DIR keeps a complete copy of the store in DIR while the sweep runs (rank 0\n"
@@ -352,6 +389,9 @@ int RunSweepCommand(int argc, char** argv) {
     if (!every.ok()) return ReportError("sweep", every.status());
     flags.snapshot_every = *every;
   }
+  Result<double> worker_timeout = ParseWorkerTimeout(flags.worker_timeout_text);
+  if (!worker_timeout.ok()) return ReportError("sweep", worker_timeout.status());
+  flags.worker_timeout_seconds = *worker_timeout;
   Result<int> parsed_batch_jobs = ParseBatchJobs(batch_jobs_text);
   if (!parsed_batch_jobs.ok()) return ReportError("sweep", parsed_batch_jobs.status());
   const int batch_jobs = *parsed_batch_jobs;  // 0: auto
@@ -365,7 +405,9 @@ int RunSweepCommand(int argc, char** argv) {
     InstallStopSignalHandlers();
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
-    return Coordinate(flags, LoadSweepFile(flags.file, flags.overrides), batch_jobs, transport, 1);
+    const int code = Coordinate(flags, LoadSweepFile(flags.file, flags.overrides), batch_jobs, transport, 1);
+    WriteExitFile(flags, code);
+    return code;
   }
 
   int provided = 0;
@@ -389,6 +431,7 @@ int RunSweepCommand(int argc, char** argv) {
     EngineExecutor executor(executor_options);
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor));
     code = Coordinate(flags, spec, batch_jobs, transport, 1);
+    WriteExitFile(flags, code);
   } else if (devices_per_job > 1) {
     code = RunGroupedSweep(flags, spec, batch_jobs, devices_per_job, executor_options, rank);
   } else if (rank == 0) {

@@ -42,11 +42,14 @@ void PrintUsage(const std::vector<Command>& commands, std::ostream& out);
 // Exit codes: 0 success, 1 the work failed (a run, a file, the database),
 // 2 the command line or a settings file is wrong, 75 stopped for preemption
 // (SIGUSR1: requeue and run the same command again; EX_TEMPFAIL in
-// sysexits.h), 130 interrupted.
+// sysexits.h), 69 a sweep lost workers (a node stopped answering; the jobs
+// it held ran elsewhere or were left for the next start: requeue and run the
+// same command again; EX_UNAVAILABLE), 130 interrupted.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPreempted = 75;
+inline constexpr int kExitWorkersLost = 69;
 inline constexpr int kExitInterrupted = 130;
 
 int ExitCodeFor(const Status& status);

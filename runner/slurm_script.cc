@@ -5,6 +5,7 @@
 
 #include "common/duration.h"
 #include "common/text.h"
+#include "scheduler/worker_timeout.h"
 
 namespace stylesweep {
 
@@ -122,6 +123,7 @@ Status ValidateSlurmJobOptions(const SlurmJobOptions& options) {
   }
   if (options.cpus_per_task < 0) return Status::InvalidArgument("--cpus-per-task must be >= 0");
   if (options.threads < 0) return Status::InvalidArgument("--threads must be >= 0");
+  if (!options.worker_timeout.empty()) SS_RETURN_IF_ERROR(ParseWorkerTimeout(options.worker_timeout).status());
   if (options.array_size < 0 || options.array_size == 1 || options.array_size > 100000) {
     return Status::InvalidArgument("--array must be 0 (one allocation) or between 2 and 100000");
   }
@@ -183,6 +185,7 @@ std::string SlurmBatchScript(const SlurmJobOptions& options) {
   for (const std::string& override_text : options.overrides) out << " " << ShellQuote(override_text);
   if (!options.shared_dir.empty()) out << " --shared-dir " << ShellQuote(options.shared_dir);
   if (options.threads > 0) out << " --threads " << options.threads;
+  if (!options.worker_timeout.empty()) out << " --worker-timeout " << ShellQuote(options.worker_timeout);
   out << " --progress plain --snapshot-every " << ShellQuote(options.snapshot_every) << ")\n";
   if (array) {
     out << "# Array task i of n runs share i/n of the sweep into its own store; join the\n"
@@ -233,13 +236,30 @@ trap 'on_stop TERM' TERM
 
 # Rank 0 snapshots the store into the submit folder while the sweep runs:
 # what survives a node that dies with no exit path run.
-"${launch[@]}" "$stylesweep" sweep "${sweep_args[@]}" --store "$local_store" --snapshot "$submit_store" &
+exit_file=$local_root/exit-status
+"${launch[@]}" "$stylesweep" sweep "${sweep_args[@]}" --store "$local_store" --snapshot "$submit_store" \
+  --exit-file "$exit_file" &
 sweep_pid=$!
-# `wait` returns early when a trapped signal arrives; wait again until the
-# sweep has really ended, then read its exit status.
-while kill -0 "$sweep_pid" 2>/dev/null; do wait "$sweep_pid"; done
+# Wait until the sweep has ended (`wait` also returns early when a trapped
+# signal arrives). Once rank 0 has written its exit status the store is
+# closed; a launcher still running $launcher_grace s later is waiting for a
+# node that is gone, and is ended: the status written is the sweep's.
+launcher_grace=${STYLESWEEP_LAUNCHER_GRACE:-)sh" << kSlurmLauncherGraceSeconds << R"sh(}
+exit_seen=""
+while kill -0 "$sweep_pid" 2>/dev/null; do
+  if [[ -s $exit_file ]]; then
+    exit_seen=${exit_seen:-$SECONDS}
+    if ((SECONDS - exit_seen >= launcher_grace)); then
+      echo "stylesweep: the sweep ended with status $(<"$exit_file") but the launcher still waits (a lost node?); ending it"
+      kill -TERM "$sweep_pid" 2>/dev/null; sleep 5; kill -KILL "$sweep_pid" 2>/dev/null
+      break
+    fi
+  fi
+  sleep 1 & wait $! 2>/dev/null
+done
 wait "$sweep_pid"
 status=$?
+if [[ -s $exit_file ]]; then status=$(<"$exit_file"); fi
 echo "stylesweep: sweep exited with status $status at $(date -Is)"
 
 # Copy the store back: a complete copy under a temporary name, then renames,
@@ -258,10 +278,13 @@ fi
 
 )sh";
   out << "# " << kSlurmRequeueExitCode
-      << ": the sweep stopped for preemption or the time limit (USR1). Requeue, and\n"
-         "# the next start resumes from the saved store. After TERM (scancel, or Slurm\n"
-         "# requeueing or preempting the job itself) Slurm decides what happens next.\n"
-      << "if [[ $status -eq " << kSlurmRequeueExitCode << " && $stop_signal != TERM ]]; then\n";
+      << ": the sweep stopped for preemption or the time limit (USR1); " << kSlurmLostWorkersExitCode
+      << ": it lost\n"
+         "# workers (a node stopped answering). Requeue, and the next start resumes from\n"
+         "# the saved store. After TERM (scancel, or Slurm requeueing or preempting the\n"
+         "# job itself) Slurm decides what happens next.\n"
+      << "if [[ ($status -eq " << kSlurmRequeueExitCode << " || $status -eq " << kSlurmLostWorkersExitCode
+      << ") && $stop_signal != TERM ]]; then\n";
   out << R"sh(  echo "stylesweep: requeueing job $job_tag"
   if ! scontrol requeue "$job_tag"; then
     echo "stylesweep: requeue refused; submit this script again to resume" >&2

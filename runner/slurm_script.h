@@ -46,6 +46,7 @@ struct SlurmJobOptions {
   int tasks_per_node = 0;           // workers per node; 0: gpus_per_node (1 without GPUs)
   int cpus_per_task = 0;            // --cpus-per-task; 0: the site's default
   int threads = 0;                  // --threads for each worker; 0: LibTorch's default
+  std::string worker_timeout;       // --worker-timeout for the sweep (checked by ParseWorkerTimeout); empty: its default
   std::string time_limit;           // --time, [D-]HH:MM:SS; empty: the partition's default
   std::string partition;            // --partition; empty: the default partition
   std::string account;              // --account; empty: the user's default
@@ -81,5 +82,12 @@ Result<long> ParseSlurmTime(const std::string& text);
 // The exit code `stylesweep sweep` returns when it stopped for preemption and
 // the batch script requeues (kExitPreempted).
 inline constexpr int kSlurmRequeueExitCode = 75;
+// The sweep lost workers (a node stopped answering): the script requeues so
+// that the next start runs what they left.
+inline constexpr int kSlurmLostWorkersExitCode = 69;
+// Seconds the script lets the launcher run after the sweep wrote its exit
+// status (--exit-file) before ending it: mpiexec may wait for a lost node.
+// $STYLESWEEP_LAUNCHER_GRACE in the job's environment overrides it.
+inline constexpr int kSlurmLauncherGraceSeconds = 30;
 
 }  // namespace stylesweep

@@ -275,6 +275,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
   }
 
   std::vector<WorkerState> workers(transport.num_workers());
+  WorkerLiveness liveness(transport.num_workers(), options.worker_timeout_seconds);
   std::vector<int> attempts(jobs.size(), 0);
   int in_flight = 0;
   bool stopping = false;
@@ -285,8 +286,10 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
     state.done = summary.finished + summary.failed;
     state.total = to_run;
     state.failed = summary.failed;
-    for (const WorkerState& worker : workers) {
-      if (!worker.ready) state.workers.push_back("starting");
+    for (std::size_t w = 0; w < workers.size(); ++w) {
+      const WorkerState& worker = workers[w];
+      if (liveness.lost(static_cast<int>(w))) state.workers.push_back("lost");
+      else if (!worker.ready) state.workers.push_back("starting");
       else if (!worker.busy) state.workers.push_back("idle");
       else {
         char seconds[32];
@@ -302,6 +305,32 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
   auto record = [&](int slot, RunResult result) -> Status {
     return store.RecordRunResult(run_ids[slot], result)
         .WithContext("recording run " + std::to_string(run_ids[slot]) + " (" + JobName(jobs[slot]) + ")");
+  };
+
+  // Gives up on silent worker `w`: its jobs are recorded KILLED and queued
+  // again (unless the sweep is stopping), and it gets no more work.
+  auto lose_worker = [&](int w) -> Status {
+    WorkerState& worker = workers[w];
+    char silence[64];
+    std::snprintf(silence, sizeof(silence), "%.0f s, longer than --worker-timeout %.0f s", liveness.silence(w),
+                  liveness.timeout_seconds());
+    const std::string message = "lost worker " + std::to_string(w + 1) + " (rank " + std::to_string(worker.hello.rank) +
+                                " on host " + worker.hello.host + "): silent for " + silence;
+    for (const int slot : worker.slots) {
+      SS_RETURN_IF_ERROR(store.FinishRun(run_ids[slot], RunStatus::kKilled, message)
+                             .WithContext("recording run " + std::to_string(run_ids[slot]) + " (" + JobName(jobs[slot]) + ")"));
+      --in_flight;
+      if (stopping) ++summary.killed;
+      else queue.Push(slot, jobs[slot].cost, jobs[slot].style_key, batch_keys[slot]);
+    }
+    progress.Message("[sweep] " + message + "; " + std::to_string(worker.slots.size()) + " job" +
+                     (worker.slots.size() == 1 ? "" : "s") + (stopping ? " recorded KILLED" : " queued again"));
+    worker.slots.clear();
+    worker.busy = false;
+    worker.ready = false;
+    transport.MarkLost(w);
+    ++summary.workers_lost;
+    return Status::Ok();
   };
 
   auto finish = [&](Status status) -> Result<SweepSummary> {
@@ -325,7 +354,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
     if (!stopping) {
       for (std::size_t w = 0; w < workers.size() && !queue.empty(); ++w) {
         WorkerState& worker = workers[w];
-        if (!worker.ready || worker.busy) continue;
+        if (!worker.ready || worker.busy || liveness.lost(static_cast<int>(w))) continue;
         std::vector<int> batch = {*queue.Pop(worker.last_style)};
         const std::string& batch_key = batch_keys[batch.front()];
         while (static_cast<int>(batch.size()) < options.batch_jobs) {
@@ -354,13 +383,25 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
         worker.slots = batch;
         worker.last_style = jobs[batch.front()].style_key;
         worker.started = Clock::now();
+        liveness.SetBusy(static_cast<int>(w), true);
       }
     }
-    if (in_flight == 0 && (queue.empty() || stopping)) break;
+    const bool all_lost = liveness.num_lost() == static_cast<int>(workers.size()) && !workers.empty();
+    if (in_flight == 0 && (queue.empty() || stopping || all_lost)) break;
     if (stopping && Clock::now() >= stop_deadline) break;
 
     Result<WorkerEvent> event = transport.Next(0.1);
     if (!event.ok()) return finish(event.status());
+    if (event->kind != WorkerEvent::Kind::kNone && event->worker >= 0) {
+      if (liveness.lost(event->worker)) {
+        if (event->kind == WorkerEvent::Kind::kReport) {
+          progress.Message("[sweep] ignored a late report of run " + std::to_string(event->report.run_id) +
+                           " from lost worker " + std::to_string(event->worker + 1));
+        }
+        continue;
+      }
+      liveness.Heard(event->worker);
+    }
     if (event->kind == WorkerEvent::Kind::kReady) {
       WorkerState& worker = workers.at(event->worker);
       worker.ready = true;
@@ -376,6 +417,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       const int slot = *running;
       worker.slots.erase(running);
       worker.busy = !worker.slots.empty();
+      liveness.SetBusy(event->worker, worker.busy);
       --in_flight;
       JobReport& report = event->report;
       if (report.status.ok()) {
@@ -406,6 +448,9 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
         if (retry) queue.Push(slot, jobs[slot].cost, jobs[slot].style_key, batch_keys[slot]);
         else ++summary.failed;
       }
+    }
+    for (const int w : liveness.NewlyLost()) {
+      if (Status lost = lose_worker(w); !lost.ok()) return finish(lost);
     }
     progress.Update(state_for_progress());
     if (options.snapshots != nullptr) options.snapshots->Poll();

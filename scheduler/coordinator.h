@@ -25,6 +25,13 @@
 // drops its snapshot_info); with options.snapshots the first snapshot starts
 // once every run exists, the schedule is polled between events, and a last
 // snapshot is taken when the sweep returns, also on an error.
+// Lost workers: a worker that holds jobs and sends nothing (no heartbeat, no
+// report) for longer than `worker_timeout_seconds` is lost (worker_liveness.h):
+// its jobs are recorded KILLED with a message naming its host and the
+// silence, go back to the queue for the other workers, and everything it
+// sends later is ignored (a late result is dropped even when its job has not
+// run again yet: the job simply runs again). The summary counts lost workers;
+// when every worker is lost the sweep ends with the rest not started.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +44,7 @@
 #include "experiments/sweep.h"
 #include "scheduler/snapshot_schedule.h"
 #include "scheduler/transport.h"
+#include "scheduler/worker_liveness.h"
 #include "store/run_store.h"
 
 namespace stylesweep {
@@ -52,6 +60,7 @@ struct CoordinatorOptions {
   double progress_interval_seconds = 5.0;  // s between plain progress lines; default 5
   int batch_jobs = 1;                 // jobs a worker runs at once, as one batch; default 1 (one at a time)
   SnapshotSchedule* snapshots = nullptr;  // store snapshots while the sweep runs (--snapshot); null: none
+  double worker_timeout_seconds = kDefaultWorkerTimeoutSeconds;  // s a busy worker may be silent; <= 0: forever
 };
 
 struct SweepSummary {
@@ -63,6 +72,7 @@ struct SweepSummary {
   int failed = 0;             // jobs whose last attempt in this sweep failed
   int killed = 0;             // in flight when the sweep was stopped
   int not_started = 0;        // still queued when the sweep was stopped
+  int workers_lost = 0;       // workers silent past worker_timeout_seconds (their jobs were requeued)
   int output_errors = 0;      // finished jobs whose dataset image or manifest line could not be written
   int attempts = 0;           // attempts started in this sweep
   bool interrupted = false;   // should_stop turned true

@@ -5,6 +5,8 @@
 #include <string>
 #include <thread>
 
+#include "scheduler/worker_liveness.h"
+
 namespace stylesweep {
 
 namespace {
@@ -53,6 +55,11 @@ MpiTransport::MpiTransport(MPI_Comm comm, std::vector<int> worker_ranks)
     MPI_Comm_size(comm_, &size);
     for (int rank = 1; rank < size; ++rank) worker_ranks_.push_back(rank);
   }
+  lost_.assign(worker_ranks_.size(), false);
+}
+
+void MpiTransport::MarkLost(int worker) {
+  if (worker >= 0 && worker < num_workers()) lost_[worker] = true;
 }
 
 int MpiTransport::WorkerOf(int rank) const {
@@ -84,11 +91,13 @@ Result<WorkerEvent> MpiTransport::Next(double timeout_seconds) {
   const std::string from = "rank " + std::to_string(probed.MPI_SOURCE);
   if (event.worker < 0) return Status::Internal(from + ", which is not a worker, sent a message");
   if (probed.MPI_TAG == kTagStop) {
-    ++acknowledged_;
+    if (!lost_[event.worker]) ++acknowledged_;
     event.worker = -1;
     return event;
   }
-  if (probed.MPI_TAG == kTagReady) {
+  if (probed.MPI_TAG == kTagHeartbeat) {
+    event.kind = WorkerEvent::Kind::kHeartbeat;
+  } else if (probed.MPI_TAG == kTagReady) {
     Result<WorkerHello> hello = DecodeHello(bytes);
     if (!hello.ok()) return hello.status().WithContext(from);
     event.kind = WorkerEvent::Kind::kReady;
@@ -114,13 +123,15 @@ bool MpiTransport::Shutdown(double timeout_seconds) {
   StopWorkers();
   const Clock::time_point deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds));
-  while (acknowledged_ < num_workers()) {
+  const int expected = num_workers() - static_cast<int>(std::count(lost_.begin(), lost_.end(), true));
+  while (acknowledged_ < expected) {
     const double left = std::chrono::duration<double>(deadline - Clock::now()).count();
     if (left <= 0) return false;
     MPI_Status probed;
     if (!PollMessage(comm_, MPI_ANY_SOURCE, left, 1000, &probed)) return false;
     ReceiveBytes(comm_, probed);
-    if (probed.MPI_TAG == kTagStop) ++acknowledged_;
+    const int worker = WorkerOf(probed.MPI_SOURCE);
+    if (probed.MPI_TAG == kTagStop && worker >= 0 && !lost_[worker]) ++acknowledged_;
   }
   return true;
 }
@@ -129,9 +140,15 @@ Status RunMpiWorker(MPI_Comm comm, JobExecutor& executor, const WorkerHello& hel
                     const std::function<bool()>& should_stop) {
   SendBytes(comm, EncodeHello(hello), kCoordinatorRank, kTagReady);
   bool stop_seen = false;
+  Clock::time_point last_heartbeat = Clock::now();
   // During a job: the signal flag, or a stop message waiting (not received
-  // here; the loop below receives it after the report).
+  // here; the loop below receives it after the report). Polled between
+  // optimiser iterations, so it also sends the heartbeat.
   auto stop_now = [&] {
+    if (std::chrono::duration<double>(Clock::now() - last_heartbeat).count() >= kHeartbeatIntervalSeconds) {
+      MPI_Send(nullptr, 0, MPI_BYTE, kCoordinatorRank, kTagHeartbeat, comm);
+      last_heartbeat = Clock::now();
+    }
     if (stop_seen || (should_stop && should_stop())) return true;
     int flag = 0;
     MPI_Iprobe(kCoordinatorRank, kTagStop, comm, &flag, MPI_STATUS_IGNORE);
@@ -149,6 +166,7 @@ Status RunMpiWorker(MPI_Comm comm, JobExecutor& executor, const WorkerHello& hel
     if (probed.MPI_TAG != kTagJob) {
       return Status::Internal("coordinator sent a message with unexpected tag " + std::to_string(probed.MPI_TAG));
     }
+    last_heartbeat = Clock::now();
     Result<std::vector<JobAssignment>> assignments = DecodeAssignments(bytes);
     std::vector<JobReport> reports;
     if (assignments.ok()) {

@@ -33,11 +33,13 @@ class MpiTransport : public Transport {
   Status AssignBatch(int worker, const std::vector<JobAssignment>& assignments) override;
   Result<WorkerEvent> Next(double timeout_seconds) override;
   void StopWorkers() override;
+  void MarkLost(int worker) override;
 
   // Stops the workers and waits, up to `timeout_seconds`, until every one has
   // acknowledged (discarding reports that arrive late: their runs were
-  // already recorded KILLED). Call before MPI_Finalize so that no worker is
-  // left blocked sending a large report. Returns false on timeout.
+  // already recorded KILLED); lost workers (MarkLost) are not waited for.
+  // Call before MPI_Finalize so that no worker is left blocked sending a
+  // large report. Returns false on timeout.
   bool Shutdown(double timeout_seconds);
 
  private:
@@ -48,13 +50,16 @@ class MpiTransport : public Transport {
   std::vector<int> worker_ranks_;
   bool stopped_ = false;
   int acknowledged_ = 0;  // workers that answered kTagStop
+  std::vector<bool> lost_;  // by worker index: MarkLost was called
 };
 
 // Worker side, on ranks 1..size-1: announces itself (kTagReady with `hello`),
 // then runs assignments until kTagStop, which it acknowledges with an empty
 // kTagStop of its own before returning. A job's failure is reported, never
 // fatal. `should_stop` (the signal flag) cancels a running job; the worker
-// then reports it and waits for the coordinator's stop.
+// then reports it and waits for the coordinator's stop. While a job runs
+// the worker sends kTagHeartbeat at most every kHeartbeatIntervalSeconds
+// (from `should_stop`'s polls, between optimiser iterations).
 // Fails only when a message from the coordinator cannot be decoded.
 Status RunMpiWorker(MPI_Comm comm, JobExecutor& executor, const WorkerHello& hello,
                     const std::function<bool()>& should_stop);

@@ -24,6 +24,7 @@ struct WorkerEvent {
     kNone,    // nothing arrived before the timeout
     kReady,   // a worker announced itself (`hello`); it is idle
     kReport,  // a worker finished an assignment (`report`); it is idle again
+    kHeartbeat,  // a worker running an assignment is alive
   };
   Kind kind = Kind::kNone;
   int worker = -1;     // 0..num_workers()-1
@@ -47,6 +48,10 @@ class Transport {
   // Tells every worker to stop: a running job is cancelled (its report comes
   // back as kCancelled) and workers leave their loops. Idempotent.
   virtual void StopWorkers() = 0;
+  // The coordinator gave up on `worker` (worker_liveness.h): it is sent
+  // nothing more that needs an answer and is not waited for at shutdown.
+  // Its late messages may still arrive from Next(). Default: nothing to do.
+  virtual void MarkLost(int worker) { (void)worker; }
 };
 
 // One worker in this process: Next() runs the assigned job (or batch) on the

@@ -16,6 +16,9 @@
 //   kTagStop   coordinator -> worker: empty; the worker cancels its job, if
 //              any, reports it, answers with an empty kTagStop (its last
 //              message) and leaves its loop
+//   kTagHeartbeat worker -> coordinator: empty; "still running my job",
+//              sent between optimiser iterations at most every
+//              kHeartbeatIntervalSeconds (worker_liveness.h)
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,7 @@ inline constexpr int kTagReady = 1;
 inline constexpr int kTagJob = 2;
 inline constexpr int kTagResult = 3;
 inline constexpr int kTagStop = 4;
+inline constexpr int kTagHeartbeat = 5;
 
 // A worker introducing itself.
 struct WorkerHello {

@@ -26,6 +26,8 @@ packages=(
   # cluster test: a one-node Slurm (scripts/slurm/one_node_cluster.sh; the
   # basic plugins bring srun's PMIx) and sqlite3 to watch a running store
   slurm-wlm slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge sqlite3
+  # multi-node tests: network namespaces as nodes (tests/cluster/netns_nodes.sh)
+  iproute2 util-linux
 )
 
 missing=()

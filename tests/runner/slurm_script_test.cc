@@ -116,6 +116,16 @@ TEST(SlurmScript, SnapshotIntervalMustBeADuration) {
   EXPECT_NE(status.message().find("--snapshot-every '5x'"), std::string::npos) << status.message();
 }
 
+TEST(SlurmScript, PassesTheWorkerTimeoutToTheSweepAndRequeuesAfterLostWorkers) {
+  SlurmJobOptions options = Options();
+  EXPECT_EQ(SlurmBatchScript(options).find("--worker-timeout"), std::string::npos);
+  options.worker_timeout = "90s";
+  const std::string script = SlurmBatchScript(options);
+  EXPECT_NE(script.find(" --worker-timeout '90s'"), std::string::npos) << script;
+  EXPECT_NE(script.find("$status -eq 69"), std::string::npos);
+  EXPECT_NE(script.find("--exit-file \"$exit_file\""), std::string::npos);
+}
+
 TEST(SlurmScript, ValidationNamesTheBadOption) {
   const std::vector<std::pair<std::function<void(SlurmJobOptions&)>, std::string>> cases = {
       {[](SlurmJobOptions& o) { o.nodes = 0; }, "--nodes"},
@@ -127,6 +137,8 @@ TEST(SlurmScript, ValidationNamesTheBadOption) {
       {[](SlurmJobOptions& o) { o.store_dir = "runs"; }, "absolute"},
       {[](SlurmJobOptions& o) { o.job_name = "a b"; }, "--job-name"},
       {[](SlurmJobOptions& o) { o.extra_sbatch = {"mem=8G"}; }, "--sbatch"},
+      {[](SlurmJobOptions& o) { o.worker_timeout = "2s"; }, "--worker-timeout 2s is too short"},
+      {[](SlurmJobOptions& o) { o.worker_timeout = "5 minutes"; }, "--worker-timeout"},
   };
   ASSERT_TRUE(ValidateSlurmJobOptions(Options()).ok());
   for (const auto& [change, expected] : cases) {
@@ -168,8 +180,13 @@ class SlurmScriptRunTest : public ::testing::Test {
     Write("bin/stylesweep",
           "#!/bin/bash\n"
           "echo \"$*\" > " + root_ + "/sweep-args\n"
-          "store=''; while [[ $# -gt 0 ]]; do [[ $1 == --store ]] && store=$2; shift; done\n"
+          "store=''; exit_file=''\n"
+          "while [[ $# -gt 0 ]]; do [[ $1 == --store ]] && store=$2; [[ $1 == --exit-file ]] && exit_file=$2; shift; done\n"
           "echo run >> \"$store/store.db\"\n"
+          "if [[ -n ${FAKE_LOST:-} ]]; then\n"  // lost workers: status written, then a launcher that hangs
+          "  echo 69 > \"$exit_file\"; trap '' TERM\n"
+          "  while :; do sleep 0.05; done\n"
+          "fi\n"
           "if [[ -n ${FAKE_WAIT:-} ]]; then\n"
           "  trap 'echo killed >> \"$store/store.db\"; exit 75' USR1\n"
           "  touch " + root_ + "/started\n"
@@ -262,6 +279,13 @@ TEST_F(SlurmScriptRunTest, Usr1ToTheBatchScriptStopsTheSweepThenRequeues) {
   EXPECT_EQ(ReadFile(root_ + "/runs/store.db"), "run\nkilled\n");
   EXPECT_EQ(ReadFile(root_ + "/scontrol-calls"), "requeue 42\n");
   EXPECT_NE(ReadFile(root_ + "/job.log").find("USR1 received"), std::string::npos);
+}
+
+TEST_F(SlurmScriptRunTest, ALauncherHangingAfterLostWorkersIsEndedAndTheJobRequeued) {
+  EXPECT_EQ(RunScript("FAKE_LOST=1 STYLESWEEP_LAUNCHER_GRACE=1"), 69) << ReadFile(root_ + "/job.log");
+  EXPECT_EQ(ReadFile(root_ + "/scontrol-calls"), "requeue 42\n");
+  EXPECT_EQ(ReadFile(root_ + "/runs/store.db"), "run\n");
+  EXPECT_NE(ReadFile(root_ + "/job.log").find("the launcher still waits"), std::string::npos);
 }
 
 TEST_F(SlurmScriptRunTest, TermFromSlurmSavesTheStoreButLeavesRequeueingToSlurm) {

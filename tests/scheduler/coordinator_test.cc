@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -145,6 +147,86 @@ TEST_F(CoordinatorTest, RunLeftRunningByACrashIsRequeued) {
   auto runs = RunsByKey();
   EXPECT_EQ(runs.at(jobs[1].job_key).status, RunStatus::kFinished);
   EXPECT_EQ(runs.at(jobs[1].job_key).attempts, 2);
+}
+
+// Two workers: worker 0 (host nodeA) runs every job at once; worker 1 (host
+// nodeB) takes its first assignment and goes silent, and once the
+// coordinator has given up on it sends that job's result late.
+class SilentWorkerTransport : public Transport {
+ public:
+  explicit SilentWorkerTransport(JobExecutor* executor) : executor_(executor) {}
+
+  int num_workers() const override { return 2; }
+  Status Assign(int worker, const JobAssignment& assignment) override {
+    if (worker == 0) pending_.push_back(assignment);
+    else if (!silent_job_) silent_job_ = assignment;
+    return Status::Ok();
+  }
+  Status AssignBatch(int worker, const std::vector<JobAssignment>& assignments) override {
+    for (const JobAssignment& assignment : assignments) SS_RETURN_IF_ERROR(Assign(worker, assignment));
+    return Status::Ok();
+  }
+  Result<WorkerEvent> Next(double timeout_seconds) override {
+    WorkerEvent event;
+    if (announced_ < 2) {
+      event.kind = WorkerEvent::Kind::kReady;
+      event.worker = announced_;
+      event.hello = WorkerHello{announced_ == 0 ? "nodeA" : "nodeB", announced_ + 1, 0, 1, "cpu"};
+      ++announced_;
+      return event;
+    }
+    if (lost_ && silent_job_ && !late_report_sent_) {
+      late_report_sent_ = true;
+      event.kind = WorkerEvent::Kind::kReport;
+      event.worker = 1;
+      event.report = ExecuteAssignment(*executor_, *silent_job_, [] { return false; });
+      return event;
+    }
+    if (!pending_.empty()) {
+      event.kind = WorkerEvent::Kind::kReport;
+      event.worker = 0;
+      event.report = ExecuteAssignment(*executor_, pending_.front(), [] { return false; });
+      pending_.erase(pending_.begin());
+      return event;
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(timeout_seconds));
+    return event;
+  }
+  void StopWorkers() override {}
+  void MarkLost(int worker) override { lost_ = lost_ || worker == 1; }
+
+  std::optional<JobAssignment> silent_job_;  // what worker 1 was given
+  bool late_report_sent_ = false;
+
+ private:
+  JobExecutor* executor_;
+  int announced_ = 0;
+  bool lost_ = false;
+  std::vector<JobAssignment> pending_;
+};
+
+TEST_F(CoordinatorTest, SilentWorkerIsLostItsJobRunsElsewhereAndItsLateResultIsIgnored) {
+  const auto jobs = MakeJobs(4);
+  SilentWorkerTransport transport(&executor_);
+  std::ostringstream progress;
+  CoordinatorOptions options;
+  options.worker_timeout_seconds = 0.3;
+  options.progress = &progress;
+  Result<SweepSummary> summary = RunSweep(spec_, spec_.name, "sweep text", jobs, *store_, transport, options);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->workers_lost, 1);
+  EXPECT_EQ(summary->finished, 4);
+  EXPECT_EQ(summary->killed, 0);
+  EXPECT_EQ(summary->attempts, 5);
+  ASSERT_TRUE(transport.silent_job_.has_value());
+  EXPECT_TRUE(transport.late_report_sent_);
+  for (const auto& [key, run] : RunsByKey()) {
+    EXPECT_EQ(run.status, RunStatus::kFinished) << key;
+    EXPECT_EQ(run.host, "nodeA") << key;
+    EXPECT_EQ(run.attempts, key == transport.silent_job_->job.job_key ? 2 : 1) << key;
+  }
+  EXPECT_NE(progress.str().find("lost worker 2 (rank 2 on host nodeB): silent for"), std::string::npos) << progress.str();
+  EXPECT_NE(progress.str().find("ignored a late report"), std::string::npos) << progress.str();
 }
 
 TEST_F(CoordinatorTest, DatasetGetsImagesAndOneManifestLinePerJob) {

@@ -1,0 +1,120 @@
+# A test cluster of several "nodes" on one machine, for bash test scripts to
+# source. Each node is a network namespace of its own with one address on a
+# private bridge-less link (10.77.0.0/24, which exists only inside these
+# namespaces) and, for every process started on it, its own UTS namespace
+# whose host name is the node's name (nodeA, nodeB, nodeC).
+#
+#   source tests/cluster/netns_nodes.sh
+#   nodes_check || skip "$nodes_missing"   # root, iproute2, unshare
+#   nodes_up WORK_DIR 2                    # nodeA 10.77.0.1, nodeB 10.77.0.2
+#   on_node nodeA mpiexec --mca plm_rsh_agent "$nodes_agent" ...
+#   node_link nodeB down; node_kill nodeB
+#   nodes_down                              # also run by the caller's trap
+#
+# Processes enter a node's network namespace with nsenter, not `ip netns
+# exec`, so that /sys (cgroups, which slurmd reads) stays the machine's.
+#
+# The nodes' links meet at a bridge in a hub namespace of the harness's own,
+# so taking one node's link down (node_link) cuts that node off and nothing
+# else, and every node reaches every other one directly.
+#
+# Namespace names carry the harness's process id, so two test runs at once
+# do not meet. nodes_down removes every namespace, link and process it made;
+# the caller must call it from an EXIT trap so that a failing test cleans up
+# too.
+
+nodes_subnet=10.77.0
+nodes_names=()      # node names, nodeA first
+nodes_ns=()         # their namespace names, same order
+nodes_hub=""        # the namespace that holds the bridge
+nodes_agent=""      # rsh agent for Open MPI (plm_rsh_agent)
+nodes_missing=""    # why nodes_check failed
+
+# Returns 0 when nodes can be made here; else sets nodes_missing.
+nodes_check() {
+  if [[ $(id -u) -ne 0 ]]; then nodes_missing="network namespaces need root"; return 1; fi
+  local tool
+  for tool in ip unshare nsenter; do
+    command -v "$tool" >/dev/null || { nodes_missing="$tool is not installed (scripts/setup.sh installs iproute2 and util-linux)"; return 1; }
+  done
+  local probe=ssprobe$$
+  if ! ip netns add "$probe" 2>/dev/null; then nodes_missing="cannot create a network namespace (ip netns add failed)"; return 1; fi
+  ip netns del "$probe"
+  if ! unshare --uts true 2>/dev/null; then nodes_missing="cannot create a UTS namespace (unshare --uts failed)"; return 1; fi
+  return 0
+}
+
+# nodes_up WORK_DIR COUNT: makes COUNT (2 or 3) nodes, nodeA .. nodeC with
+# addresses 10.77.0.1 .. 10.77.0.3, and the rsh agent $nodes_agent.
+nodes_up() {
+  local work=$1 count=$2 i letters=(A B C)
+  nodes_hub=ss$$hub
+  ip netns add "$nodes_hub" || return 1
+  ip -n "$nodes_hub" link add br0 type bridge || return 1
+  ip -n "$nodes_hub" link set br0 up || return 1
+  for ((i = 0; i < count; i++)); do
+    local name=node${letters[i]} ns=ss$$node${letters[i]}
+    ip netns add "$ns" || return 1
+    nodes_names+=("$name"); nodes_ns+=("$ns")
+    ip -n "$ns" link set lo up || return 1
+    ip link add "v$name" netns "$ns" type veth peer name "p$name" netns "$nodes_hub" || return 1
+    ip -n "$nodes_hub" link set "p$name" master br0 up || return 1
+    ip -n "$ns" addr add "$nodes_subnet.$((i + 1))/24" dev "v$name" || return 1
+    ip -n "$ns" link set "v$name" up || return 1
+  done
+  # The agent: AGENT HOST CMD... runs CMD on HOST (a node name or address)
+  # in that node's namespaces, as Open MPI's rsh/ssh launcher would.
+  nodes_agent=$work/netns_rsh_agent
+  {
+    echo '#!/bin/bash'
+    echo 'host=$1; shift'
+    echo 'case $host in'
+    for ((i = 0; i < count; i++)); do
+      echo "  ${nodes_names[i]}|$nodes_subnet.$((i + 1))) ns=${nodes_ns[i]} name=${nodes_names[i]} ;;"
+    done
+    echo '  *) echo "netns_rsh_agent: no node $host" >&2; exit 255 ;;'
+    echo 'esac'
+    echo 'exec nsenter --net=/run/netns/"$ns" unshare --uts /bin/sh -c "hostname $name && exec $*"'
+  } >"$nodes_agent"
+  chmod +x "$nodes_agent"
+}
+
+# The namespace of node $1.
+node_ns() {
+  local i
+  for i in "${!nodes_names[@]}"; do [[ ${nodes_names[i]} == "$1" ]] && { echo "${nodes_ns[i]}"; return 0; }; done
+  echo "netns_nodes: no node $1" >&2; return 1
+}
+
+# on_node NAME CMD...: runs CMD on node NAME (its network namespace, its host name).
+on_node() {
+  local ns; ns=$(node_ns "$1") || return 1
+  local name=$1; shift
+  nsenter --net=/run/netns/"$ns" unshare --uts /bin/sh -c 'hostname "$0" && exec "$@"' "$name" "$@"
+}
+
+# node_link NAME up|down: connects or cuts node NAME's only link.
+node_link() { ip -n "$nodes_hub" link set "p$1" "$2"; }
+
+# The process ids of everything running on node NAME.
+node_pids() { local ns; ns=$(node_ns "$1") || return 1; ip netns pids "$ns"; }
+
+# node_kill NAME: SIGKILLs every process on node NAME (a node that dies).
+node_kill() { local pids; pids=$(node_pids "$1"); [[ -z $pids ]] || kill -9 $pids 2>/dev/null; return 0; }
+
+# Removes every process, namespace and link nodes_up made. Idempotent.
+nodes_down() {
+  local ns
+  for ns in "${nodes_ns[@]}" $nodes_hub; do
+    local pids; pids=$(ip netns pids "$ns" 2>/dev/null)
+    [[ -z $pids ]] || kill -9 $pids 2>/dev/null
+  done
+  for ns in "${nodes_ns[@]}" $nodes_hub; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      [[ -z $(ip netns pids "$ns" 2>/dev/null) ]] && break
+      sleep 0.2
+    done
+    ip netns del "$ns" 2>/dev/null
+  done
+  nodes_names=(); nodes_ns=(); nodes_hub=""
+}
