@@ -13,19 +13,6 @@
 namespace stylesweep {
 namespace {
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::string item;
-  std::stringstream stream(text);
-  while (std::getline(stream, item, ',')) {
-    auto begin = item.find_first_not_of(" \t");
-    auto end = item.find_last_not_of(" \t");
-    if (begin == std::string::npos) continue;
-    out.push_back(item.substr(begin, end - begin + 1));
-  }
-  return out;
-}
-
 std::string Trim(const std::string& s) {
   auto begin = s.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return "";

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/shared_dir.h"
+#include "common/text.h"
 #include "experiments/job_memory.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
@@ -61,18 +62,7 @@ void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const s
     total_cost += job.cost;
     largest_memory = std::max(largest_memory, memory[j].device_required);
   }
-  std::vector<size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      const bool last = c + 1 == row.size();
-      line += row[c] + (last ? "" : std::string(widths[c] - row[c].size() + 2, ' '));
-    }
-    out << line << "\n";
-  }
+  out << AlignColumns(rows);
   out << jobs.size() << " job" << (jobs.size() == 1 ? "" : "s") << ", estimated cost " << HumanCount(total_cost)
       << " pixel-iterations, largest memory estimate " << FormatBytes(largest_memory)
       << (spec.devices_per_job > 1 ? " per device (each job split over " + std::to_string(spec.devices_per_job) +

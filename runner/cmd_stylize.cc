@@ -16,7 +16,10 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
+#include "common/file_io.h"
 #include "common/shared_dir.h"
+#include "common/text.h"
 #include "engine/band_transfer.h"
 #include "engine/image_io.h"
 #include "engine/style_transfer.h"
@@ -26,21 +29,6 @@ namespace stylesweep {
 namespace {
 
 namespace po = boost::program_options;
-
-// True when this process was started by mpiexec / srun with a PMI.
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> items;
-  std::string item;
-  for (char c : text + ",") {
-    if (c != ',') {
-      item += c;
-    } else if (!item.empty()) {
-      items.push_back(item);
-      item.clear();
-    }
-  }
-  return items;
-}
 
 // MPI for the duration of a band-split run: initialised only when `wanted`
 // and under mpiexec.
@@ -261,11 +249,11 @@ int RunStylize(int argc, char** argv) {
   if (!writer) return kExitOk;
   if (!snapshot_status.ok()) std::cerr << "stylesweep stylize: warning: snapshot not written: " << snapshot_status.message() << "\n";
 
-  const auto save_start = std::chrono::steady_clock::now();
+  const Clock::time_point save_start = Clock::now();
   Status saved = SavePng(result->image, output, job.options.output_bit_depth);
   if (!saved.ok()) return ReportError("stylize", saved);
   result->phase_seconds["save"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - save_start).count();
+      SecondsSince(save_start);
   if (!history_json.empty()) {
     std::string text = HistoryJson(job, *result).dump(1);
     Status status = WriteFileAtomically(history_json, std::vector<std::uint8_t>(text.begin(), text.end()));

@@ -17,6 +17,7 @@
 #include <mpi.h>
 
 #include "common/shared_dir.h"
+#include "common/text.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
 #include "runner/memory_check.h"
@@ -83,20 +84,6 @@ std::string FormatValue(double value) {
   return buffer;
 }
 
-void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
-  std::vector<std::size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      line += row[c] + (c + 1 == row.size() ? "" : std::string(widths[c] - row[c].size() + 2, ' '));
-    }
-    out << line << "\n";
-  }
-}
-
 // The summary and the best finished runs by the sweep's metric.
 void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& store, std::ostream& out) {
   out << "sweep " << summary.experiment << ": " << summary.total << (summary.total == 1 ? " job; " : " jobs; ") << summary.finished << " finished, "
@@ -133,7 +120,7 @@ void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& 
     rows.push_back(std::move(row));
   }
   out << "best runs by " << spec.metric.name << " (" << (spec.metric.minimize ? "lowest" : "highest") << " first):\n";
-  PrintTable(rows, out);
+  out << AlignColumns(rows);
 }
 
 // Rank 0 (or the only process): runs the sweep loaded from flags.file (or

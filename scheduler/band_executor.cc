@@ -5,6 +5,7 @@
 #include <iostream>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/text.h"
 #include "engine/band_transfer.h"
 #include "engine/device_memory.h"
@@ -42,10 +43,6 @@ StyleJob ToStyleJob(const JobSpec& job, const std::string& device) {
   return style_job;
 }
 
-double NowEpochSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 BandSplitExecutor::BandSplitExecutor(MPI_Comm group, EngineExecutorOptions options)
@@ -78,7 +75,7 @@ Result<JobOutcome> BandSplitExecutor::Execute(const JobSpec& job, const std::fun
     if (encoded.ok()) outcome.snapshots.push_back(std::move(*encoded));
     else if (snapshot_error.ok()) snapshot_error = encoded.status();
   };
-  const double start_epoch = NowEpochSeconds();
+  const double start_epoch = EpochSeconds();
   (void)ResetPeakDeviceMemory(device);  // CPU: nothing to reset
   Result<TransferResult> result = runner_->Run(ToStyleJob(job, device), device, callbacks);
   if (!result.ok()) return result.status();

@@ -12,10 +12,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/image_io.h"
+#include "common/clock.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
+#include "common/text.h"
 #include "engine/style_options.h"
 #include "engine/style_transfer.h"
-#include "experiments/file_hash.h"
 #include "scheduler/job_queue.h"
 #include "scheduler/progress.h"
 
@@ -24,10 +26,6 @@ namespace stylesweep {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
-
 // What the store records as a run's device: a plain "cuda" becomes the
 // worker's GPU(s); a worker that is a group of ranks (devices_per_job,
 // hello.gpu "cuda:1,cuda:2" or "cpu,cpu") runs a "cpu" job on every rank.
@@ -40,15 +38,6 @@ std::string RecordedDevice(const std::string& job_device, const std::string& wor
 }
 
 std::string FileName(const std::string& path) { return fs::path(path).filename().string(); }
-
-std::vector<std::string> SplitComma(const std::string& text) {
-  std::vector<std::string> items;
-  if (text.empty()) return items;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) items.push_back(item);
-  return items;
-}
 
 // A number when the whole text parses as one, else nullopt.
 std::optional<double> ParseNumber(const std::string& text) {
@@ -73,12 +62,12 @@ ParamValue TypedValue(OptionType type, const std::string& text) {
     case OptionType::kStringList:
     case OptionType::kScales: {
       std::vector<ParamValue> items;
-      for (const std::string& item : SplitComma(text)) items.push_back(ParamValue::String(item));
+      for (const std::string& item : SplitList(text)) items.push_back(ParamValue::String(item));
       return ParamValue::List(std::move(items));
     }
     case OptionType::kNumberList: {
       std::vector<ParamValue> items;
-      for (const std::string& item : SplitComma(text)) items.push_back(NumberOrString(item));
+      for (const std::string& item : SplitList(text)) items.push_back(NumberOrString(item));
       return ParamValue::List(std::move(items));
     }
   }
@@ -288,7 +277,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       else if (!worker.busy) state.workers.push_back("idle");
       else {
         char seconds[32];
-        std::snprintf(seconds, sizeof(seconds), " %.0fs", Seconds(worker.started));
+        std::snprintf(seconds, sizeof(seconds), " %.0fs", SecondsSince(worker.started));
         const std::string more = worker.slots.size() > 1 ? " +" + std::to_string(worker.slots.size() - 1) : "";
         state.workers.push_back(JobName(jobs[worker.slots.front()]) + more + seconds);
       }
@@ -305,7 +294,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
   auto finish = [&](Status status) -> Result<SweepSummary> {
     transport.StopWorkers();
     if (!status.ok()) return status;
-    summary.seconds = Seconds(sweep_start);
+    summary.seconds = SecondsSince(sweep_start);
     return summary;
   };
 

@@ -5,13 +5,14 @@
 #include <string>
 #include <thread>
 
+#include "common/clock.h"
+
 namespace stylesweep {
 
 namespace {
 
 constexpr int kCoordinatorRank = 0;
 
-using Clock = std::chrono::steady_clock;
 
 // Receives the probed message as bytes.
 std::string ReceiveBytes(MPI_Comm comm, const MPI_Status& probed) {
@@ -36,7 +37,7 @@ bool PollMessage(MPI_Comm comm, int source, double timeout_seconds, int max_slee
     int flag = 0;
     MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, status);
     if (flag) return true;
-    if (timeout_seconds >= 0 && std::chrono::duration<double>(Clock::now() - start).count() >= timeout_seconds) {
+    if (timeout_seconds >= 0 && SecondsSince(start) >= timeout_seconds) {
       return false;
     }
     std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
