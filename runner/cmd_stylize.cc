@@ -18,6 +18,7 @@
 
 #include "common/clock.h"
 #include "common/file_io.h"
+#include "common/mpi_launch.h"
 #include "common/shared_dir.h"
 #include "common/text.h"
 #include "engine/band_transfer.h"
