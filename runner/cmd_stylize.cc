@@ -135,6 +135,10 @@ int RunStylize(int argc, char** argv) {
     if (!default_text.empty()) help += " (default: " + default_text + ")";
     engine.add_options()(spec.flag, po::value<std::string>()->value_name("V"), help.c_str());
   }
+  for (const OptionFlagAlias& alias : StyleOptionFlagAliases()) {
+    const std::string help = std::string("the same as --") + FindStyleOption(alias.key)->flag;
+    engine.add_options()(alias.flag, po::value<std::string>()->value_name("V"), help.c_str());
+  }
   po::options_description all;
   all.add(general).add(engine);
 
@@ -156,6 +160,17 @@ int RunStylize(int argc, char** argv) {
   if (content.empty() || styles.empty()) {
     std::cerr << "stylesweep stylize: --content and --style are required (see --help)\n";
     return kExitUsage;
+  }
+
+  // An alias stands for its setting's flag; giving both is ambiguous.
+  for (const OptionFlagAlias& alias : StyleOptionFlagAliases()) {
+    const char* flag = FindStyleOption(alias.key)->flag;
+    if (!vm.count(alias.flag)) continue;
+    if (vm.count(flag)) {
+      return ReportError("stylize", Status::InvalidArgument(std::string("give --") + flag + " once (--" + alias.flag +
+                                                            " is the same setting)"));
+    }
+    vm.insert({flag, vm[alias.flag]});
   }
 
   StyleJob job;
