@@ -62,9 +62,50 @@ inline std::string FormatShortestDouble(double value) {
   return buffer;
 }
 
+// Splits `text` at `separator`, trims spaces and tabs around each item and
+// drops empty items: "relu1_1, relu2_1,," -> {"relu1_1", "relu2_1"}; "" -> {}.
+// The one splitter for comma-separated flags, settings and params.
+inline std::vector<std::string> SplitList(const std::string& text, char separator = ',') {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(separator, start);
+    if (end == std::string::npos) end = text.size();
+    const size_t first = text.find_first_not_of(" \t", start);
+    if (first != std::string::npos && first < end) {
+      const size_t last = text.find_last_not_of(" \t", end - 1);
+      items.push_back(text.substr(first, last - first + 1));
+    }
+    start = end + 1;
+  }
+  return items;
+}
+
+// Joins `items` with `separator`; SplitList's inverse for items without
+// separators or surrounding blanks.
 inline std::string JoinStrings(const std::vector<std::string>& items, const std::string& separator = ",") {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
+  return out;
+}
+
+// Rows of cells as lines of left-aligned columns two spaces apart, each line
+// ending in "\n" and without trailing blanks; widths in bytes. Rows may be
+// shorter than the first.
+inline std::string AlignColumns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t c = 0; c < row.size(); ++c) {
+      out += row[c];
+      if (c + 1 < row.size()) out += std::string(widths[c] - row[c].size() + 2, ' ');
+    }
+    out += "\n";
+  }
   return out;
 }
 

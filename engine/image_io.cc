@@ -1,5 +1,5 @@
 // Image decoding (stb_image), PNG encoding (libpng), resizing
-// (stb_image_resize) and atomic file writes. See image_io.h for the contracts.
+// (stb_image_resize) and PNG files. See image_io.h for the contracts.
 #include "engine/image_io.h"
 
 #include <fcntl.h>
@@ -8,14 +8,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
-#include <random>
+
+#include "common/file_io.h"
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -479,50 +479,6 @@ Result<std::vector<std::uint8_t>> EncodePng(const Image& image, int bit_depth) {
     return Status::Internal(std::string("PNG encoding failed: ") + state.error);
   }
   return out;
-}
-
-Status WriteFileAtomically(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  static std::atomic<unsigned> counter{0};
-  const std::size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string temp;
-  int fd = -1;
-  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-    temp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
-           std::to_string(std::random_device{}() & 0xFFFFFF);
-    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) {
-    const int err = errno;
-    return Status::IoError("cannot write " + path + ": cannot create a temporary file in " + dir + ": " +
-                           std::strerror(err));
-  }
-  auto fail = [&](const char* what, int err) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(temp.c_str());
-    return Status::IoError("cannot write " + path + ": " + what + ": " + std::strerror(err));
-  };
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("write failed", errno);
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) return fail("fsync failed", errno);
-  const int closed = ::close(fd);
-  fd = -1;
-  if (closed != 0) return fail("close failed", errno);
-  if (::rename(temp.c_str(), path.c_str()) != 0) return fail("rename failed", errno);
-  // Make the rename itself durable. The file is already complete and in
-  // place, so a folder that cannot be synced is not reported as a failure.
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    (void)::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return Status::Ok();
 }
 
 Status SavePng(const Image& image, const std::string& path, int bit_depth) {

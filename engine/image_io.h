@@ -45,13 +45,11 @@ Result<ImageInfo> ReadImageInfo(const std::string& path);
 // sample. Errors: kInvalidArgument for an empty image or other bit depth.
 Result<std::vector<std::uint8_t>> EncodePng(const Image& image, int bit_depth = 8);
 
-// Writes `image` as a PNG file atomically: to a temporary name beside `path`,
-// fsync, then rename. Creates no directories. Errors: kIoError with the path
-// and the system's reason (e.g. no space left on device).
+// Writes `image` as a PNG file with WriteFileAtomically (common/file_io.h:
+// creates missing folders, temporary name, fsync, rename). Errors: kIoError
+// "cannot write <path>: ..." with the system's reason (e.g. no space left on
+// device).
 Status SavePng(const Image& image, const std::string& path, int bit_depth = 8);
-
-// Writes bytes to `path` atomically (temporary file, fsync, rename).
-Status WriteFileAtomically(const std::string& path, const std::vector<std::uint8_t>& bytes);
 
 // Resizes to exactly width x height with the named antialiasing filter:
 // "catmullrom", "mitchell", "triangle" (bilinear) or "box". Works in linear

@@ -14,16 +14,11 @@
 #include <torch/types.h>
 
 #include "common/status.h"
+#include "common/clock.h"
 #include "engine/backbone_spec.h"
 #include "engine/style_transfer.h"
 
 namespace stylesweep {
-
-using Clock = std::chrono::steady_clock;
-
-inline double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Reads the job's content image and its style images, in order. Errors name
 // the file and whether it is the content or a style image.

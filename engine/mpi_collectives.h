@@ -13,11 +13,9 @@
 #include <mpi.h>
 
 #include "engine/collectives.h"
+#include "engine/mpi_status.h"
 
 namespace stylesweep {
-
-// MPI_SUCCESS: Ok; otherwise kUnavailable "<operation> failed: <MPI's text>".
-Status MpiStatus(int code, const std::string& operation);
 
 class MpiCollectives final : public Collectives {
  public:

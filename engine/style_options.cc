@@ -13,19 +13,6 @@
 namespace stylesweep {
 namespace {
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::string item;
-  std::stringstream stream(text);
-  while (std::getline(stream, item, ',')) {
-    auto begin = item.find_first_not_of(" \t");
-    auto end = item.find_last_not_of(" \t");
-    if (begin == std::string::npos) continue;
-    out.push_back(item.substr(begin, end - begin + 1));
-  }
-  return out;
-}
-
 std::string Trim(const std::string& s) {
   auto begin = s.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return "";
@@ -99,7 +86,7 @@ const std::vector<OptionSpec>& StyleOptionSpecs() {
       {"output_bit_depth", "output-bit-depth", OptionType::kInt, "PNG bit depth: 8 or 16 (default 8)", {}},
       {"init", "init", OptionType::kString, "initial image: content, noise or style (default content)", {"content", "noise", "style"}},
       {"optimizer", "optimizer", OptionType::kString, "lbfgs or adam (default lbfgs)", {"lbfgs", "adam"}},
-      {"num_iterations", "iterations", OptionType::kInt, "loss evaluations (default 500)", {}},
+      {"num_iterations", "num-iterations", OptionType::kInt, "loss evaluations (default 500)", {}},
       {"scales", "scales", OptionType::kScales, "coarse-to-fine stages SIZE:ITERS,... (overrides size and iterations)", {}},
       {"lbfgs_history", "lbfgs-history", OptionType::kInt, "L-BFGS history size (default 100)", {}},
       {"lbfgs_tolerance", "lbfgs-tolerance", OptionType::kNumber, "stop when the loss changes by less than this fraction (default 0: never)", {}},
@@ -112,6 +99,13 @@ const std::vector<OptionSpec>& StyleOptionSpecs() {
       {"save_every", "save-every", OptionType::kInt, "snapshot every K iterations (default 0: none)", {}},
   };
   return specs;
+}
+
+const std::vector<OptionFlagAlias>& StyleOptionFlagAliases() {
+  static const std::vector<OptionFlagAlias> aliases = {
+      {"iterations", "num_iterations"},
+  };
+  return aliases;
 }
 
 const OptionSpec* FindStyleOption(const std::string& key) {

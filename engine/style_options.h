@@ -81,6 +81,15 @@ struct OptionSpec {
 // hashing and display.
 const std::vector<OptionSpec>& StyleOptionSpecs();
 
+// A second command-line spelling kept for a setting: `stylize --iterations N`
+// means `--num-iterations N`. Sweep files and the store know each setting by
+// its key only.
+struct OptionFlagAlias {
+  const char* flag;  // the alias without dashes: "iterations"
+  const char* key;   // the setting it names: "num_iterations"
+};
+const std::vector<OptionFlagAlias>& StyleOptionFlagAliases();
+
 // The spec for `key`, or nullptr.
 const OptionSpec* FindStyleOption(const std::string& key);
 

@@ -1,4 +1,4 @@
-// SHA-256 of strings and files, with a per-process cache for files.
+// A per-process cache of file digests (Sha256File, common/sha256.h).
 //
 // Sweep identities hash image and weights files by content, so that moving a
 // file does not change a job's key. Weights files are large and every job of
@@ -13,16 +13,10 @@
 #include <string>
 #include <tuple>
 
+#include "common/sha256.h"
 #include "common/status.h"
 
 namespace stylesweep {
-
-// Lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(const std::string& data);
-
-// Lower-case hex SHA-256 of the file's bytes; kNotFound / kIoError naming the
-// file when it cannot be read.
-Result<std::string> Sha256File(const std::string& path);
 
 // A cache of file digests. Thread-safe; digests are computed outside the lock.
 class FileHasher {

@@ -21,7 +21,7 @@ namespace stylesweep {
 struct JobPlacement {
   int bands = 1;           // devices each job is split over (a sweep's devices_per_job)
   std::vector<int> batch;  // per job (parallel to the jobs): the most jobs its batch can hold
-                           // (--batch-jobs, runner/memory_check.h BatchCapacities); empty: 1 each
+                           // (--batch-jobs, scheduler/memory_check.h BatchCapacities); empty: 1 each
   // The batch of job `i`: batch[i], or 1.
   int BatchOf(std::size_t i) const { return i < batch.size() ? batch[i] : 1; }
 };

@@ -98,6 +98,7 @@ struct SweepSpec {
   std::string name;            // required; names the experiment in the store
   std::string description;     // free text, may be empty
   std::string source;          // file path or the source name given to ParseSweep
+  std::string text;            // the YAML text as parsed (stored with a new experiment)
   std::string base_dir;        // folder relative input paths resolve against
   SweepMethod method = SweepMethod::kGrid;
   int count = 0;               // random: number of parameter samples (required, > 0)

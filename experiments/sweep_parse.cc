@@ -523,6 +523,7 @@ Result<SweepSpec> ParseSweep(const std::string& yaml_text, const std::string& so
   }
   if (!parsed.ok()) return parsed.status();
   SweepSpec spec = std::move(parsed).value();
+  spec.text = yaml_text;
   std::error_code error;
   std::filesystem::path folder = std::filesystem::path(source_name).parent_path();
   spec.base_dir = std::filesystem::absolute(folder.empty() ? "." : folder, error).lexically_normal().string();

@@ -10,11 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "common/shared_dir.h"
+#include "common/text.h"
 #include "experiments/job_memory.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
-#include "runner/memory_check.h"
 #include "runner/sweep_command_line.h"
+#include "scheduler/memory_check.h"
+#include "scheduler/run_params.h"
+#include "store/json_output.h"
 
 namespace stylesweep {
 namespace {
@@ -61,18 +64,7 @@ void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const s
     total_cost += job.cost;
     largest_memory = std::max(largest_memory, memory[j].device_required);
   }
-  std::vector<size_t> widths(rows.front().size(), 0);
-  for (const auto& row : rows) {
-    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      const bool last = c + 1 == row.size();
-      line += row[c] + (last ? "" : std::string(widths[c] - row[c].size() + 2, ' '));
-    }
-    out << line << "\n";
-  }
+  out << AlignColumns(rows);
   out << jobs.size() << " job" << (jobs.size() == 1 ? "" : "s") << ", estimated cost " << HumanCount(total_cost)
       << " pixel-iterations, largest memory estimate " << FormatBytes(largest_memory)
       << (spec.devices_per_job > 1 ? " per device (each job split over " + std::to_string(spec.devices_per_job) +
@@ -96,10 +88,16 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
   for (size_t j = 0; j < jobs.size(); ++j) {
     const JobSpec& job = jobs[j];
     nlohmann::json params = nlohmann::json::object();
-    for (const auto& [key, value] : job.params) params[key] = value;
+    for (const auto& [key, value] : job.params) params[key] = ParamJson(TypedParam(key, value));
+    nlohmann::json options = nlohmann::json::object();
+    for (const auto& [key, value] : StyleOptionsToMap(job.options)) {
+      const OptionSpec* spec = FindStyleOption(key);
+      if (spec != nullptr && spec->type == OptionType::kBool) options[key] = value == "true";
+      else options[key] = ParamJson(TypedParam(key, value));
+    }
     nlohmann::json entry = {{"index", job.index},       {"job_key", job.job_key},     {"content", job.content_path},
                             {"style", job.style_paths}, {"repeat", job.repeat},       {"params", params},
-                            {"cost", job.cost},         {"style_key", job.style_key}, {"options", StyleOptionsToMap(job.options)}};
+                            {"cost", NumberJson(job.cost)},         {"style_key", job.style_key}, {"options", options}};
     entry["memory_bytes"] = memory[j].device_required;
     entry["memory_peak_allocated_bytes"] = memory[j].peak_allocated;
     if (!job.output_name.empty()) entry["output_name"] = job.output_name;

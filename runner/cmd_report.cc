@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/duration.h"
+#include "common/text.h"
 #include "runner/command.h"
 #include "store/report.h"
 #include "store/run_store.h"
@@ -28,17 +29,11 @@ constexpr const char* kUsage =
     "-e EXP [-o FILE] [--rows PARAM] [--cols PARAM] [--where EXPR] [--follow [--follow-every 10s]] | --runs RUN,RUN,...";
 
 
+// Every comma-separated item of every --runs value, in order.
 std::vector<std::string> SplitCommas(const std::vector<std::string>& values) {
   std::vector<std::string> out;
   for (const std::string& value : values) {
-    size_t start = 0;
-    while (start <= value.size()) {
-      const size_t comma = value.find(',', start);
-      std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!item.empty()) out.push_back(item);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
+    for (std::string& item : SplitList(value)) out.push_back(std::move(item));
   }
   return out;
 }

@@ -16,7 +16,11 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
+#include "common/file_io.h"
+#include "common/mpi_launch.h"
 #include "common/shared_dir.h"
+#include "common/text.h"
 #include "engine/band_transfer.h"
 #include "engine/image_io.h"
 #include "engine/style_transfer.h"
@@ -26,21 +30,6 @@ namespace stylesweep {
 namespace {
 
 namespace po = boost::program_options;
-
-// True when this process was started by mpiexec / srun with a PMI.
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> items;
-  std::string item;
-  for (char c : text + ",") {
-    if (c != ',') {
-      item += c;
-    } else if (!item.empty()) {
-      items.push_back(item);
-      item.clear();
-    }
-  }
-  return items;
-}
 
 // MPI for the duration of a band-split run: initialised only when `wanted`
 // and under mpiexec.
@@ -146,6 +135,10 @@ int RunStylize(int argc, char** argv) {
     if (!default_text.empty()) help += " (default: " + default_text + ")";
     engine.add_options()(spec.flag, po::value<std::string>()->value_name("V"), help.c_str());
   }
+  for (const OptionFlagAlias& alias : StyleOptionFlagAliases()) {
+    const std::string help = std::string("the same as --") + FindStyleOption(alias.key)->flag;
+    engine.add_options()(alias.flag, po::value<std::string>()->value_name("V"), help.c_str());
+  }
   po::options_description all;
   all.add(general).add(engine);
 
@@ -167,6 +160,17 @@ int RunStylize(int argc, char** argv) {
   if (content.empty() || styles.empty()) {
     std::cerr << "stylesweep stylize: --content and --style are required (see --help)\n";
     return kExitUsage;
+  }
+
+  // An alias stands for its setting's flag; giving both is ambiguous.
+  for (const OptionFlagAlias& alias : StyleOptionFlagAliases()) {
+    const char* flag = FindStyleOption(alias.key)->flag;
+    if (!vm.count(alias.flag)) continue;
+    if (vm.count(flag)) {
+      return ReportError("stylize", Status::InvalidArgument(std::string("give --") + flag + " once (--" + alias.flag +
+                                                            " is the same setting)"));
+    }
+    vm.insert({flag, vm[alias.flag]});
   }
 
   StyleJob job;
@@ -261,11 +265,11 @@ int RunStylize(int argc, char** argv) {
   if (!writer) return kExitOk;
   if (!snapshot_status.ok()) std::cerr << "stylesweep stylize: warning: snapshot not written: " << snapshot_status.message() << "\n";
 
-  const auto save_start = std::chrono::steady_clock::now();
+  const Clock::time_point save_start = Clock::now();
   Status saved = SavePng(result->image, output, job.options.output_bit_depth);
   if (!saved.ok()) return ReportError("stylize", saved);
   result->phase_seconds["save"] =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - save_start).count();
+      SecondsSince(save_start);
   if (!history_json.empty()) {
     std::string text = HistoryJson(job, *result).dump(1);
     Status status = WriteFileAtomically(history_json, std::vector<std::uint8_t>(text.begin(), text.end()));

@@ -43,13 +43,6 @@ int ReportError(const std::string& command, const Status& status) {
   return ExitCodeFor(status);
 }
 
-bool LaunchedUnderMpi() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"}) {
-    if (std::getenv(name) != nullptr) return true;
-  }
-  return false;
-}
-
 std::string DefaultStoreDir() {
   if (const char* env = std::getenv("STYLESWEEP_STORE"); env != nullptr && *env != '\0') return env;
   return "runs";

@@ -58,10 +58,6 @@ int ExitCodeFor(const Status& status);
 // returns ExitCodeFor(status).
 int ReportError(const std::string& command, const Status& status);
 
-// True when this process was started by mpiexec or srun (Open MPI, PMIx or
-// PMI environment variables are set): the command then initialises MPI.
-bool LaunchedUnderMpi();
-
 // The experiment store folder when --store is not given: $STYLESWEEP_STORE,
 // else runs/ in the current folder.
 std::string DefaultStoreDir();

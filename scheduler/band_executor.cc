@@ -1,13 +1,13 @@
 #include "scheduler/band_executor.h"
 
-#include <algorithm>
-#include <chrono>
 #include <iostream>
-#include <thread>
 
+#include "common/clock.h"
 #include "common/text.h"
 #include "engine/band_transfer.h"
 #include "engine/device_memory.h"
+#include "engine/mpi_status.h"
+#include "scheduler/mpi_transport.h"
 #include "scheduler/wire.h"
 
 namespace stylesweep {
@@ -17,13 +17,15 @@ constexpr int kLeader = 0;
 constexpr int kGpuNameBytes = 64;
 
 // Collective over `group`: every rank's GPU ("cuda:1", "cpu"), by group rank.
-std::vector<std::string> GatherGpus(MPI_Comm group, const std::string& mine) {
+Result<std::vector<std::string>> GatherGpus(MPI_Comm group, const std::string& mine) {
   int size = 1;
-  MPI_Comm_size(group, &size);
+  SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(group, &size), "MPI_Comm_size"));
   std::string padded = mine.substr(0, kGpuNameBytes - 1);
   padded.resize(kGpuNameBytes, '\0');
   std::string all(static_cast<size_t>(size) * kGpuNameBytes, '\0');
-  MPI_Allgather(padded.data(), kGpuNameBytes, MPI_CHAR, all.data(), kGpuNameBytes, MPI_CHAR, group);
+  SS_RETURN_IF_ERROR(MpiStatus(
+      MPI_Allgather(padded.data(), kGpuNameBytes, MPI_CHAR, all.data(), kGpuNameBytes, MPI_CHAR, group),
+      "MPI_Allgather of the group's GPUs"));
   std::vector<std::string> gpus;
   for (int r = 0; r < size; ++r) gpus.emplace_back(all.c_str() + static_cast<size_t>(r) * kGpuNameBytes);
   return gpus;
@@ -42,15 +44,13 @@ StyleJob ToStyleJob(const JobSpec& job, const std::string& device) {
   return style_job;
 }
 
-double NowEpochSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 BandSplitExecutor::BandSplitExecutor(MPI_Comm group, EngineExecutorOptions options)
     : group_(group), options_(ResolvedExecutorOptions(std::move(options))) {
-  gpus_ = GatherGpus(group_, GpuForRank(options_));
+  Result<std::vector<std::string>> gpus = GatherGpus(group_, GpuForRank(options_));
+  if (gpus.ok()) gpus_ = std::move(gpus).value();
+  else setup_error_ = gpus.status();
   runner_ = std::make_unique<BandSplitGroup>(group_, options_.models_dir, options_.num_threads);
 }
 
@@ -59,12 +59,11 @@ BandSplitExecutor::~BandSplitExecutor() = default;
 std::string BandSplitExecutor::GroupGpus() const { return JoinStrings(gpus_, ","); }
 
 Result<JobOutcome> BandSplitExecutor::Execute(const JobSpec& job, const std::function<bool()>& should_stop) {
+  SS_RETURN_IF_ERROR(setup_error_);
   JobAssignment assignment;
   assignment.job = job;
   const std::string bytes = EncodeAssignment(assignment);
-  for (int rank = 1; rank < runner_->size(); ++rank) {
-    MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, rank, kTagJob, group_);
-  }
+  for (int rank = 1; rank < runner_->size(); ++rank) SS_RETURN_IF_ERROR(SendBytes(group_, bytes, rank, kTagJob));
   const std::string device = JobDevice(job, options_);
   std::vector<std::string> devices;
   for (const std::string& gpu : gpus_) devices.push_back(device == "cpu" ? "cpu" : gpu);
@@ -78,7 +77,7 @@ Result<JobOutcome> BandSplitExecutor::Execute(const JobSpec& job, const std::fun
     if (encoded.ok()) outcome.snapshots.push_back(std::move(*encoded));
     else if (snapshot_error.ok()) snapshot_error = encoded.status();
   };
-  const double start_epoch = NowEpochSeconds();
+  const double start_epoch = EpochSeconds();
   (void)ResetPeakDeviceMemory(device);  // CPU: nothing to reset
   Result<TransferResult> result = runner_->Run(ToStyleJob(job, device), device, callbacks);
   if (!result.ok()) return result.status();
@@ -90,30 +89,24 @@ Result<JobOutcome> BandSplitExecutor::Execute(const JobSpec& job, const std::fun
   return finished;
 }
 
-void BandSplitExecutor::StopFollowers() {
-  for (int rank = 1; rank < runner_->size(); ++rank) MPI_Send(nullptr, 0, MPI_BYTE, rank, kTagStop, group_);
+Status BandSplitExecutor::StopFollowers() {
+  for (int rank = 1; rank < runner_->size(); ++rank) SS_RETURN_IF_ERROR(SendBytes(group_, std::string(), rank, kTagStop));
+  return Status::Ok();
 }
 
 Status RunBandFollower(MPI_Comm group, const EngineExecutorOptions& unresolved,
                        const std::function<bool()>& should_stop) {
   const EngineExecutorOptions options = ResolvedExecutorOptions(unresolved);
   int rank = 0;
-  MPI_Comm_rank(group, &rank);
-  GatherGpus(group, GpuForRank(options));
+  SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(group, &rank), "MPI_Comm_rank"));
+  SS_RETURN_IF_ERROR(GatherGpus(group, GpuForRank(options)).status());
   BandSplitGroup runner(group, options.models_dir, options.num_threads);
   while (true) {
     // Poll with short sleeps, as the worker loop does, so an idle follower
     // leaves the CPU to the ranks at work.
     MPI_Status probed;
-    int flag = 0;
-    for (int sleep_us = 20; !flag; sleep_us = std::min(sleep_us * 2, 2000)) {
-      MPI_Iprobe(kLeader, MPI_ANY_TAG, group, &flag, &probed);
-      if (!flag) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us));
-    }
-    int count = 0;
-    MPI_Get_count(&probed, MPI_BYTE, &count);
-    std::string bytes(static_cast<size_t>(count), '\0');
-    MPI_Recv(bytes.data(), count, MPI_BYTE, kLeader, probed.MPI_TAG, group, MPI_STATUS_IGNORE);
+    SS_RETURN_IF_ERROR(PollMessage(group, kLeader, -1, 2000, &probed).status());
+    SS_ASSIGN_OR_RETURN(const std::string bytes, ReceiveBytes(group, probed));
     if (probed.MPI_TAG == kTagStop) return Status::Ok();
     if (probed.MPI_TAG != kTagJob) {
       return Status::Internal("group leader sent a message with unexpected tag " + std::to_string(probed.MPI_TAG));

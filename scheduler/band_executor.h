@@ -43,8 +43,8 @@ class BandSplitExecutor : public JobExecutor {
   Result<JobOutcome> Execute(const JobSpec& job, const std::function<bool()>& should_stop) override;
 
   // Tells the followers to leave RunBandFollower. Call once, after the
-  // worker loop has ended.
-  void StopFollowers();
+  // worker loop has ended. kUnavailable when a follower cannot be told.
+  Status StopFollowers();
 
   // The GPUs of the group's ranks, joined ("cuda:1,cuda:2"; "cpu,cpu"
   // without GPUs): the worker's hello.
@@ -54,12 +54,14 @@ class BandSplitExecutor : public JobExecutor {
   MPI_Comm group_;
   EngineExecutorOptions options_;
   std::vector<std::string> gpus_;  // per group rank
+  Status setup_error_;             // the GPU exchange's failure, returned by every Execute
   std::unique_ptr<BandSplitGroup> runner_;
 };
 
 // A follower rank (rank > 0 of `group`): runs each job the leader sends with
 // it until the leader's kTagStop. `should_stop` (the signal flag) cancels a
-// running job on every rank. Fails only on a message it cannot decode.
+// running job on every rank. Fails on a message it cannot decode or an MPI
+// call that fails (kUnavailable).
 Status RunBandFollower(MPI_Comm group, const EngineExecutorOptions& options, const std::function<bool()>& should_stop);
 
 }  // namespace stylesweep

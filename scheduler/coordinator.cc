@@ -12,21 +12,21 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/image_io.h"
+#include "common/clock.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
+#include "common/text.h"
 #include "engine/style_options.h"
 #include "engine/style_transfer.h"
-#include "experiments/file_hash.h"
 #include "scheduler/job_queue.h"
 #include "scheduler/progress.h"
+#include "store/json_output.h"
 
 namespace stylesweep {
 
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
 // What the store records as a run's device: a plain "cuda" becomes the
 // worker's GPU(s); a worker that is a group of ranks (devices_per_job,
@@ -37,52 +37,6 @@ std::string RecordedDevice(const std::string& job_device, const std::string& wor
   std::string device = job_device;
   for (std::size_t r = 1; r < ranks; ++r) device += "," + job_device;
   return device;
-}
-
-std::string FileName(const std::string& path) { return fs::path(path).filename().string(); }
-
-std::vector<std::string> SplitComma(const std::string& text) {
-  std::vector<std::string> items;
-  if (text.empty()) return items;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) items.push_back(item);
-  return items;
-}
-
-// A number when the whole text parses as one, else nullopt.
-std::optional<double> ParseNumber(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size()) return std::nullopt;
-  return value;
-}
-
-ParamValue NumberOrString(const std::string& text) {
-  if (std::optional<double> number = ParseNumber(text)) return ParamValue::Number(*number);
-  return ParamValue::String(text);
-}
-
-ParamValue TypedValue(OptionType type, const std::string& text) {
-  switch (type) {
-    case OptionType::kInt:
-    case OptionType::kNumber: return NumberOrString(text);
-    case OptionType::kString:
-    case OptionType::kBool: return ParamValue::String(text);
-    case OptionType::kStringList:
-    case OptionType::kScales: {
-      std::vector<ParamValue> items;
-      for (const std::string& item : SplitComma(text)) items.push_back(ParamValue::String(item));
-      return ParamValue::List(std::move(items));
-    }
-    case OptionType::kNumberList: {
-      std::vector<ParamValue> items;
-      for (const std::string& item : SplitComma(text)) items.push_back(NumberOrString(item));
-      return ParamValue::List(std::move(items));
-    }
-  }
-  return ParamValue::String(text);
 }
 
 // Where the dataset's images and manifest go, and what is in the manifest.
@@ -115,7 +69,7 @@ class DatasetWriter {
     SS_RETURN_IF_ERROR(WriteFileAtomically((fs::path(dir_) / file).string(),
                                            std::vector<std::uint8_t>(image.png.begin(), image.png.end())));
     nlohmann::json params = nlohmann::json::object();
-    for (const auto& [key, value] : job.params) params[key] = value;
+    for (const auto& [key, value] : job.params) params[key] = ParamJson(TypedParam(key, value));
     std::vector<std::string> styles;
     for (const std::string& path : job.style_paths) styles.push_back(path);
     const std::string line = nlohmann::json{{"file", file},         {"job_key", job.job_key}, {"run_id", run_id},
@@ -189,33 +143,6 @@ RunResult ResultFromOutcome(JobOutcome&& outcome) {
 
 }  // namespace
 
-Params RunParamsForJob(const JobSpec& job) {
-  Params params;
-  const std::map<std::string, std::string> values = StyleOptionsToMap(job.options);
-  const std::vector<std::string>& placement = NonIdentityKeys();
-  for (const OptionSpec& spec : StyleOptionSpecs()) {
-    const std::string key = spec.key;
-    if (key == "weights" || std::find(placement.begin(), placement.end(), key) != placement.end()) continue;
-    auto it = values.find(key);
-    if (it != values.end()) params[key] = TypedValue(spec.type, it->second);
-  }
-  for (const auto& [key, text] : job.params) {
-    if (params.count(key) != 0) continue;
-    const OptionSpec* spec = FindStyleOption(key);
-    params[key] = spec != nullptr ? TypedValue(spec->type, text) : NumberOrString(text);
-  }
-  params["content"] = ParamValue::String(FileName(job.content_path));
-  std::vector<ParamValue> styles;
-  for (const std::string& path : job.style_paths) styles.push_back(ParamValue::String(FileName(path)));
-  params["style"] = styles.size() == 1 ? styles.front() : ParamValue::List(std::move(styles));
-  // Full paths too, so reports can show the source images next to the results.
-  params["content_path"] = ParamValue::String(job.content_path);
-  std::vector<ParamValue> style_paths;
-  for (const std::string& path : job.style_paths) style_paths.push_back(ParamValue::String(path));
-  params["style_paths"] = ParamValue::List(std::move(style_paths));
-  params["repeat"] = ParamValue::Number(job.repeat);
-  return params;
-}
 
 Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
                               const std::string& sweep_text, const std::vector<JobSpec>& jobs,
@@ -293,7 +220,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       else if (!worker.busy) state.workers.push_back("idle");
       else {
         char seconds[32];
-        std::snprintf(seconds, sizeof(seconds), " %.0fs", Seconds(worker.started));
+        std::snprintf(seconds, sizeof(seconds), " %.0fs", SecondsSince(worker.started));
         const std::string more = worker.slots.size() > 1 ? " +" + std::to_string(worker.slots.size() - 1) : "";
         state.workers.push_back(JobName(jobs[worker.slots.front()]) + more + seconds);
       }
@@ -337,7 +264,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
     transport.StopWorkers();
     if (options.snapshots != nullptr) (void)options.snapshots->Finish();  // logs its own failure
     if (!status.ok()) return status;
-    summary.seconds = Seconds(sweep_start);
+    summary.seconds = SecondsSince(sweep_start);
     return summary;
   };
 

@@ -43,6 +43,7 @@
 #include "common/status.h"
 #include "experiments/sweep.h"
 #include "scheduler/snapshot_schedule.h"
+#include "scheduler/run_params.h"
 #include "scheduler/transport.h"
 #include "scheduler/worker_liveness.h"
 #include "store/run_store.h"
@@ -78,11 +79,6 @@ struct SweepSummary {
   bool interrupted = false;   // should_stop turned true
   double seconds = 0;         // wall time of the sweep
 };
-
-// Typed params of a job's run: every setting of its options (minus the
-// placement settings that are not part of the job's identity), the swept
-// values (alpha_beta included), content and style file names and the repeat.
-Params RunParamsForJob(const JobSpec& job);
 
 // Runs the sweep `spec` (already expanded into `jobs`) on `transport`'s
 // workers, recording into `store` under experiment `experiment_name`.

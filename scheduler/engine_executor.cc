@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/shared_dir.h"
 #include "engine/device_memory.h"
 #include "engine/image_io.h"
@@ -16,17 +17,13 @@ namespace stylesweep {
 
 namespace {
 
-double NowEpochSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // memory/estimate_bytes (the model's peak allocation, engine/memory_estimate.h)
 // always; memory/peak_bytes (the CUDA caching allocator's peak) on CUDA.
 // Both at the run's last step. A failed estimate leaves the metric out.
 void AddMemoryMetrics(const JobSpec& spec, const TransferResult& result, const std::string& models_dir,
                       const std::string& device, int bands, int batch, JobOutcome& outcome) {
   const int step = result.history.empty() ? 0 : result.history.back().iteration;
-  const double wall = NowEpochSeconds();
+  const double wall = EpochSeconds();
   Result<MemoryEstimate> estimate = EstimateJobMemory(spec, models_dir, device, bands, batch);
   if (estimate.ok()) {
     outcome.metrics.push_back({"memory/estimate_bytes", step, static_cast<double>(estimate->peak_allocated), wall});
@@ -49,11 +46,11 @@ Result<EncodedImage> EncodeImagePng(const Image& image, int step) {
 Result<JobOutcome> OutcomeFromTransfer(const JobSpec& spec, TransferResult result, JobOutcome outcome,
                                        double start_epoch, const std::string& models_dir, const std::string& device,
                                        int bands, int batch) {
-  const auto encode_start = std::chrono::steady_clock::now();
+  const Clock::time_point encode_start = Clock::now();
   SS_ASSIGN_OR_RETURN(outcome.final_image,
                       EncodeImagePng(result.image, result.history.empty() ? 0 : result.history.back().iteration));
   const double encode_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - encode_start).count();
+      SecondsSince(encode_start);
 
   outcome.metrics.reserve(result.history.size() * (4 + result.style_layers.size()));
   for (const IterationRecord& record : result.history) {
@@ -131,7 +128,7 @@ class EngineExecutor::Impl {
         else if (snapshot_errors[i].ok()) snapshot_errors[i] = encoded.status();
       };
     }
-    const double start_epoch = NowEpochSeconds();
+    const double start_epoch = EpochSeconds();
     // One reset for the batch: its jobs share the device (BatchCompatible),
     // so memory/peak_bytes of a batched job is the whole batch's peak.
     if (!jobs.empty()) (void)ResetPeakDeviceMemory(jobs.front().options.device);  // CPU: nothing to reset

@@ -4,16 +4,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/clock.h"
 #include "engine/image.h"
 #include "engine/image_io.h"
 
 namespace stylesweep {
 
 namespace {
-
-double NowEpochSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 int ParseNonNegative(const char* text) {
   if (text == nullptr || *text == '\0') return -1;
@@ -44,7 +41,7 @@ Result<JobOutcome> NoopExecutor::Execute(const JobSpec& job, const std::function
     return png.ok() ? std::string(png->begin(), png->end()) : std::string();
   }();
   JobOutcome outcome;
-  const double now = NowEpochSeconds();
+  const double now = EpochSeconds();
   for (const char* key : {"total_loss", "content_loss", "style_loss", "tv_loss"}) {
     outcome.metrics.push_back(MetricPoint{key, 1, 0.0, now});
   }

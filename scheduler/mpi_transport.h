@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <mpi.h>
@@ -20,6 +21,21 @@
 #include "scheduler/wire.h"
 
 namespace stylesweep {
+
+// The point-to-point steps both transports' loops (and the band followers,
+// band_executor.h) are made of. Each returns kUnavailable naming the MPI call
+// and MPI's reason when a call fails (the communicator must use
+// MPI_ERRORS_RETURN for a failure to come back rather than abort).
+//
+// Probes for a message from `source` until one arrives or `timeout_seconds`
+// pass (negative: forever). Sleeps grow from 20 us to `max_sleep_us` so an
+// idle rank costs almost no CPU and a busy one answers within microseconds.
+// True when a message arrived (described by `status`), false on timeout.
+Result<bool> PollMessage(MPI_Comm comm, int source, double timeout_seconds, int max_sleep_us, MPI_Status* status);
+// Receives the message `probed` describes, as bytes.
+Result<std::string> ReceiveBytes(MPI_Comm comm, const MPI_Status& probed);
+// Sends `bytes` (empty for a bare tag) to `destination` with `tag`.
+Status SendBytes(MPI_Comm comm, const std::string& bytes, int destination, int tag);
 
 // Coordinator side, on rank 0 of `comm`. Workers are `worker_ranks` (worker
 // w is rank worker_ranks[w]); empty: ranks 1..size-1. Only the workers talk

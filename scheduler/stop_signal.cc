@@ -40,4 +40,6 @@ bool StopIsPreemption() { return stop_signal.load() == SIGUSR1; }
 
 void RequestStop(int signal_number) { RecordStop(signal_number); }
 
+void ClearStopRequest() { stop_signal.store(0); }
+
 }  // namespace stylesweep

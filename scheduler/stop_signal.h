@@ -28,4 +28,10 @@ bool StopIsPreemption();
 // Sets the flag as a signal would (tests).
 void RequestStop(int signal_number);
 
+// Clears the flag, so that a later stop is recorded afresh: for tests that
+// share one process, and for a process that runs a second sweep after a
+// stopped one. Not async-signal-safe with respect to ordering: a signal that
+// arrives during the call may be lost.
+void ClearStopRequest();
+
 }  // namespace stylesweep

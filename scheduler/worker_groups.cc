@@ -3,6 +3,8 @@
 #include <map>
 #include <string>
 
+#include "engine/mpi_status.h"
+
 namespace stylesweep {
 
 Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& node_of_rank, int coordinator_rank,
@@ -50,16 +52,20 @@ Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& n
 
 Result<WorkerGroups> FormWorkerGroups(MPI_Comm world, int devices_per_job) {
   int rank = 0, size = 1;
-  MPI_Comm_rank(world, &rank);
-  MPI_Comm_size(world, &size);
+  SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(world, &rank), "MPI_Comm_rank"));
+  SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(world, &size), "MPI_Comm_size"));
   // A node's id: the world rank of its first rank.
   MPI_Comm node = MPI_COMM_NULL;
-  MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node);
+  SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node),
+                               "MPI_Comm_split_type"));
   int node_id = rank;
-  MPI_Bcast(&node_id, 1, MPI_INT, 0, node);
-  MPI_Comm_free(&node);
+  const Status told = MpiStatus(MPI_Bcast(&node_id, 1, MPI_INT, 0, node), "MPI_Bcast of the node id");
+  const Status freed = MpiStatus(MPI_Comm_free(&node), "MPI_Comm_free");
+  SS_RETURN_IF_ERROR(told);
+  SS_RETURN_IF_ERROR(freed);
   std::vector<int> node_of_rank(static_cast<size_t>(size));
-  MPI_Allgather(&node_id, 1, MPI_INT, node_of_rank.data(), 1, MPI_INT, world);
+  SS_RETURN_IF_ERROR(MpiStatus(MPI_Allgather(&node_id, 1, MPI_INT, node_of_rank.data(), 1, MPI_INT, world),
+                               "MPI_Allgather of the node ids"));
 
   // Every rank plans from the same table, so all agree on success or error.
   SS_ASSIGN_OR_RETURN(std::vector<std::vector<int>> groups, PlanWorkerGroups(node_of_rank, 0, devices_per_job));
@@ -74,8 +80,10 @@ Result<WorkerGroups> FormWorkerGroups(MPI_Comm world, int devices_per_job) {
       }
     }
   }
-  MPI_Comm_split(world, color, key, &result.group);
-  if (result.group != MPI_COMM_NULL) MPI_Comm_rank(result.group, &result.group_rank);
+  SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_split(world, color, key, &result.group), "MPI_Comm_split"));
+  if (result.group != MPI_COMM_NULL) {
+    SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(result.group, &result.group_rank), "MPI_Comm_rank"));
+  }
   return result;
 }
 

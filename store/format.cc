@@ -10,15 +10,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
+#include "store/json_output.h"
+
 namespace stylesweep {
 namespace {
 
 nlohmann::json CellJson(const Cell& cell) {
   if (cell.missing) return nullptr;
-  if (cell.number) {
-    if (!std::isfinite(*cell.number)) return FormatNumberExact(*cell.number);
-    return *cell.number;
-  }
+  if (cell.number) return NumberJson(*cell.number);
+  if (cell.list) return ParamJson(*cell.list);
   return cell.text;
 }
 
@@ -38,21 +39,9 @@ std::string CsvField(const std::string& text) {
   return quoted + "\"";
 }
 
-nlohmann::json ParamJson(const ParamValue& value) {
-  switch (value.type) {
-    case ParamValue::Type::kNumber: return value.number;
-    case ParamValue::Type::kString: return value.text;
-    case ParamValue::Type::kList: {
-      nlohmann::json list = nlohmann::json::array();
-      for (const auto& item : value.items) list.push_back(ParamJson(item));
-      return list;
-    }
-  }
-  return nullptr;
-}
-
 Cell ParamCell(const ParamValue& value) {
   if (value.type == ParamValue::Type::kNumber) return Cell::Number(value.number);
+  if (value.type == ParamValue::Type::kList) return Cell::List(value);
   return Cell::Text(value.ToText());
 }
 
@@ -102,12 +91,8 @@ std::string FormatNumber(double value) {
 std::string FormatNumberExact(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char buffer[40];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;
-  }
-  return buffer;
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
+  return FormatShortestDouble(value);
 }
 
 std::string FormatDuration(double seconds) {

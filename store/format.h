@@ -16,16 +16,23 @@ enum class OutputFormat { kTable, kCsv, kJson };
 // "table", "csv" or "json"; kInvalidArgument otherwise.
 Result<OutputFormat> ParseOutputFormat(const std::string& text);
 
-// One cell: text, or a number (printed readably in tables, exactly in CSV
-// and JSON). Neither: a missing value ("-" in tables, empty in CSV, null in JSON).
+// One cell: text, or a number (printed readably in tables, exactly in CSV;
+// in JSON a whole number is an integer, store/json_output.h), or a
+// list-valued param (its text in tables and CSV, an array in JSON). None: a
+// missing value ("-" in tables, empty in CSV, null in JSON).
 struct Cell {
   std::string text;
   std::optional<double> number;
   bool missing = false;
+  std::optional<ParamValue> list;  // set for a list-valued param; `text` is then its ToText
 
-  static Cell Text(std::string text) { return Cell{std::move(text), std::nullopt, false}; }
-  static Cell Number(double value) { return Cell{"", value, false}; }
-  static Cell Missing() { return Cell{"", std::nullopt, true}; }
+  static Cell Text(std::string text) { return Cell{std::move(text), std::nullopt, false, std::nullopt}; }
+  static Cell Number(double value) { return Cell{"", value, false, std::nullopt}; }
+  static Cell Missing() { return Cell{"", std::nullopt, true, std::nullopt}; }
+  static Cell List(ParamValue value) {
+    std::string text = value.ToText();
+    return Cell{std::move(text), std::nullopt, false, std::move(value)};
+  }
 };
 
 struct Table {
@@ -36,7 +43,9 @@ struct Table {
 // Numbers for people: integers as integers, otherwise 4 significant digits
 // ("0.001235", "1.235e+06" past 1e6).
 std::string FormatNumber(double value);
-// Numbers for machines: the shortest text that reads back as the same double.
+// Numbers for machines: whole numbers below 1e15 as integers ("1000"),
+// others the shortest text that reads back as the same double ("0.001",
+// "1e-05"); "nan", "inf", "-inf". Also the store's text of a number param.
 std::string FormatNumberExact(double value);
 // Seconds as "0.4s", "12.3s", "4m05s", "2h03m".
 std::string FormatDuration(double seconds);

@@ -7,7 +7,8 @@
 #include <system_error>
 #include <utility>
 
-#include "store/atomic_file.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "store/run_store.h"
 #include "store/sqlite_db.h"
 

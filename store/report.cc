@@ -14,7 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "store/atomic_file.h"
+#include "common/clock.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "store/report_thumbnail.h"
 
 namespace stylesweep {
@@ -115,7 +117,7 @@ class ReportBuilder {
     SS_RETURN_IF_ERROR(LoadRuns());
     json data;
     data["mode"] = options_.runs.empty() ? "experiment" : "compare";
-    data["generated"] = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    data["generated"] = EpochSeconds();
     data["store"] = store_->dir();
     data["experiment"] = ExperimentJson();
     data["progress"] = ReportProgressJson(store_->dir(), options_.experiment, options_.follow_every);

@@ -10,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/atomic_file.h"
+#include "common/clock.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "store/query.h"
 #include "store/schema.h"
 #include "store/sqlite_db.h"
@@ -22,9 +24,6 @@ using sqlite::Transaction;
 
 namespace {
 
-double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 ParamValue ParamFromJson(const nlohmann::json& json) {
   if (json.is_number()) return ParamValue::Number(json.get<double>());
@@ -250,7 +249,7 @@ class RunStore::Impl {
         .Bind(6, artifact->width)
         .Bind(7, artifact->height)
         .Bind(8, artifact->bytes)
-        .Bind(9, NowSeconds());
+        .Bind(9, EpochSeconds());
     SS_RETURN_IF_ERROR(insert->Run());
     artifact->id = db->LastInsertId();
     return replaced;
@@ -391,7 +390,7 @@ Result<int64_t> RunStore::CreateOrGetExperiment(const std::string& name, const s
     SS_ASSIGN_OR_RETURN(Statement * insert,
                         impl_->db->Cached("INSERT INTO experiments(name, sweep_text, sweep_hash, code_version, "
                                           "created_time) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING"));
-    insert->Bind(1, name).Bind(2, sweep_text).Bind(3, sweep_hash).Bind(4, code_version).Bind(5, NowSeconds());
+    insert->Bind(1, name).Bind(2, sweep_text).Bind(3, sweep_hash).Bind(4, code_version).Bind(5, EpochSeconds());
     SS_RETURN_IF_ERROR(insert->Run());
     SS_ASSIGN_OR_RETURN(Statement * select, impl_->db->Cached("SELECT id FROM experiments WHERE name = ?1"));
     select->Bind(1, name);
@@ -444,7 +443,7 @@ Result<int64_t> RunStore::EnsureRun(int64_t experiment_id, const std::string& co
     SS_ASSIGN_OR_RETURN(Statement * insert,
                         db->Cached("INSERT INTO runs(experiment_id, config_hash, status, queued_time) "
                                    "VALUES (?1, ?2, 'QUEUED', ?3)"));
-    insert->Bind(1, experiment_id).Bind(2, config_hash).Bind(3, NowSeconds());
+    insert->Bind(1, experiment_id).Bind(2, config_hash).Bind(3, EpochSeconds());
     SS_RETURN_IF_ERROR(insert->Run());
     id = db->LastInsertId();
     SS_ASSIGN_OR_RETURN(Statement * param, db->Cached("INSERT INTO params(run_id, key, type, num_value, text_value) "
@@ -476,7 +475,7 @@ Status RunStore::StartRun(int64_t run_id, const std::string& host, int rank, con
                         impl_->db->Cached("UPDATE runs SET status = 'RUNNING', attempts = attempts + 1, host = ?1, "
                                           "rank = ?2, device = ?3, start_time = ?4, end_time = NULL, "
                                           "error_message = '' WHERE id = ?5"));
-    update->Bind(1, host).Bind(2, rank).Bind(3, device).Bind(4, NowSeconds()).Bind(5, run_id);
+    update->Bind(1, host).Bind(2, rank).Bind(3, device).Bind(4, EpochSeconds()).Bind(5, run_id);
     return update->Run();
   });
 }
@@ -518,7 +517,7 @@ Status RunStore::FinishRun(int64_t run_id, RunStatus status, const std::string& 
   SS_RETURN_IF_ERROR(impl_->RequireWritable("finishing a run"));
   return impl_->WriteTransaction("finishing run " + std::to_string(run_id), [&]() -> Status {
     SS_RETURN_IF_ERROR(impl_->CheckCanFinish(run_id, status));
-    return impl_->SetFinalStatus(run_id, status, error_message, NowSeconds());
+    return impl_->SetFinalStatus(run_id, status, error_message, EpochSeconds());
   });
 }
 
@@ -545,7 +544,7 @@ Status RunStore::RecordRunResult(int64_t run_id, const RunResult& result) {
       SS_ASSIGN_OR_RETURN(std::string old, impl_->RecordArtifact(&artifact.artifact));
       if (!old.empty()) replaced.push_back(dir_ + "/" + old);
     }
-    return impl_->SetFinalStatus(run_id, result.status, result.error_message, result.end_time.value_or(NowSeconds()));
+    return impl_->SetFinalStatus(run_id, result.status, result.error_message, result.end_time.value_or(EpochSeconds()));
   });
   if (!status.ok()) {
     impl_->RemoveFiles(created);
@@ -567,7 +566,7 @@ Result<int64_t> RunStore::RequeueUnfinished(int64_t experiment_id, RunStatus to)
                                           "WHERE experiment_id = ?4 AND status = 'RUNNING'"));
     update->Bind(1, std::string(RunStatusName(to)));
     if (to == RunStatus::kKilled) {
-      update->Bind(2, NowSeconds()).Bind(3, std::string("interrupted: the sweep stopped while the run was RUNNING"));
+      update->Bind(2, EpochSeconds()).Bind(3, std::string("interrupted: the sweep stopped while the run was RUNNING"));
     } else {
       update->BindNull(2).Bind(3, std::string(""));
     }

@@ -38,7 +38,7 @@ enum class OpenMode {
 
 // Writes `bytes` to `path` atomically: a temporary file in the same folder,
 // fsync, rename, fsync of the folder. On failure nothing is left at `path` or
-// at the temporary name. The default is WriteFileAtomically (atomic_file.h);
+// at the temporary name. The default is WriteFileAtomically (common/file_io.h);
 // tests inject failing writers.
 using ArtifactWriter = std::function<Status(const std::string& path, std::string_view bytes)>;
 

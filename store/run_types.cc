@@ -5,41 +5,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
+#include "store/format.h"
+#include "store/json_output.h"
+
 namespace stylesweep {
-namespace {
-
-// Shortest text that reads back as the same double ("1000", "0.001", "1e-05").
-std::string NumberText(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  if (value == std::floor(value) && std::fabs(value) < 1e15) {
-    return std::to_string(static_cast<long long>(value));
-  }
-  char buffer[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
-    if (std::strtod(buffer, nullptr) == value) break;
-  }
-  return buffer;
-}
-
-nlohmann::json ToJson(const ParamValue& value) {
-  switch (value.type) {
-    case ParamValue::Type::kNumber: return value.number;
-    case ParamValue::Type::kString: return value.text;
-    case ParamValue::Type::kList: {
-      nlohmann::json list = nlohmann::json::array();
-      for (const auto& item : value.items) list.push_back(ToJson(item));
-      return list;
-    }
-  }
-  return nullptr;
-}
-
-}  // namespace
 
 const char* RunStatusName(RunStatus status) {
   switch (status) {
@@ -90,13 +63,13 @@ ParamValue ParamValue::List(std::vector<ParamValue> items) {
 
 std::string ParamValue::ToText() const {
   switch (type) {
-    case Type::kNumber: return NumberText(number);
+    case Type::kNumber: return FormatNumberExact(number);
     case Type::kString: return text;
     case Type::kList: {
       std::string out = "[";
       for (size_t i = 0; i < items.size(); ++i) {
         if (i > 0) out += ",";
-        out += items[i].type == Type::kNumber ? NumberText(items[i].number) : ToJson(items[i]).dump();
+        out += items[i].type == Type::kNumber ? FormatNumberExact(items[i].number) : ParamJson(items[i]).dump();
       }
       return out + "]";
     }

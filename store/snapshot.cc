@@ -12,7 +12,8 @@
 #include <filesystem>
 #include <utility>
 
-#include "store/atomic_file.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "store/sqlite_db.h"
 
 namespace stylesweep {
@@ -142,7 +143,9 @@ std::string FormatSpan(double seconds) {
 
 SnapshotWriter::SnapshotWriter(std::string store_dir, std::string snapshot_dir, SnapshotOptions options)
     : store_dir_(std::move(store_dir)), snapshot_dir_(std::move(snapshot_dir)), options_(std::move(options)) {
-  if (!options_.artifact_writer) options_.artifact_writer = WriteFileAtomically;
+  if (!options_.artifact_writer) options_.artifact_writer = [](const std::string& path, std::string_view bytes) {
+      return WriteFileAtomically(path, bytes);
+    };
 }
 
 Result<SnapshotStats> SnapshotWriter::Write(SnapshotInfo info) {

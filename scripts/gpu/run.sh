@@ -109,7 +109,7 @@ largest)
   img=${STYLESWEEP_SHARED_DIR:-../shared}/images
   try() {
     build-gpu/bin/stylesweep stylize -c "$img/content/tubingen.jpg" -s "$img/style/starry_night.jpg" \
-      --backbone vgg19 --device cuda --size "$1" --iterations 3 -o "$out/largest.png" \
+      --backbone vgg19 --device cuda --size "$1" --num-iterations 3 -o "$out/largest.png" \
       >>"$out/largest.log" 2>&1
   }
   low=0 high=2048

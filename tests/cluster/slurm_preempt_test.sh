@@ -15,8 +15,9 @@
 #
 #   tests/cluster/slurm_preempt_test.sh STYLESWEEP_BINARY SOURCE_DIR
 #
-# Exit 0 passed, 1 failed, 77 skipped (no Slurm, not root, or the cluster
-# could not start). Needs root, Debian's slurm-wlm and munge.
+# Exit 0 passed, 1 failed, 77 skipped (not root, or no Slurm). With root and
+# the Slurm packages present, a cluster that does not start is a failure,
+# reported with the daemons' logs. Needs root, Debian's slurm-wlm and munge.
 set -uo pipefail
 
 binary=$(realpath "${1:?usage: $0 STYLESWEEP_BINARY SOURCE_DIR}")
@@ -43,7 +44,7 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 1" INT TERM
 dump_logs() {
-  for f in "$work"/logs/*.out "$cluster"/slurmctld.log "$cluster"/slurmd.log; do
+  for f in "$work"/logs/*.out "$cluster"/munge/munged.log "$cluster"/slurmctld.log "$cluster"/slurmd.log; do
     [[ -f $f ]] && { echo "---- $f" >&2; tail -n 40 "$f" >&2; }
   done
 }
@@ -52,8 +53,8 @@ dump_logs() {
 export SLURMCTLD_PORT=$((20000 + RANDOM % 20000))
 export SLURMD_PORT=$((SLURMCTLD_PORT + 1))
 if ! start_output=$("$cluster_script" start "$cluster" 2>&1); then
-  echo "$start_output"
-  skip "the one-node Slurm cluster did not start (see above)"
+  echo "$start_output" >&2
+  fail "the one-node Slurm cluster did not start although root and the Slurm packages are here (output above, daemons' logs below)"
 fi
 eval "$start_output"
 log "cluster up: $(sinfo --noheader --format='%n %t %c CPUs')"

@@ -1,8 +1,11 @@
 // ConfigureHostAllocator (engine/host_allocator.h): after it, a block larger
 // than glibc's mmap ceiling comes from the heap and is reused, instead of
 // being mapped on every allocation; tuning from the environment is left
-// alone. Each TEST runs in its own process (gtest_add_tests), so the
-// process-wide setting of one does not reach another.
+// alone. The setting is process-wide and cannot be undone: under CTest each
+// TEST runs in its own process (gtest_add_tests). Run directly, the binary
+// gives the same verdicts because only the first test changes the setting
+// and the second does not depend on it; --gtest_repeat or a shuffle that runs
+// the first test twice in one process fails its precondition by design.
 #include "engine/host_allocator.h"
 
 #include <gtest/gtest.h>

@@ -13,28 +13,6 @@ namespace {
 using testing::ScratchDir;
 using testing::WriteText;
 
-TEST(Sha256, MatchesKnownVectors) {
-  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-}
-
-TEST(Sha256, FileDigestEqualsDigestOfItsBytes) {
-  ScratchDir dir;
-  std::string big(3 << 20, 'x');  // spans several read chunks
-  big[12345] = 'y';
-  WriteText(dir / "big.bin", big);
-  Result<std::string> digest = Sha256File(dir / "big.bin");
-  ASSERT_TRUE(digest.ok()) << digest.status().ToString();
-  EXPECT_EQ(*digest, Sha256Hex(big));
-}
-
-TEST(Sha256, MissingFileIsNotFoundNamingIt) {
-  Result<std::string> digest = Sha256File("/nonexistent/weights.safetensors");
-  ASSERT_FALSE(digest.ok());
-  EXPECT_EQ(digest.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(digest.status().message().find("/nonexistent/weights.safetensors"), std::string::npos);
-}
-
 TEST(FileHasher, HashesEachUnchangedFileOnce) {
   ScratchDir dir;
   WriteText(dir / "w.bin", "weights");

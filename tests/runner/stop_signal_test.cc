@@ -1,5 +1,6 @@
-// Each TEST runs in its own process under CTest (gtest_add_tests), so each
-// starts with no stop requested.
+// The stop flag is per process. Under CTest each TEST runs in its own
+// process (gtest_add_tests); run directly, the binary runs them all in one,
+// so each test clears the flag first and the verdicts are the same.
 #include "scheduler/stop_signal.h"
 
 #include <gtest/gtest.h>
@@ -9,8 +10,15 @@
 namespace stylesweep {
 namespace {
 
-TEST(StopSignal, Usr1StopsAsAPreemption) {
-  InstallStopSignalHandlers();
+class StopSignal : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    InstallStopSignalHandlers();
+    ClearStopRequest();
+  }
+};
+
+TEST_F(StopSignal, Usr1StopsAsAPreemption) {
   ASSERT_FALSE(StopRequested());
   ASSERT_EQ(std::raise(SIGUSR1), 0);
   EXPECT_TRUE(StopRequested());
@@ -18,19 +26,25 @@ TEST(StopSignal, Usr1StopsAsAPreemption) {
   EXPECT_EQ(StopSignalNumber(), SIGUSR1);
 }
 
-TEST(StopSignal, TermAfterUsr1StaysAPreemption) {
-  InstallStopSignalHandlers();
+TEST_F(StopSignal, TermAfterUsr1StaysAPreemption) {
   ASSERT_EQ(std::raise(SIGUSR1), 0);
   ASSERT_EQ(std::raise(SIGTERM), 0);
   EXPECT_TRUE(StopIsPreemption());
   EXPECT_EQ(StopSignalNumber(), SIGUSR1);
 }
 
-TEST(StopSignal, TermIsAnInterruptionNotAPreemption) {
-  InstallStopSignalHandlers();
+TEST_F(StopSignal, TermIsAnInterruptionNotAPreemption) {
   ASSERT_EQ(std::raise(SIGTERM), 0);
   EXPECT_TRUE(StopRequested());
   EXPECT_FALSE(StopIsPreemption());
+  EXPECT_EQ(StopSignalNumber(), SIGTERM);
+}
+
+TEST_F(StopSignal, ClearingForgetsTheEarlierStop) {
+  ASSERT_EQ(std::raise(SIGUSR1), 0);
+  ClearStopRequest();
+  EXPECT_FALSE(StopRequested());
+  ASSERT_EQ(std::raise(SIGTERM), 0);
   EXPECT_EQ(StopSignalNumber(), SIGTERM);
 }
 

@@ -248,7 +248,7 @@ TEST_F(CoordinatorTest, DatasetGetsImagesAndOneManifestLinePerJob) {
     EXPECT_EQ(entry["file"], job.output_name + ".png");
     EXPECT_EQ(entry["content"], job.content_path);
     EXPECT_EQ(entry["run_id"], runs.at(job.job_key).id);
-    EXPECT_EQ(entry["params"]["style_weight"], "1000");
+    EXPECT_EQ(entry["params"]["style_weight"].dump(), "1000");  // a JSON number, like every JSON output
     EXPECT_TRUE(std::filesystem::exists(dataset + "/" + job.output_name + ".png"));
   }
 }

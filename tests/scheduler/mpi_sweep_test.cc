@@ -20,7 +20,8 @@
 #include <sstream>
 #include <thread>
 
-#include "store/atomic_file.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "store/run_store.h"
 #include "store/snapshot.h"
 #include "tests/scheduler/fake_executors.h"

@@ -15,7 +15,8 @@
 #include <thread>
 
 #include "common/duration.h"
-#include "store/atomic_file.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "tests/scheduler/fake_executors.h"
 #include "tests/scheduler/store_sweep_fixture.h"
 

@@ -1,5 +1,6 @@
 #include "scheduler/wire.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,11 +11,99 @@
 namespace stylesweep {
 namespace {
 
+// Every setting of StyleOptions away from its default, so that a setting the
+// wire format drops or garbles shows up in ExpectSameOptions.
+StyleOptions EverySettingChanged() {
+  StyleOptions o;
+  o.backbone = "squeezenet1_0";
+  o.weights = "/models/w.safetensors";
+  o.pooling = "max";
+  o.content_layers = {"fire5", "fire6"};
+  o.style_layers = {"relu1", "fire2", "fire3"};
+  o.style_layer_weights = {0.25, 0.5, 0.125};
+  o.content_weight = 2.5;
+  o.style_weight = 12345.5;
+  o.tv_weight = 0.75;
+  o.style_blend = {0.3, 0.7};
+  o.size = 96;
+  o.style_scale = 0.5;
+  o.resize_filter = "mitchell";
+  o.preserve_colors = "luminance";
+  o.output_bit_depth = 16;
+  o.init = "noise";
+  o.optimizer = "adam";
+  o.num_iterations = 7;
+  o.scales = {{64, 3}, {96, 4}};
+  o.lbfgs_history = 5;
+  o.lbfgs_tolerance = 1e-4;
+  o.normalize_objective = false;
+  o.learning_rate = 2.5;
+  o.seed = 99;
+  o.device = "cuda";
+  o.tf32 = true;
+  o.channels_last = true;
+  o.save_every = 3;
+  return o;
+}
+
+// Field by field, not through StyleOptionsToMap: a setting that map forgets
+// would be missing on both sides and compare equal.
+void ExpectSameOptions(const StyleOptions& got, const StyleOptions& want) {
+  EXPECT_EQ(got.backbone, want.backbone);
+  EXPECT_EQ(got.weights, want.weights);
+  EXPECT_EQ(got.pooling, want.pooling);
+  EXPECT_EQ(got.content_layers, want.content_layers);
+  EXPECT_EQ(got.style_layers, want.style_layers);
+  EXPECT_EQ(got.style_layer_weights, want.style_layer_weights);
+  EXPECT_EQ(got.content_weight, want.content_weight);
+  EXPECT_EQ(got.style_weight, want.style_weight);
+  EXPECT_EQ(got.tv_weight, want.tv_weight);
+  EXPECT_EQ(got.style_blend, want.style_blend);
+  EXPECT_EQ(got.size, want.size);
+  EXPECT_EQ(got.style_scale, want.style_scale);
+  EXPECT_EQ(got.resize_filter, want.resize_filter);
+  EXPECT_EQ(got.preserve_colors, want.preserve_colors);
+  EXPECT_EQ(got.output_bit_depth, want.output_bit_depth);
+  EXPECT_EQ(got.init, want.init);
+  EXPECT_EQ(got.optimizer, want.optimizer);
+  EXPECT_EQ(got.num_iterations, want.num_iterations);
+  EXPECT_EQ(got.scales, want.scales);
+  EXPECT_EQ(got.lbfgs_history, want.lbfgs_history);
+  EXPECT_EQ(got.lbfgs_tolerance, want.lbfgs_tolerance);
+  EXPECT_EQ(got.normalize_objective, want.normalize_objective);
+  EXPECT_EQ(got.learning_rate, want.learning_rate);
+  EXPECT_EQ(got.seed, want.seed);
+  EXPECT_EQ(got.device, want.device);
+  EXPECT_EQ(got.tf32, want.tf32);
+  EXPECT_EQ(got.channels_last, want.channels_last);
+  EXPECT_EQ(got.save_every, want.save_every);
+}
+
+// The fields ExpectSameOptions compares. A new field of StyleOptions changes
+// its size: compare the field above, set it in EverySettingChanged, then
+// update both numbers.
+constexpr int kComparedFields = 28;
+static_assert(sizeof(StyleOptions) == 480, "StyleOptions changed: compare the new field in ExpectSameOptions");
+
+TEST(Wire, EverySettingChangedDiffersFromTheDefaultsInEveryField) {
+  // Guards the fixture itself: were a field left at its default, a codec that
+  // dropped it would still pass.
+  const StyleOptions changed = EverySettingChanged();
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+    ExpectSameOptions(changed, StyleOptions{});
+  }
+  EXPECT_EQ(failures.size(), kComparedFields) << "a field of EverySettingChanged is at its default";
+  const std::map<std::string, std::string> a = StyleOptionsToMap(changed);
+  const std::map<std::string, std::string> b = StyleOptionsToMap(StyleOptions{});
+  for (const auto& [key, value] : a) EXPECT_NE(value, b.at(key)) << key << " is at its default";
+}
+
 TEST(Wire, AssignmentRoundTripKeepsJobAndSettings) {
   JobSpec job = testing::MakeJobs(1).front();
-  job.options.style_layers = {"relu1_1", "relu2_1"};
-  job.options.style_weight = 12345.5;
-  job.options.device = "cuda";
+  job.options = EverySettingChanged();
   job.style_paths.push_back("/images/second style.jpg");
   Result<JobAssignment> decoded = DecodeAssignment(EncodeAssignment(JobAssignment{42, job}));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
@@ -25,9 +114,7 @@ TEST(Wire, AssignmentRoundTripKeepsJobAndSettings) {
   EXPECT_EQ(decoded->job.style_key, job.style_key);
   EXPECT_EQ(decoded->job.params, job.params);
   EXPECT_EQ(decoded->job.output_name, job.output_name);
-  EXPECT_EQ(StyleOptionsToMap(decoded->job.options), StyleOptionsToMap(job.options));
-  EXPECT_EQ(decoded->job.options.style_layers, job.options.style_layers);
-  EXPECT_EQ(decoded->job.options.device, "cuda");
+  ExpectSameOptions(decoded->job.options, job.options);
 }
 
 TEST(Wire, BatchAssignmentRoundTripKeepsEveryJobInOrder) {
@@ -40,7 +127,7 @@ TEST(Wire, BatchAssignmentRoundTripKeepsEveryJobInOrder) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ((*decoded)[i].run_id, 10 + i);
     EXPECT_EQ((*decoded)[i].job.content_path, jobs[i].content_path);
-    EXPECT_EQ(StyleOptionsToMap((*decoded)[i].job.options), StyleOptionsToMap(jobs[i].options));
+    ExpectSameOptions((*decoded)[i].job.options, jobs[i].options);
   }
   // A single job travels as before, and either decoder reads it.
   const std::string single = EncodeAssignments({batch[1]});

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
 namespace stylesweep {
 namespace {
 
@@ -11,6 +15,9 @@ TEST(Format, NumbersReadablyForPeopleAndExactlyForMachines) {
   EXPECT_EQ(FormatNumber(123456789.5), "1.235e+08");
   EXPECT_EQ(FormatNumberExact(0.1), "0.1");
   EXPECT_EQ(FormatNumberExact(1.0 / 3), "0.3333333333333333");
+  EXPECT_EQ(FormatNumberExact(1000), "1000");  // a run id in CSV, not "1e+03"
+  EXPECT_EQ(FormatNumberExact(-42), "-42");
+  EXPECT_EQ(FormatNumberExact(1e-5), "1e-05");
   EXPECT_EQ(FormatDuration(245), "4m05s");
 }
 
@@ -37,7 +44,53 @@ TEST(Format, JsonKeepsNumbersAndNulls) {
   Table table;
   table.header = {"id", "loss"};
   table.rows = {{Cell::Number(3), Cell::Missing()}};
-  EXPECT_EQ(RenderJson(table), "[\n  {\n    \"id\": 3.0,\n    \"loss\": null\n  }\n]\n");
+  EXPECT_EQ(RenderJson(table), "[\n  {\n    \"id\": 3,\n    \"loss\": null\n  }\n]\n");
+}
+
+TEST(Format, JsonPrintsWholeNumbersAsIntegersAndListsAsArrays) {
+  RunRecord run;
+  run.id = 12;
+  run.attempts = 2;
+  run.params["num_iterations"] = ParamValue::Number(500);
+  run.params["alpha_beta"] = ParamValue::Number(1e-3);
+  run.params["style_paths"] = ParamValue::List({ParamValue::String("/a/starry.jpg"), ParamValue::String("/a/scream.jpg")});
+  run.params["style_layer_weights"] = ParamValue::List({ParamValue::Number(0.5), ParamValue::Number(2)});
+  run.latest_metrics["total_loss"] = MetricPoint{"total_loss", 80, 1234.0, 0};
+  run.latest_metrics["style_loss"] = MetricPoint{"style_loss", 80, std::nan(""), 0};
+  const std::vector<std::string> columns = {"id", "attempts", "params.num_iterations", "params.alpha_beta",
+                                            "params.style_paths", "params.style_layer_weights",
+                                            "metrics.total_loss", "metrics.style_loss"};
+  const nlohmann::json rows = nlohmann::json::parse(RenderJson(RunsTable({run}, columns)));
+  const nlohmann::json& row = rows.at(0);
+  EXPECT_TRUE(row.at("id").is_number_integer()) << row.dump();
+  EXPECT_EQ(row.at("id").dump(), "12");
+  EXPECT_TRUE(row.at("attempts").is_number_integer());
+  EXPECT_TRUE(row.at("params.num_iterations").is_number_integer());
+  EXPECT_TRUE(row.at("params.alpha_beta").is_number_float());
+  EXPECT_EQ(row.at("params.style_paths"), nlohmann::json({"/a/starry.jpg", "/a/scream.jpg"}));
+  EXPECT_EQ(row.at("params.style_layer_weights").dump(), "[0.5,2]");
+  EXPECT_TRUE(row.at("metrics.total_loss").is_number_integer());
+  EXPECT_EQ(row.at("metrics.style_loss"), "nan");
+  // The table and CSV keep the list's text.
+  EXPECT_NE(RenderCsv(RunsTable({run}, columns)).find("[\"\"/a/starry.jpg\"\",\"\"/a/scream.jpg\"\"]"),
+            std::string::npos);
+
+  const nlohmann::json exported = nlohmann::json::parse(ExportJson({run}, "runs")).at(0);
+  EXPECT_TRUE(exported.at("id").is_number_integer());
+  EXPECT_TRUE(exported.at("params").at("num_iterations").is_number_integer());
+  EXPECT_TRUE(exported.at("params").at("style_paths").is_array());
+  EXPECT_TRUE(exported.at("metrics").at("total_loss").is_number_integer());
+}
+
+TEST(Format, CompareJsonKeepsTypesToo) {
+  RunRecord a, b;
+  a.id = 1;
+  b.id = 2;
+  a.params["size"] = ParamValue::Number(256);
+  b.params["size"] = ParamValue::Number(512);
+  const nlohmann::json rows = nlohmann::json::parse(RenderJson(CompareTable({a, b})));
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.dump().find(".0"), std::string::npos) << rows.dump();
 }
 
 TEST(Format, ExportsCarryRunIdAndArtifactPaths) {

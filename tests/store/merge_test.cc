@@ -5,7 +5,8 @@
 #include <filesystem>
 #include <map>
 
-#include "store/atomic_file.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "tests/store/store_test_util.h"
 
 namespace stylesweep {

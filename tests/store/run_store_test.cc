@@ -6,7 +6,8 @@
 #include <cmath>
 #include <filesystem>
 
-#include "store/atomic_file.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "tests/store/store_test_util.h"
 
 namespace stylesweep {
@@ -207,7 +208,7 @@ TEST_F(RunStoreTest, ArtifactsAreFilesWithTheirHash) {
   EXPECT_EQ(run->artifacts[0].sha256, Sha256Hex("another image"));
   // No temporary files are left behind.
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path() + "/artifacts")) {
-    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << entry.path();
+    EXPECT_EQ(entry.path().string().find(".tmp"), std::string::npos) << entry.path();
   }
 }
 

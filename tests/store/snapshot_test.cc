@@ -13,7 +13,8 @@
 #include <fstream>
 #include <string>
 
-#include "store/atomic_file.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
 #include "store/run_store.h"
 #include "tests/temp_dir.h"
 

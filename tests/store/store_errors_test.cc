@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "store/atomic_file.h"
 #include "store/run_store.h"
 #include "tests/store/store_test_util.h"
 
@@ -183,20 +182,6 @@ TEST(StoreErrors, FullDiskForArtifactsRecordsNothingOfTheResult) {
   auto first = (*store)->ListRuns(RunQuery{"", "status = 'finished'", {}, 0});
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->size(), 1u);
-}
-
-TEST(AtomicFile, FailureLeavesNoFileBehind) {
-  TempDir dir;
-  const std::string blocked = dir.path() + "/blocked";
-  std::ofstream(blocked) << "a file where a folder should be";
-  Status status = WriteFileAtomically(blocked + "/image.png", "bytes");
-  ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.code(), StatusCode::kIoError);
-  ASSERT_TRUE(WriteFileAtomically(dir.path() + "/a/b/image.png", "bytes").ok());
-  EXPECT_EQ(*ReadWholeFile(dir.path() + "/a/b/image.png"), "bytes");
-  size_t files = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.path() + "/a/b")) files += entry.is_regular_file();
-  EXPECT_EQ(files, 1u);
 }
 
 }  // namespace

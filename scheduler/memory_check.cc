@@ -1,4 +1,4 @@
-#include "runner/memory_check.h"
+#include "scheduler/memory_check.h"
 
 #include <algorithm>
 #include <map>

@@ -1,4 +1,4 @@
-#include "runner/sweep_share.h"
+#include "scheduler/sweep_share.h"
 
 #include <utility>
 

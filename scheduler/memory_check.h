@@ -1,4 +1,4 @@
-// The device-memory check shared by `stylesweep plan` and `stylesweep sweep`:
+// The device-memory check shared by `stylesweep plan` and the sweep (sweep_run.h):
 // jobs whose memory estimate (engine/memory_estimate.h) exceeds a device's
 // memory are refused before anything runs.
 #pragma once

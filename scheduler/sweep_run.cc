@@ -1,0 +1,317 @@
+#include "scheduler/sweep_run.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <mpi.h>
+
+#include "common/mpi_launch.h"
+#include "common/shared_dir.h"
+#include "engine/mpi_status.h"
+#include "scheduler/band_executor.h"
+#include "scheduler/engine_executor.h"
+#include "scheduler/memory_check.h"
+#include "scheduler/mpi_transport.h"
+#include "scheduler/snapshot_schedule.h"
+#include "scheduler/stop_signal.h"
+#include "scheduler/worker_groups.h"
+#include "store/report.h"
+#include "store/run_store.h"
+
+namespace stylesweep {
+namespace {
+
+// This machine's name, for the workers' hello.
+std::string HostName() {
+  char buffer[256] = {};
+  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "unknown";
+  return buffer;
+}
+
+WorkerHello HelloFor(int rank, const std::string& gpus) {
+  return WorkerHello{HostName(), rank, LocalRankFromEnvironment(), static_cast<int>(getpid()), gpus};
+}
+
+EngineExecutorOptions ExecutorOptionsFor(const SweepRequest& request) {
+  EngineExecutorOptions options;
+  options.models_dir = SharedModelsDir(request.shared_dir);
+  options.num_threads = request.threads;
+  options.local_rank = LocalRankFromEnvironment();
+  return options;
+}
+
+SweepOutcome Failed(Status status, bool coordinator = true) {
+  SweepOutcome outcome;
+  outcome.status = std::move(status);
+  outcome.coordinator = coordinator;
+  return outcome;
+}
+
+// The best finished runs by the sweep's metric.
+void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore& store, SweepOutcome& outcome) {
+  Result<Experiment> recorded = store.GetExperiment(experiment);
+  if (!recorded.ok() || recorded->run_counts[RunStatus::kFinished] == 0) return;
+  RunQuery query;
+  query.experiment = experiment;
+  query.where = "status = 'finished'";
+  query.sort = {"metrics." + spec.metric.name + (spec.metric.minimize ? "" : ":desc")};
+  query.limit = spec.metric.top;
+  Result<std::vector<RunRecord>> best = store.ListRuns(query);
+  if (best.ok()) outcome.best = std::move(best).value();
+  else outcome.best_error = best.status().ToString();
+}
+
+// A loaded sweep whose devices_per_job the ranks cannot serve, or that asks
+// for batches as well as bands: kInvalidArgument saying how to start it.
+Status CheckPlacement(const SweepRequest& request, const SweepSpec& spec, int devices_per_worker) {
+  const int n = spec.devices_per_job;
+  if (n != devices_per_worker) {
+    return Status::InvalidArgument("devices_per_job " + std::to_string(n) + " runs each job on " + std::to_string(n) +
+                                   " MPI ranks (one device each) besides the coordinator; start it under mpiexec: "
+                                   "mpiexec -n " + std::to_string(n + 1) + " stylesweep sweep " + request.file +
+                                   " (or -n " + std::to_string(2 * n + 1) + " for two jobs at a time)");
+  }
+  if (n > 1 && request.batch_jobs > 1) {
+    return Status::InvalidArgument("--batch-jobs and devices_per_job " + std::to_string(n) +
+                                   " do not combine: batching is for small jobs on one device, a band split for "
+                                   "one large image over several");
+  }
+  return Status::Ok();
+}
+
+// Rank 0 under mpiexec: coordinates over `transport`, has the outcome
+// printed (request.finish) and the exit file written, then stops the
+// workers. After lost workers (the store is committed and closed by then)
+// it ends the MPI job with the outcome's code rather than wait in
+// MPI_Finalize for ranks that are gone; it also ends it when some workers do
+// not stop within 30 s.
+SweepOutcome CoordinateOverMpi(const SweepRequest& request, const Result<SweepSpec>& spec, MpiTransport& transport,
+                               int devices_per_worker) {
+  SweepOutcome outcome = spec.ok() ? CoordinateSweep(request, *spec, transport, devices_per_worker, StopRequested)
+                                   : Failed(spec.status());
+  if (request.finish) {
+    outcome.exit_code = request.finish(outcome);
+    outcome.finished = true;
+  } else {
+    outcome.exit_code = outcome.status.ok() ? 0 : 1;
+  }
+  std::ostream& log = request.log != nullptr ? *request.log : std::cerr;
+  WriteSweepExitFile(request.exit_file, outcome.exit_code, log);
+  if (outcome.status.ok() && outcome.summary.workers_lost > 0) {
+    transport.Shutdown(10.0);
+    std::cout.flush();
+    log.flush();
+    MPI_Abort(MPI_COMM_WORLD, outcome.exit_code);
+  }
+  if (!transport.Shutdown(30.0)) {
+    log << "stylesweep sweep: some workers did not stop within 30 s; ending the MPI job\n";
+    MPI_Abort(MPI_COMM_WORLD, outcome.exit_code == 0 ? 1 : outcome.exit_code);
+  }
+  return outcome;
+}
+
+// A worker rank's outcome from its loop's status.
+SweepOutcome WorkerOutcome(const Status& status, int rank) {
+  return Failed(status.ok() ? status : status.WithContext("rank " + std::to_string(rank)), /*coordinator=*/false);
+}
+
+// Under mpiexec with devices_per_job > 1: rank 0 coordinates the group
+// leaders; each group runs its jobs as band splits. `spec` is loaded on rank 0 only.
+SweepOutcome RunGroupedSweep(const SweepRequest& request, const Result<SweepSpec>& spec, int devices_per_job,
+                             int rank) {
+  Result<WorkerGroups> groups = FormWorkerGroups(MPI_COMM_WORLD, devices_per_job);
+  if (!groups.ok()) {
+    // Every rank has the same error; rank 0 says it.
+    SweepOutcome outcome = Failed(groups.status(), rank == 0);
+    outcome.quiet = rank != 0;
+    return outcome;
+  }
+  const EngineExecutorOptions executor_options = ExecutorOptionsFor(request);
+  SweepOutcome outcome;
+  if (rank == 0) {
+    MpiTransport transport(MPI_COMM_WORLD, groups->leaders);
+    outcome = CoordinateOverMpi(request, spec, transport, devices_per_job);
+  } else if (groups->group_rank == 0) {
+    BandSplitExecutor executor(groups->group, executor_options);
+    Status status = RunMpiWorker(MPI_COMM_WORLD, executor, HelloFor(rank, executor.GroupGpus()), StopRequested);
+    Status stopped = executor.StopFollowers();
+    outcome = WorkerOutcome(status.ok() ? stopped : status, rank);
+  } else {
+    outcome = WorkerOutcome(RunBandFollower(groups->group, executor_options, StopRequested), rank);
+  }
+  if (groups->group != MPI_COMM_NULL) {
+    Status freed = MpiStatus(MPI_Comm_free(&groups->group), "MPI_Comm_free");
+    if (outcome.status.ok()) outcome.status = freed;
+  }
+  return outcome;
+}
+
+// Every rank under mpiexec, between MPI_Init_thread and MPI_Finalize.
+SweepOutcome RunUnderMpi(const SweepRequest& request) {
+  int rank = 0, size = 1;
+  Status status = MpiStatus(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
+  if (status.ok()) status = MpiStatus(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
+  if (!status.ok()) return Failed(status);
+  // Rank 0 loads the sweep (a file the other ranks may not see) and tells
+  // every rank its devices_per_job; 1 when it does not load, which the
+  // coordinator then reports.
+  Result<SweepSpec> spec = Status::Internal("the sweep file is read on rank 0 only");
+  int devices_per_job = 1;
+  if (rank == 0) {
+    spec = LoadSweepFile(request.file, request.overrides);
+    if (spec.ok()) devices_per_job = spec->devices_per_job;
+  }
+  status = MpiStatus(MPI_Bcast(&devices_per_job, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast of devices_per_job");
+  if (!status.ok()) return Failed(status, rank == 0);
+  if (size == 1) {
+    EngineExecutor executor(ExecutorOptionsFor(request));
+    LocalTransport transport(&executor, StopRequested, HelloFor(0, executor.GpuForThisProcess()));
+    return spec.ok() ? CoordinateSweep(request, *spec, transport, 1, StopRequested) : Failed(spec.status());
+  }
+  if (devices_per_job > 1) return RunGroupedSweep(request, spec, devices_per_job, rank);
+  if (rank == 0) {
+    MpiTransport transport(MPI_COMM_WORLD);
+    return CoordinateOverMpi(request, spec, transport, 1);
+  }
+  EngineExecutor executor(ExecutorOptionsFor(request));
+  return WorkerOutcome(
+      RunMpiWorker(MPI_COMM_WORLD, executor, HelloFor(rank, executor.GpuForThisProcess()), StopRequested), rank);
+}
+
+}  // namespace
+
+void WriteSweepExitFile(const std::string& path, int code, std::ostream& log) {
+  if (path.empty()) return;
+  std::ofstream out(path, std::ios::trunc);
+  out << code << "\n";
+  out.flush();
+  if (!out) log << "stylesweep sweep: warning: cannot write --exit-file " << path << "\n";
+}
+
+Result<std::string> ExperimentNameFor(RunStore& store, const std::string& name, bool restart) {
+  if (!restart) return name;
+  SS_ASSIGN_OR_RETURN(std::vector<Experiment> experiments, store.ListExperiments());
+  for (int n = 2;; ++n) {
+    const std::string candidate = name + "-" + std::to_string(n);
+    bool used = false;
+    for (const Experiment& experiment : experiments) used = used || experiment.name == candidate;
+    if (!used) return candidate;
+  }
+}
+
+SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec, Transport& transport,
+                             int devices_per_worker, const std::function<bool()>& should_stop) {
+  SweepOutcome outcome;
+  outcome.spec = spec;
+  auto fail = [&](Status status) {
+    outcome.status = std::move(status);
+    return outcome;
+  };
+  if (Status placement = CheckPlacement(request, spec, devices_per_worker); !placement.ok()) return fail(placement);
+
+  ExpandContext context;
+  context.shared_dir = ResolveSharedDir(request.shared_dir);
+  context.layer_checker = BackboneLayerChecker();
+  Result<std::vector<JobSpec>> jobs = ExpandSweep(spec, context);
+  if (!jobs.ok()) return fail(jobs.status());
+  if (request.share.count > 1) {
+    const std::size_t total = jobs->size();
+    *jobs = KeepShare(std::move(jobs).value(), request.share);
+    if (request.log != nullptr) {
+      *request.log << "stylesweep sweep: share " << request.share.index << "/" << request.share.count << ": "
+                   << jobs->size() << " of " << total << " jobs\n";
+    }
+  }
+  const std::string models_dir = SharedModelsDir(request.shared_dir);
+  int batch_jobs = request.batch_jobs;
+  if (batch_jobs == 0 && spec.devices_per_job > 1) batch_jobs = 1;  // a band split runs one job at a time
+  if (batch_jobs == 0) {
+    const BatchChoice choice = ChooseBatchJobs(*jobs, SweepMemoryLimit(*jobs), models_dir);
+    if (request.log != nullptr) *request.log << "stylesweep sweep: " << choice.note << "\n";
+    batch_jobs = choice.batch_jobs;
+  }
+  // Before anything runs: images too short for devices_per_job bands, and
+  // CUDA jobs (or their batches) larger than the smallest GPU.
+  if (Status fits = CheckSweepJobsFit(*jobs, models_dir, spec.devices_per_job, batch_jobs); !fits.ok()) {
+    return fail(fits);
+  }
+
+  Result<std::unique_ptr<RunStore>> store = RunStore::Open(request.store_dir);
+  if (!store.ok()) return fail(store.status().WithContext("store " + request.store_dir));
+  Result<std::string> experiment = ExperimentNameFor(**store, spec.name, request.restart);
+  if (!experiment.ok()) return fail(experiment.status());
+  std::unique_ptr<SnapshotSchedule> snapshots;
+  if (!request.snapshot_dir.empty()) {
+    if (Status usable = CheckSnapshotFolder(request.store_dir, request.snapshot_dir); !usable.ok()) {
+      return fail(usable);
+    }
+    SnapshotScheduleOptions snapshot_options;
+    snapshot_options.snapshot_dir = request.snapshot_dir;
+    snapshot_options.snapshot_every = request.snapshot_every_seconds;
+    snapshot_options.log = request.log != nullptr ? request.log : &std::cerr;
+    snapshots = std::make_unique<SnapshotSchedule>(request.store_dir, snapshot_options);
+  }
+
+  CoordinatorOptions options;
+  options.retries = request.retries;
+  options.retry_failed = request.retry_failed;
+  options.code_version = STYLESWEEP_VERSION;
+  options.should_stop = should_stop;
+  options.progress = request.progress == "none" ? nullptr : request.log;
+  options.live_progress =
+      request.progress == "live" || (request.progress == "auto" && isatty(STDERR_FILENO) != 0);
+  options.progress_interval_seconds = request.progress_interval_seconds;
+  options.batch_jobs = batch_jobs;
+  options.snapshots = snapshots.get();
+  options.worker_timeout_seconds = request.worker_timeout_seconds;
+  Result<SweepSummary> summary = RunSweep(spec, *experiment, spec.text, *jobs, **store, transport, options);
+  if (!summary.ok()) return fail(summary.status());
+  outcome.summary = *summary;
+  ReadBestRuns(spec, *experiment, **store, outcome);
+  if (!summary->interrupted) {
+    ReportOptions report;
+    report.experiment = *experiment;
+    report.output_path = DefaultReportPath(request.store_dir, *experiment);
+    Result<ReportSummary> written = WriteReport(store->get(), report);
+    if (written.ok()) outcome.report_path = written->output_path;
+    else outcome.report_error = written.status().message();
+  }
+  return outcome;
+}
+
+SweepOutcome RunSweepRequest(const SweepRequest& request) {
+  if (!LaunchedUnderMpi()) {
+    InstallStopSignalHandlers();
+    Result<SweepSpec> spec = LoadSweepFile(request.file, request.overrides);
+    if (!spec.ok()) return Failed(spec.status());
+    EngineExecutor executor(ExecutorOptionsFor(request));
+    LocalTransport transport(&executor, StopRequested, HelloFor(0, executor.GpuForThisProcess()));
+    return CoordinateSweep(request, *spec, transport, 1, StopRequested);
+  }
+  int provided = MPI_THREAD_SINGLE;
+  Status started = MpiStatus(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  if (!started.ok()) return Failed(started);
+  InstallStopSignalHandlers();
+  SweepOutcome outcome;
+  if (provided < MPI_THREAD_FUNNELED) {
+    // The engine's threads never call MPI, but LibTorch starts them after
+    // MPI is up: a library that only offers MPI_THREAD_SINGLE does not allow that.
+    outcome = Failed(Status::Unavailable("the MPI library provides thread level " + std::to_string(provided) +
+                                         "; the sweep needs MPI_THREAD_FUNNELED (" +
+                                         std::to_string(MPI_THREAD_FUNNELED) + ") or more"));
+  } else if (Status handler = MpiStatus(MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN),
+                                        "MPI_Comm_set_errhandler");
+             !handler.ok()) {
+    outcome = Failed(handler);
+  } else {
+    outcome = RunUnderMpi(request);
+  }
+  Status finalized = MpiStatus(MPI_Finalize(), "MPI_Finalize");
+  if (outcome.status.ok() && !finalized.ok()) outcome.status = finalized;
+  return outcome;
+}
+
+}  // namespace stylesweep

@@ -1,0 +1,106 @@
+// One sweep from a sweep file to the store: the call `stylesweep sweep` makes
+// after parsing its flags. It owns everything between the flags and the
+// printed summary:
+//
+//   started without mpiexec: one process loads the sweep, coordinates and runs
+//     every job itself (LocalTransport, EngineExecutor);
+//   under mpiexec: MPI_Init_thread (MPI_THREAD_FUNNELED required), rank 0
+//     loads the sweep and broadcasts its devices_per_job, then rank 0
+//     coordinates (MpiTransport) while the other ranks run jobs
+//     (RunMpiWorker), or with devices_per_job > 1 form groups that each run
+//     one job as a band split (worker_groups.h, band_executor.h);
+//   on the coordinator: expansion, --share filtering, --batch-jobs auto, the
+//     memory check (memory_check.h), the coordinator (coordinator.h), the
+//     best runs and the HTML report.
+//
+// Every MPI call's return code is checked (MPI_COMM_WORLD uses
+// MPI_ERRORS_RETURN); a failure is an error naming the call.
+#pragma once
+
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "experiments/sweep.h"
+#include "scheduler/coordinator.h"
+#include "scheduler/sweep_share.h"
+#include "scheduler/worker_timeout.h"
+#include "store/run_types.h"
+
+namespace stylesweep {
+
+struct SweepOutcome;
+
+// What `stylesweep sweep` asks for (its flags, already checked).
+struct SweepRequest {
+  std::string file;                    // the sweep file
+  std::vector<std::string> overrides;  // "key=v1,v2" settings applied after the file
+  std::string store_dir = "runs";      // the store folder
+  std::string shared_dir;              // models/ and images/; empty: ResolveSharedDir's default
+  int retries = 1;                     // extra attempts for a failed job within this sweep; default 1
+  bool retry_failed = false;           // also run jobs recorded FAILED by an earlier sweep
+  bool restart = false;                // record into a new experiment NAME-2, NAME-3, ...
+  int threads = 0;                     // CPU threads per worker; 0: LibTorch's default
+  std::string progress = "auto";       // auto, live, plain or none
+  double progress_interval_seconds = 5.0;  // s between plain progress lines; default 5
+  SweepShare share;                    // the share of the jobs to run; default the whole sweep
+  int batch_jobs = 1;                  // jobs per batch; 0: auto (the largest that fits, 1 on the CPU)
+  std::ostream* log = nullptr;         // notes before the run (share, batch size) and progress; null: none
+  std::string snapshot_dir;            // --snapshot: a complete copy of the store kept there; empty: none
+  double snapshot_every_seconds = 300;  // s between snapshots; default 5 minutes
+  double worker_timeout_seconds = kDefaultWorkerTimeoutSeconds;  // a busy worker silent this long is lost
+  std::string exit_file;               // rank 0 writes its exit code there once the store is closed; empty: none
+  // Under mpiexec, rank 0 calls this with its outcome once the store is
+  // closed and before the workers are shut down (the MPI job may then be
+  // ended with MPI_Abort): it prints the outcome and returns the exit code,
+  // which also goes to `exit_file` and to MPI_Abort. Empty: code 0 or 1.
+  std::function<int(const SweepOutcome&)> finish;
+};
+
+// What one process did. On the coordinator (`coordinator` true) the summary,
+// the best runs and the report are for printing; on a worker rank only
+// `status` says anything.
+struct SweepOutcome {
+  Status status;                // Ok, or why this process's part failed
+  bool coordinator = true;      // false on worker ranks
+  bool quiet = false;           // true: rank 0 reports this same error; say nothing here
+  SweepSpec spec;               // the sweep as loaded (coordinator)
+  SweepSummary summary;         // valid when `status` is Ok on the coordinator
+  std::vector<RunRecord> best;  // the best finished runs by spec.metric, best first
+  std::string best_error;       // why `best` could not be read; empty otherwise
+  std::string report_path;      // the HTML report written; empty when none
+  std::string report_error;     // why no report was written (not for an interrupted sweep)
+  bool finished = false;        // true: request.finish already printed it (rank 0 under mpiexec)
+  int exit_code = 0;            // what request.finish returned, when `finished`
+};
+
+// Runs the sweep `request` names. Collective under mpiexec: every rank calls
+// it once, and it initialises and finalises MPI itself. Never throws; errors
+// come back in the outcome (kInvalidArgument for a bad sweep file or a
+// devices_per_job that the ranks do not match, kUnavailable for a failed MPI
+// call, the store's codes for the store).
+SweepOutcome RunSweepRequest(const SweepRequest& request);
+
+// The coordinator's part on `transport` for a loaded `spec`: expands the
+// jobs, keeps request.share, sizes batches (request.batch_jobs 0: auto),
+// checks that the jobs fit (band split and device memory), opens the store,
+// runs the coordinator, then reads the best runs and (unless interrupted)
+// writes the report beside the store. `devices_per_worker`: the ranks each
+// worker of `transport` runs a job on; it must equal spec.devices_per_job.
+// `should_stop` is polled as in CoordinatorOptions.
+SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec, Transport& transport,
+                             int devices_per_worker, const std::function<bool()>& should_stop);
+
+// Writes `code` and a newline to `path` (--exit-file), for a batch script
+// that must act on the sweep's status even while the launcher still waits
+// for a lost node; nothing when `path` is empty. A failure is a warning on `log`.
+void WriteSweepExitFile(const std::string& path, int code, std::ostream& log);
+
+// The experiment to record into: `name`, or with `restart` the first unused
+// "<name>-<n>" (n >= 2), so every job runs again as a new run while earlier
+// results stay as they were.
+Result<std::string> ExperimentNameFor(RunStore& store, const std::string& name, bool restart);
+
+}  // namespace stylesweep

@@ -1,0 +1,53 @@
+// One name per setting: the stylize flag is the sweep key with dashes
+// (--num-iterations for num_iterations), older spellings are documented
+// aliases, and a sweep key spelled like a flag is refused naming the key.
+#include <gtest/gtest.h>
+
+#include "engine/style_options.h"
+#include "tests/runner/run_stylesweep.h"
+
+namespace stylesweep {
+namespace {
+
+using testing::RunStylesweep;
+
+TEST(SettingNames, EveryFlagIsItsKeyWithDashes) {
+  for (const OptionSpec& spec : StyleOptionSpecs()) {
+    std::string dashed = spec.key;
+    for (char& c : dashed) c = c == '_' ? '-' : c;
+    EXPECT_EQ(std::string(spec.flag), dashed) << spec.key;
+  }
+}
+
+TEST(SettingNames, StylizeHelpShowsTheFlagAndItsAlias) {
+  auto help = RunStylesweep({"stylize", "--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.output;
+  EXPECT_NE(help.output.find("--num-iterations V"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("[num_iterations]"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("--iterations V"), std::string::npos) << help.output;
+  EXPECT_NE(help.output.find("the same as --num-iterations"), std::string::npos) << help.output;
+}
+
+TEST(SettingNames, TheFlagAndItsAliasTogetherAreRefused) {
+  auto both = RunStylesweep({"stylize", "-c", "c.png", "-s", "s.png", "--num-iterations", "3", "--iterations", "4"});
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+  EXPECT_NE(both.output.find("give --num-iterations once (--iterations is the same setting)"), std::string::npos)
+      << both.output;
+}
+
+TEST(SettingNames, TheAliasReachesTheSetting) {
+  // A bad value through the alias is reported under the setting's own flag.
+  auto bad = RunStylesweep({"stylize", "-c", "c.png", "-s", "s.png", "--iterations", "many"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--num-iterations: setting 'num_iterations': 'many'"), std::string::npos) << bad.output;
+}
+
+TEST(SettingNames, ASweepKeySpelledLikeTheFlagNamesTheKey) {
+  StyleOptions options;
+  Status status = SetStyleOption(options, "iterations", "10");
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("did you mean 'num_iterations'?"), std::string::npos) << status.message();
+}
+
+}  // namespace
+}  // namespace stylesweep
