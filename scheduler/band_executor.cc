@@ -8,6 +8,7 @@
 #include "common/text.h"
 #include "engine/band_transfer.h"
 #include "engine/device_memory.h"
+#include "scheduler/job_scoring.h"
 #include "scheduler/wire.h"
 
 namespace stylesweep {
@@ -52,6 +53,7 @@ BandSplitExecutor::BandSplitExecutor(MPI_Comm group, EngineExecutorOptions optio
     : group_(group), options_(ResolvedExecutorOptions(std::move(options))) {
   gpus_ = GatherGpus(group_, GpuForRank(options_));
   runner_ = std::make_unique<BandSplitGroup>(group_, options_.models_dir, options_.num_threads);
+  scorer_ = std::make_unique<JobScorer>(options_.models_dir);
 }
 
 BandSplitExecutor::~BandSplitExecutor() = default;
@@ -87,6 +89,7 @@ Result<JobOutcome> BandSplitExecutor::Execute(const JobSpec& job, const std::fun
                                                                start_epoch, options_.models_dir, device,
                                                                runner_->size()));
   finished.device = JoinStrings(devices, ",");
+  if (options_.score_runs) scorer_->Score(job, finished);
   return finished;
 }
 
