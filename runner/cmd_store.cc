@@ -10,6 +10,7 @@
 
 #include "runner/command.h"
 #include "store/format.h"
+#include "store/pareto.h"
 #include "store/run_store.h"
 
 namespace po = boost::program_options;
@@ -83,7 +84,7 @@ std::vector<std::string> SplitColumns(const std::vector<std::string>& values) {
 }
 
 int Runs(int argc, char** argv) {
-  std::string store_dir, format_text;
+  std::string store_dir, format_text, pareto;
   RunQuery query;
   std::vector<std::string> columns, sort;
   po::options_description options("options");
@@ -96,8 +97,11 @@ int Runs(int argc, char** argv) {
       ("columns", po::value<std::vector<std::string>>(&columns)->multitoken()->composing(),
        "keys to show (comma or space separated); default: attributes, params that differ, metrics")
       ("limit", po::value<int64_t>(&query.limit)->default_value(0), "at most N runs (0: all)")
+      ("pareto", po::value<std::string>(&pareto),
+       "only the runs no other listed run beats on all of these metrics, e.g. "
+       "eval/style_distance,eval/content_distance (minimised; KEY:max to maximise)")
       ("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json");
-  if (int code = ParseFlags("runs", "[-e EXP] [--where EXPR] [--sort KEY[:desc]] [--columns ...] [--limit N] [--format F]",
+  if (int code = ParseFlags("runs", "[-e EXP] [--where EXPR] [--sort KEY[:desc]] [--pareto K,K] [--columns ...] [--limit N] [--format F]",
                             argc, argv, options, nullptr);
       code >= 0) {
     return code;
@@ -107,8 +111,24 @@ int Runs(int argc, char** argv) {
   if (!format.ok()) return ReportError("runs", format.status());
   auto store = OpenForReading(store_dir);
   if (!store.ok()) return ReportError("runs", store.status());
+  std::vector<ParetoObjective> objectives;
+  if (!pareto.empty()) {
+    auto parsed = ParseParetoObjectives(pareto);
+    if (!parsed.ok()) return ReportError("runs", parsed.status());
+    objectives = std::move(parsed).value();
+    if (query.limit > 0) {
+      return ReportError("runs", Status::InvalidArgument("--limit and --pareto do not combine: the front is taken "
+                                                         "over every run the filter lists"));
+    }
+  }
   auto runs = (*store)->ListRuns(query);
   if (!runs.ok()) return ReportError("runs", runs.status());
+  if (!objectives.empty()) {
+    if (Status judges = CheckOneJudge(*runs); !judges.ok()) return ReportError("runs", judges);
+    std::vector<RunRecord> front;
+    for (std::size_t index : ParetoFront(*runs, objectives)) front.push_back((*runs)[index]);
+    *runs = std::move(front);
+  }
   std::vector<std::string> shown = SplitColumns(columns);
   if (shown.empty()) shown = DefaultRunColumns(*runs);
   std::cout << Render(RunsTable(*runs, shown), *format);

@@ -28,6 +28,7 @@
 #include "scheduler/mpi_transport.h"
 #include "scheduler/stop_signal.h"
 #include "scheduler/worker_groups.h"
+#include "store/pareto.h"
 #include "store/report.h"
 #include "store/run_store.h"
 
@@ -97,6 +98,39 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream&
   }
 }
 
+// The finished runs on the front of the judge's style and content
+// distances (store/pareto.h), when the runs carry them.
+void PrintParetoFront(const std::string& experiment, const std::vector<std::string>& swept, RunStore& store,
+                      std::ostream& out) {
+  RunQuery query;
+  query.experiment = experiment;
+  query.where = "status = 'finished'";
+  Result<std::vector<RunRecord>> runs = store.ListRuns(query);
+  if (!runs.ok() || !CheckOneJudge(*runs).ok()) return;
+  const std::vector<ParetoObjective> objectives = {{"eval/style_distance", false}, {"eval/content_distance", false}};
+  const std::vector<std::size_t> front = ParetoFront(*runs, objectives);
+  if (front.empty()) return;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"run", "content", "style"};
+  header.insert(header.end(), swept.begin(), swept.end());
+  header.insert(header.end(), {"style_distance", "content_distance", "ssim"});
+  rows.push_back(header);
+  for (std::size_t index : front) {
+    const RunRecord& run = (*runs)[index];
+    std::vector<std::string> row = {std::to_string(run.id)};
+    for (const char* key : {"content", "style"}) row.push_back(run.params.count(key) ? run.params.at(key).ToText() : "");
+    for (const std::string& key : swept) row.push_back(run.params.count(key) ? run.params.at(key).ToText() : "");
+    for (const char* key : {"eval/style_distance", "eval/content_distance", "eval/ssim"}) {
+      auto metric = run.latest_metrics.find(key);
+      row.push_back(metric == run.latest_metrics.end() ? "-" : FormatValue(metric->second.value));
+    }
+    rows.push_back(std::move(row));
+  }
+  out << "Pareto front of eval/style_distance and eval/content_distance (" << front.size() << " of " << runs->size()
+      << " runs; `stylesweep runs -e " << experiment << " --pareto eval/style_distance,eval/content_distance`):\n";
+  PrintTable(rows, out);
+}
+
 // The summary and the best finished runs by the sweep's metric.
 void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& store, std::ostream& out) {
   out << "sweep " << summary.experiment << ": " << summary.total << (summary.total == 1 ? " job; " : " jobs; ") << summary.finished << " finished, "
@@ -134,6 +168,7 @@ void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& 
   }
   out << "best runs by " << spec.metric.name << " (" << (spec.metric.minimize ? "lowest" : "highest") << " first):\n";
   PrintTable(rows, out);
+  PrintParetoFront(summary.experiment, swept, store, out);
 }
 
 // Rank 0 (or the only process): runs the sweep loaded from flags.file (or
