@@ -138,6 +138,10 @@ void PrintSummary(const SweepSpec& spec, const SweepSummary& summary, RunStore& 
       << summary.skipped << " skipped (already done) in " << FormatValue(summary.seconds) << " s ("
       << summary.attempts << " attempts)\n";
   if (summary.output_errors > 0) out << summary.output_errors << " dataset image(s) could not be written\n";
+  if (!spec.output.keep.empty()) {
+    out << "dataset " << spec.output.dataset_dir << ": " << summary.dataset_kept << " image(s) kept, "
+        << summary.dataset_dropped << " dropped by output.keep (" << spec.output.keep << "); every run stays in the store\n";
+  }
   Result<Experiment> experiment = store.GetExperiment(summary.experiment);
   if (!experiment.ok() || experiment->run_counts[RunStatus::kFinished] == 0) return;
   RunQuery query;
