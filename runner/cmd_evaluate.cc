@@ -2,6 +2,7 @@
 // docs/EVALUATION.md) for any pictures, or for the stored runs that lack
 // this judge's scores.
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include <iostream>
 #include <string>
@@ -47,12 +48,23 @@ int ScoreImages(Judge& judge, const std::string& content, const std::vector<std:
   Table table;
   table.header = {"image", kStyleDistanceMetric, kContentDistanceMetric, kSsimMetric, kColorDistanceMetric,
                   kJudgeIdMetric};
+  nlohmann::json list = nlohmann::json::array();
   for (const std::string& image : images) {
     Result<JudgeScores> scores = judge.ScoreFiles(image, content, styles, blend);
     if (!scores.ok()) return ReportError("evaluate", scores.status());
     std::vector<Cell> row = {Cell::Text(image)};
-    for (const auto& [key, value] : JudgeMetrics(*scores, judge.identity())) row.push_back(Cell::Number(value));
+    nlohmann::json object = {{"image", image}};
+    for (const auto& [key, value] : JudgeMetrics(*scores, judge.identity())) {
+      row.push_back(Cell::Number(value));
+      object[key] = value;
+    }
+    object[kJudgeIdMetric] = judge.identity().id;  // an integer, not a float
     table.rows.push_back(std::move(row));
+    list.push_back(std::move(object));
+  }
+  if (format == OutputFormat::kJson) {
+    std::cout << list.dump(2) << "\n";
+    return kExitOk;
   }
   std::cout << Render(table, format);
   if (format == OutputFormat::kTable) std::cout << "judge " << judge.identity().ToString() << "\n";
@@ -60,6 +72,11 @@ int ScoreImages(Judge& judge, const std::string& content, const std::vector<std:
 }
 
 int ScoreStore(Judge& judge, const std::string& store_dir, const std::string& experiment) {
+  StoreOptions read_only;
+  read_only.mode = OpenMode::kReadOnly;
+  if (auto existing = RunStore::Open(store_dir, read_only); !existing.ok()) {
+    return ReportError("evaluate", existing.status());  // no store there: create none
+  }
   auto store = RunStore::Open(store_dir);
   if (!store.ok()) return ReportError("evaluate", store.status());
   Result<StoredScoringSummary> summary = ScoreStoredRuns(**store, judge, experiment);
