@@ -22,7 +22,7 @@ namespace {
 constexpr const char* kJudgeNetwork = "squeezenet1_0";
 constexpr const char* kResizeFilter = "catmullrom";
 constexpr int kMinSide = 32;              // px: fire7 is 1/16 of the input
-constexpr std::size_t kCachedStyles = 8;  // decoded style images kept by ScoreFiles
+constexpr std::size_t kCachedStyles = 4;  // decoded style images kept (a 1200x1500 painting is 21 MB as floats)
 
 std::string Sha256Hex(const std::string& bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];

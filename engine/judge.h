@@ -93,8 +93,9 @@ class Judge {
   Result<JudgeScores> Score(const Image& output, const Image& content, const std::vector<Image>& styles,
                             const std::vector<double>& blend = {}) const;
 
-  // The same from files (decoded style images are cached by path, a few at
-  // a time). Errors also those of LoadImage, naming the file.
+  // The same from files (the last 4 decoded style images are kept by path,
+  // so a worker decodes each painting once per sweep, not once per run).
+  // Errors also those of LoadImage, naming the file.
   Result<JudgeScores> ScoreFiles(const std::string& output_path, const std::string& content_path,
                                  const std::vector<std::string>& style_paths, const std::vector<double>& blend = {});
   // The output already decoded (a worker's final image).
