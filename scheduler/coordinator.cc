@@ -95,6 +95,16 @@ std::map<std::string, double> JudgeScoresOf(const JobOutcome& outcome) {
   return scores;
 }
 
+// The scores as a JSON object; the judge's id is an integer.
+nlohmann::json ScoresJson(const std::map<std::string, double>& scores) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : scores) {
+    if (key == "eval/judge_id") out[key] = static_cast<std::int64_t>(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
 // Where the dataset's images and manifest go, and what is in the manifest.
 class DatasetWriter {
  public:
@@ -133,7 +143,7 @@ class DatasetWriter {
     const std::string line = nlohmann::json{{"file", file},         {"job_key", job.job_key}, {"run_id", run_id},
                                             {"content", job.content_path}, {"style", styles},
                                             {"params", params},     {"repeat", job.repeat},
-                                            {"scores", scores}}
+                                            {"scores", ScoresJson(scores)}}
                                  .dump();
     auto [it, inserted] = lines_.emplace(job.job_key, line);
     if (inserted) {

@@ -65,6 +65,7 @@ TEST_F(DatasetKeepTest, OnlyRunsThatPassGoIntoTheDatasetAndManifestLinesCarrySco
     EXPECT_EQ(std::filesystem::exists(spec_.output.dataset_dir + "/" + job.output_name + ".png"), kept) << job.index;
     if (kept) {
       EXPECT_DOUBLE_EQ(entries.at(job.job_key)["scores"]["eval/style_distance"].get<double>(), 0.1 * job.index);
+      EXPECT_TRUE(entries.at(job.job_key)["scores"]["eval/judge_id"].is_number_integer());
     }
   }
 }
