@@ -1,7 +1,11 @@
 // `stylesweep evaluate` and `stylesweep runs --pareto` end to end.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
+
+#include <fstream>
 
 #include "common/shared_dir.h"
 #include "engine/image_io.h"
@@ -115,6 +119,47 @@ TEST_F(EvaluateCommandTest, StoreCatchesUpOnceAndParetoListsTheFront) {
   auto bad = RunStylesweep({"runs", "--store", store, "--pareto", "eval/ssim"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("at least two metrics"), std::string::npos) << bad.output;
+}
+
+// A sweep through the binary: every run scored on its worker, the front
+// printed, output.keep choosing the dataset's images by a score and a param.
+TEST_F(EvaluateCommandTest, SweepScoresRunsPrintsTheFrontAndKeepsWhatPasses) {
+  const std::string sweep = dir_.path() + "/tiny.yaml";
+  std::ofstream(sweep) << "name: tiny\n"
+                          "content: " << content_ << "\n"
+                          "style: " << style_ << "\n"
+                          "base: {backbone: squeezenet1_0, size: 48, num_iterations: 5}\n"
+                          "parameters:\n"
+                          "  alpha_beta: {values: [1e-1, 1e-4]}\n"
+                          "output:\n"
+                          "  dataset: " << dir_.path() << "/dataset\n"
+                          "  name: \"{alpha_beta}\"\n"
+                          "  keep: \"params.alpha_beta < 0.01 and metrics.eval/ssim > -1\"\n";
+  const std::string store = dir_.path() + "/sweep_store";
+  auto result = RunStylesweep({"sweep", sweep, "--store", store});
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("Pareto front of eval/style_distance and eval/content_distance"), std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("1 image(s) kept, 1 dropped by output.keep"), std::string::npos) << result.output;
+  std::ifstream manifest(dir_.path() + "/dataset/manifest.jsonl");
+  std::string line, last;
+  int lines = 0;
+  while (std::getline(manifest, line)) {
+    last = line;
+    ++lines;
+  }
+  ASSERT_EQ(lines, 1);
+  const nlohmann::json entry = nlohmann::json::parse(last);
+  EXPECT_EQ(entry["file"], "1e-4.png");
+  for (const char* key : {"eval/style_distance", "eval/content_distance", "eval/ssim", "eval/color_distance"}) {
+    EXPECT_TRUE(entry["scores"][key].is_number()) << key;
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/dataset/1e-4.png"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/dataset/1e-1.png"));
+  auto sorted = RunStylesweep({"runs", "--store", store, "--sort", "metrics.eval/style_distance", "--where",
+                               "metrics.eval/ssim > -1", "--columns", "id", "--format", "csv"});
+  ASSERT_EQ(sorted.exit_code, 0) << sorted.output;
+  EXPECT_EQ(std::count(sorted.output.begin(), sorted.output.end(), '\n'), 3) << sorted.output;
 }
 
 }  // namespace
