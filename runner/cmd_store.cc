@@ -123,8 +123,13 @@ int Runs(int argc, char** argv) {
   }
   auto runs = (*store)->ListRuns(query);
   if (!runs.ok()) return ReportError("runs", runs.status());
-  if (!objectives.empty()) {
+  // Runs ranked or filtered by the judge's scores must all carry one judge's.
+  bool uses_scores = !objectives.empty() || query.where.find("eval/") != std::string::npos;
+  for (const std::string& key : query.sort) uses_scores |= key.find("eval/") != std::string::npos;
+  if (uses_scores) {
     if (Status judges = CheckOneJudge(*runs); !judges.ok()) return ReportError("runs", judges);
+  }
+  if (!objectives.empty()) {
     std::vector<RunRecord> front;
     for (std::size_t index : ParetoFront(*runs, objectives)) front.push_back((*runs)[index]);
     *runs = std::move(front);

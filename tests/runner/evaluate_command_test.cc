@@ -119,6 +119,24 @@ TEST_F(EvaluateCommandTest, StoreCatchesUpOnceAndParetoListsTheFront) {
   auto bad = RunStylesweep({"runs", "--store", store, "--pareto", "eval/ssim"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.output.find("at least two metrics"), std::string::npos) << bad.output;
+
+  // Run 2 scored by another judge: ranking by scores refuses the mix until
+  // the store is rescored.
+  {
+    auto opened = RunStore::Open(store);
+    ASSERT_TRUE(opened.ok());
+    ASSERT_TRUE((*opened)->LogMetrics(2, {{"eval/judge_id", 10, 42, 0}}).ok());
+  }
+  auto mixed = RunStylesweep({"runs", "--store", store, "--sort", "metrics.eval/style_distance"});
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.output.find("2 different judges"), std::string::npos) << mixed.output;
+  auto rescored = RunStylesweep({"evaluate", "--store", store});
+  ASSERT_EQ(rescored.exit_code, 0) << rescored.output;
+  EXPECT_NE(rescored.output.find("scored 1 run, 2 already scored"), std::string::npos) << rescored.output;
+  auto sorted = RunStylesweep({"runs", "--store", store, "--sort", "metrics.eval/style_distance", "--columns", "id",
+                               "--format", "csv"});
+  ASSERT_EQ(sorted.exit_code, 0) << sorted.output;
+  EXPECT_EQ(sorted.output.substr(0, 7), "id\r\n2\r\n") << sorted.output;  // the style image: distance 0
 }
 
 // A sweep through the binary: every run scored on its worker, the front
