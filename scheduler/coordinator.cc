@@ -403,6 +403,10 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       if (report.status.ok()) {
         EncodedImage final_image = report.outcome.final_image;
         const std::map<std::string, double> scores = JudgeScoresOf(report.outcome);
+        // A run the judge could not score says why (the worker's note).
+        if (scores.empty() && !report.outcome.note.empty()) {
+          progress.Message("[sweep] " + JobName(jobs[slot]) + ": " + report.outcome.note);
+        }
         if (Status recorded = record(slot, ResultFromOutcome(std::move(report.outcome))); !recorded.ok()) return finish(recorded);
         ++summary.finished;
         if (dataset.enabled()) {
