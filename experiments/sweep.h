@@ -84,6 +84,10 @@ struct OutputSpec {
   // {repeat}, and {SETTING} for any swept setting ({alpha_beta}).
   // ExpandSweep checks the names are unique. Default "{content}_{style}".
   std::string name_pattern = "{content}_{style}";
+  // Filter in the `runs --where` language over a finished run's params and
+  // metrics (the judge's eval/ scores included): only the images of runs
+  // that pass are written to the dataset folder. Empty: every image.
+  std::string keep;
 };
 
 // `metric:` — which final value ranks runs when a sweep prints its best ones.

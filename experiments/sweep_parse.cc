@@ -20,7 +20,7 @@ const std::vector<std::string> kTopLevelKeys = {"name",    "description", "metho
                                                 "parameters", "content",  "style",  "base",   "zip",
                                                 "repeats", "output",      "metric", "devices_per_job"};
 const std::vector<std::string> kParameterKeys = {"values", "value", "distribution", "min", "max"};
-const std::vector<std::string> kOutputKeys = {"dataset", "name"};
+const std::vector<std::string> kOutputKeys = {"dataset", "name", "keep"};
 const std::vector<std::string> kMetricKeys = {"name", "goal", "top"};
 const std::vector<std::string> kDistributionNames = {"uniform", "log_uniform", "int_uniform"};
 const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method",
@@ -328,6 +328,13 @@ class SweepParser {
         SS_ASSIGN_OR_RETURN(spec.output.name_pattern, Scalar(output["name"], "output.name"));
       }
       if (Trim(spec.output.name_pattern).empty()) return ErrorAt(output, "output.name is empty");
+      if (output["keep"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(spec.output.keep, Scalar(output["keep"], "output.keep"));
+        if (Trim(spec.output.keep).empty()) return ErrorAt(output["keep"], "output.keep is empty");
+        if (spec.output.dataset_dir.empty()) {
+          return ErrorAt(output["keep"], "output.keep chooses the images of output.dataset; give output.dataset too");
+        }
+      }
     }
     if (root["metric"].IsDefined()) {
       const YAML::Node metric = root["metric"];

@@ -11,6 +11,7 @@
 
 #include "runner/command.h"
 #include "store/format.h"
+#include "store/pareto.h"
 #include "store/run_store.h"
 #include "store/snapshot.h"
 
@@ -99,7 +100,7 @@ void PrintSnapshotProgress(const std::string& store_dir, const std::string& expe
 }
 
 int Runs(int argc, char** argv) {
-  std::string store_dir, format_text;
+  std::string store_dir, format_text, pareto;
   RunQuery query;
   std::vector<std::string> columns, sort;
   po::options_description options("options");
@@ -112,8 +113,11 @@ int Runs(int argc, char** argv) {
       ("columns", po::value<std::vector<std::string>>(&columns)->multitoken()->composing(),
        "keys to show (comma or space separated); default: attributes, params that differ, metrics")
       ("limit", po::value<int64_t>(&query.limit)->default_value(0), "at most N runs (0: all)")
+      ("pareto", po::value<std::string>(&pareto),
+       "only the runs no other listed run beats on all of these metrics, e.g. "
+       "eval/style_distance,eval/content_distance (minimised; KEY:max to maximise)")
       ("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json");
-  if (int code = ParseFlags("runs", "[-e EXP] [--where EXPR] [--sort KEY[:desc]] [--columns ...] [--limit N] [--format F]",
+  if (int code = ParseFlags("runs", "[-e EXP] [--where EXPR] [--sort KEY[:desc]] [--pareto K,K] [--columns ...] [--limit N] [--format F]",
                             argc, argv, options, nullptr);
       code >= 0) {
     return code;
@@ -123,8 +127,29 @@ int Runs(int argc, char** argv) {
   if (!format.ok()) return ReportError("runs", format.status());
   auto store = OpenForReading(store_dir);
   if (!store.ok()) return ReportError("runs", store.status());
+  std::vector<ParetoObjective> objectives;
+  if (!pareto.empty()) {
+    auto parsed = ParseParetoObjectives(pareto);
+    if (!parsed.ok()) return ReportError("runs", parsed.status());
+    objectives = std::move(parsed).value();
+    if (query.limit > 0) {
+      return ReportError("runs", Status::InvalidArgument("--limit and --pareto do not combine: the front is taken "
+                                                         "over every run the filter lists"));
+    }
+  }
   auto runs = (*store)->ListRuns(query);
   if (!runs.ok()) return ReportError("runs", runs.status());
+  // Runs ranked or filtered by the judge's scores must all carry one judge's.
+  bool uses_scores = !objectives.empty() || query.where.find("eval/") != std::string::npos;
+  for (const std::string& key : query.sort) uses_scores |= key.find("eval/") != std::string::npos;
+  if (uses_scores) {
+    if (Status judges = CheckOneJudge(*runs); !judges.ok()) return ReportError("runs", judges);
+  }
+  if (!objectives.empty()) {
+    std::vector<RunRecord> front;
+    for (std::size_t index : ParetoFront(*runs, objectives)) front.push_back((*runs)[index]);
+    *runs = std::move(front);
+  }
   std::vector<std::string> shown = SplitColumns(columns);
   if (shown.empty()) shown = DefaultRunColumns(*runs);
   PrintSnapshotProgress(store_dir, query.experiment, *format == OutputFormat::kTable ? std::cout : std::cerr);

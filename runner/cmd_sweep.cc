@@ -31,6 +31,32 @@ std::string FormatValue(double value) {
   return buffer;
 }
 
+// The finished runs on the front of the judge's style and content
+// distances (outcome.front, store/pareto.h), when the runs carry them.
+void PrintParetoFront(const SweepOutcome& outcome, const std::vector<std::string>& swept, std::ostream& out) {
+  if (outcome.front.empty()) return;
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header = {"run", "content", "style"};
+  header.insert(header.end(), swept.begin(), swept.end());
+  header.insert(header.end(), {"style_distance", "content_distance", "ssim"});
+  rows.push_back(header);
+  for (const RunRecord& run : outcome.front) {
+    std::vector<std::string> row = {std::to_string(run.id)};
+    for (const char* key : {"content", "style"}) row.push_back(run.params.count(key) ? run.params.at(key).ToText() : "");
+    for (const std::string& key : swept) row.push_back(run.params.count(key) ? run.params.at(key).ToText() : "");
+    for (const char* key : {"eval/style_distance", "eval/content_distance", "eval/ssim"}) {
+      auto metric = run.latest_metrics.find(key);
+      row.push_back(metric == run.latest_metrics.end() ? "-" : FormatValue(metric->second.value));
+    }
+    rows.push_back(std::move(row));
+  }
+  const std::string& experiment = outcome.summary.experiment;
+  out << "Pareto front of eval/style_distance and eval/content_distance (" << outcome.front.size() << " of "
+      << outcome.front_of << " runs; `stylesweep runs -e " << experiment
+      << " --pareto eval/style_distance,eval/content_distance`):\n";
+  out << AlignColumns(rows);
+}
+
 // The summary and the best finished runs by the sweep's metric.
 void PrintSummary(const SweepOutcome& outcome, std::ostream& out) {
   const SweepSpec& spec = outcome.spec;
@@ -40,6 +66,10 @@ void PrintSummary(const SweepOutcome& outcome, std::ostream& out) {
       << summary.skipped << " skipped (already done) in " << FormatValue(summary.seconds) << " s ("
       << summary.attempts << " attempts)\n";
   if (summary.output_errors > 0) out << summary.output_errors << " dataset image(s) could not be written\n";
+  if (!spec.output.keep.empty()) {
+    out << "dataset " << spec.output.dataset_dir << ": " << summary.dataset_kept << " image(s) kept, "
+        << summary.dataset_dropped << " dropped by output.keep (" << spec.output.keep << "); every run stays in the store\n";
+  }
   if (!outcome.best_error.empty()) {
     out << "best runs unavailable: " << outcome.best_error << "\n";
     return;
@@ -62,6 +92,7 @@ void PrintSummary(const SweepOutcome& outcome, std::ostream& out) {
   }
   out << "best runs by " << spec.metric.name << " (" << (spec.metric.minimize ? "lowest" : "highest") << " first):\n";
   out << AlignColumns(rows);
+  PrintParetoFront(outcome, swept, out);
 }
 
 // The process's exit code for its part of the sweep.

@@ -34,6 +34,7 @@ const std::vector<EngineRoute>& EngineRoutes() {
   static const std::vector<EngineRoute> routes = {
       {"stylize", "stylise one image (Gatys et al., L-BFGS or Adam)", nullptr},
       {"sweep", "run a sweep's jobs (locally, or under mpiexec) into the store", nullptr},
+      {"evaluate", "score images or stored runs on one scale (style, content, SSIM, colour)", nullptr},
       {"plan", nullptr, AsksForDeviceMemoryAuto},
   };
   return routes;

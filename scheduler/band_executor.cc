@@ -8,6 +8,7 @@
 #include "engine/device_memory.h"
 #include "engine/mpi_status.h"
 #include "scheduler/mpi_transport.h"
+#include "scheduler/job_scoring.h"
 #include "scheduler/wire.h"
 
 namespace stylesweep {
@@ -52,6 +53,7 @@ BandSplitExecutor::BandSplitExecutor(MPI_Comm group, EngineExecutorOptions optio
   if (gpus.ok()) gpus_ = std::move(gpus).value();
   else setup_error_ = gpus.status();
   runner_ = std::make_unique<BandSplitGroup>(group_, options_.models_dir, options_.num_threads);
+  scorer_ = std::make_unique<JobScorer>(options_.models_dir);
 }
 
 BandSplitExecutor::~BandSplitExecutor() = default;
@@ -86,6 +88,7 @@ Result<JobOutcome> BandSplitExecutor::Execute(const JobSpec& job, const std::fun
                                                                start_epoch, options_.models_dir, device,
                                                                runner_->size()));
   finished.device = JoinStrings(devices, ",");
+  if (options_.score_runs) scorer_->Score(job, finished);
   return finished;
 }
 

@@ -27,6 +27,7 @@
 namespace stylesweep {
 
 class BandSplitGroup;
+class JobScorer;
 
 class BandSplitExecutor : public JobExecutor {
  public:
@@ -56,6 +57,7 @@ class BandSplitExecutor : public JobExecutor {
   std::vector<std::string> gpus_;  // per group rank
   Status setup_error_;             // the GPU exchange's failure, returned by every Execute
   std::unique_ptr<BandSplitGroup> runner_;
+  std::unique_ptr<JobScorer> scorer_;  // the leader scores each finished job
 };
 
 // A follower rank (rank > 0 of `group`): runs each job the leader sends with

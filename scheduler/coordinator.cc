@@ -18,6 +18,7 @@
 #include "common/text.h"
 #include "engine/style_options.h"
 #include "engine/style_transfer.h"
+#include "scheduler/dataset_keep.h"
 #include "scheduler/job_queue.h"
 #include "scheduler/progress.h"
 #include "store/json_output.h"
@@ -37,6 +38,25 @@ std::string RecordedDevice(const std::string& job_device, const std::string& wor
   std::string device = job_device;
   for (std::size_t r = 1; r < ranks; ++r) device += "," + job_device;
   return device;
+}
+
+// The judge's scores among a finished job's metrics (their last points).
+std::map<std::string, double> JudgeScoresOf(const JobOutcome& outcome) {
+  std::map<std::string, double> scores;
+  for (const MetricPoint& point : outcome.metrics) {
+    if (point.key.rfind("eval/", 0) == 0) scores[point.key] = point.value;
+  }
+  return scores;
+}
+
+// The scores as a JSON object; the judge's id is an integer.
+nlohmann::json ScoresJson(const std::map<std::string, double>& scores) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : scores) {
+    if (key == "eval/judge_id") out[key] = static_cast<std::int64_t>(value);
+    else out[key] = value;
+  }
+  return out;
 }
 
 // Where the dataset's images and manifest go, and what is in the manifest.
@@ -63,8 +83,10 @@ class DatasetWriter {
     return Status::Ok();
   }
 
-  // Writes the job's final image and its manifest line.
-  Status Write(const JobSpec& job, std::int64_t run_id, const EncodedImage& image) {
+  // Writes the job's final image and its manifest line; `scores` (the
+  // judge's eval/ metrics, may be empty) go into the line's "scores".
+  Status Write(const JobSpec& job, std::int64_t run_id, const EncodedImage& image,
+               const std::map<std::string, double>& scores) {
     const std::string file = job.output_name + ".png";
     SS_RETURN_IF_ERROR(WriteFileAtomically((fs::path(dir_) / file).string(),
                                            std::vector<std::uint8_t>(image.png.begin(), image.png.end())));
@@ -74,7 +96,8 @@ class DatasetWriter {
     for (const std::string& path : job.style_paths) styles.push_back(path);
     const std::string line = nlohmann::json{{"file", file},         {"job_key", job.job_key}, {"run_id", run_id},
                                             {"content", job.content_path}, {"style", styles},
-                                            {"params", params},     {"repeat", job.repeat}}
+                                            {"params", params},     {"repeat", job.repeat},
+                                            {"scores", ScoresJson(scores)}}
                                  .dump();
     auto [it, inserted] = lines_.emplace(job.job_key, line);
     if (inserted) {
@@ -151,6 +174,8 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
   SweepSummary summary;
   summary.experiment = experiment_name;
   summary.total = static_cast<int>(jobs.size());
+  // A bad output.keep is a bad sweep file: refused before the store changes.
+  if (!spec.output.keep.empty()) SS_RETURN_IF_ERROR(CheckKeepFilter(spec.output.keep, jobs));
 
   SS_RETURN_IF_ERROR(ClearSnapshotInfo(store.dir()));
   SS_ASSIGN_OR_RETURN(summary.experiment_id,
@@ -349,13 +374,27 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       JobReport& report = event->report;
       if (report.status.ok()) {
         EncodedImage final_image = report.outcome.final_image;
+        const std::map<std::string, double> scores = JudgeScoresOf(report.outcome);
+        // A run the judge could not score says why (the worker's note).
+        if (scores.empty() && !report.outcome.note.empty()) {
+          progress.Message("[sweep] " + JobName(jobs[slot]) + ": " + report.outcome.note);
+        }
         if (Status recorded = record(slot, ResultFromOutcome(std::move(report.outcome))); !recorded.ok()) return finish(recorded);
         ++summary.finished;
         if (dataset.enabled()) {
-          Status written = dataset.Write(jobs[slot], run_ids[slot], final_image);
-          if (!written.ok()) {
+          Result<bool> keep = spec.output.keep.empty()
+                                  ? Result<bool>(true)
+                                  : RunPassesKeep(store, experiment_name, run_ids[slot], spec.output.keep);
+          if (!keep.ok()) {
+            ++summary.output_errors;
+            progress.Message("[sweep] " + JobName(jobs[slot]) + ": dataset output failed: " + keep.status().ToString());
+          } else if (!*keep) {
+            ++summary.dataset_dropped;
+          } else if (Status written = dataset.Write(jobs[slot], run_ids[slot], final_image, scores); !written.ok()) {
             ++summary.output_errors;
             progress.Message("[sweep] " + JobName(jobs[slot]) + ": dataset output failed: " + written.ToString());
+          } else {
+            ++summary.dataset_kept;
           }
         }
       } else if (report.status.code() == StatusCode::kCancelled) {

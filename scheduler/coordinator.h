@@ -75,6 +75,8 @@ struct SweepSummary {
   int not_started = 0;        // still queued when the sweep was stopped
   int workers_lost = 0;       // workers silent past worker_timeout_seconds (their jobs were requeued)
   int output_errors = 0;      // finished jobs whose dataset image or manifest line could not be written
+  int dataset_kept = 0;       // finished jobs whose image went into the dataset folder
+  int dataset_dropped = 0;    // finished jobs that failed output.keep (their runs stay in the store)
   int attempts = 0;           // attempts started in this sweep
   bool interrupted = false;   // should_stop turned true
   double seconds = 0;         // wall time of the sweep

@@ -12,6 +12,7 @@
 #include "engine/image_io.h"
 #include "engine/style_transfer.h"
 #include "experiments/job_memory.h"
+#include "scheduler/job_scoring.h"
 
 namespace stylesweep {
 
@@ -105,7 +106,8 @@ class EngineExecutor::Impl {
   explicit Impl(EngineExecutorOptions options)
       : options_(ResolvedExecutorOptions(std::move(options))),
         models_dir_(options_.models_dir),
-        transfer_(EngineConfig{models_dir_, options_.num_threads, 64}) {}
+        transfer_(EngineConfig{models_dir_, options_.num_threads, 64}),
+        scorer_(models_dir_) {}
 
   Result<JobOutcome> Execute(const JobSpec& spec, const std::function<bool()>& should_stop) {
     return std::move(ExecuteBatch({spec}, should_stop).front());
@@ -143,6 +145,7 @@ class EngineExecutor::Impl {
         finished.push_back(OutcomeFromTransfer(specs[i], std::move(*results[i]), std::move(outcomes[i]), start_epoch,
                                                models_dir_, jobs[i].options.device, 1,
                                                static_cast<int>(specs.size())));
+        if (options_.score_runs && finished.back().ok()) scorer_.Score(specs[i], *finished.back());
       }
     }
     return finished;
@@ -154,6 +157,7 @@ class EngineExecutor::Impl {
   EngineExecutorOptions options_;
   std::string models_dir_;
   StyleTransfer transfer_;
+  JobScorer scorer_;
 };
 
 EngineExecutor::EngineExecutor(EngineExecutorOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

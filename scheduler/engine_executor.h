@@ -19,6 +19,7 @@ struct EngineExecutorOptions {
   int num_threads = 0;      // CPU intra-op threads; 0: LibTorch's default
   int local_rank = 0;       // this process's rank on its node; picks the GPU for device "cuda"
   int device_count = -1;    // GPUs visible to this process; -1: count them (CUDA_VISIBLE_DEVICES or the driver)
+  bool score_runs = true;   // score each finished run with the judge (eval/ metrics, scheduler/job_scoring.h)
 };
 
 class EngineExecutor : public JobExecutor {
@@ -28,7 +29,7 @@ class EngineExecutor : public JobExecutor {
 
   // Runs the job on ResolveJobDevice(job device, local_rank, device_count).
   // Losses become metrics (see JobOutcome), the final image and snapshots are
-  // encoded as 8-bit PNGs.
+  // encoded as 8-bit PNGs; with score_runs the judge's scores are added.
   Result<JobOutcome> Execute(const JobSpec& job, const std::function<bool()>& should_stop) override;
 
   // Runs `jobs` with StyleTransfer::RunBatch: compatible jobs (same

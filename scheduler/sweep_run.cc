@@ -18,6 +18,7 @@
 #include "scheduler/snapshot_schedule.h"
 #include "scheduler/stop_signal.h"
 #include "scheduler/worker_groups.h"
+#include "store/pareto.h"
 #include "store/report.h"
 #include "store/run_store.h"
 
@@ -50,7 +51,8 @@ SweepOutcome Failed(Status status, bool coordinator = true) {
   return outcome;
 }
 
-// The best finished runs by the sweep's metric.
+// The best finished runs by the sweep's metric, and the front of the
+// judge's style and content distances.
 void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore& store, SweepOutcome& outcome) {
   Result<Experiment> recorded = store.GetExperiment(experiment);
   if (!recorded.ok() || recorded->run_counts[RunStatus::kFinished] == 0) return;
@@ -62,6 +64,15 @@ void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore
   Result<std::vector<RunRecord>> best = store.ListRuns(query);
   if (best.ok()) outcome.best = std::move(best).value();
   else outcome.best_error = best.status().ToString();
+
+  RunQuery finished;
+  finished.experiment = experiment;
+  finished.where = "status = 'finished'";
+  Result<std::vector<RunRecord>> runs = store.ListRuns(finished);
+  if (!runs.ok() || !CheckOneJudge(*runs).ok()) return;
+  const std::vector<ParetoObjective> objectives = {{"eval/style_distance", false}, {"eval/content_distance", false}};
+  for (std::size_t index : ParetoFront(*runs, objectives)) outcome.front.push_back((*runs)[index]);
+  outcome.front_of = runs->size();
 }
 
 // A loaded sweep whose devices_per_job the ranks cannot serve, or that asks

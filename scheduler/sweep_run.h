@@ -70,6 +70,12 @@ struct SweepOutcome {
   SweepSummary summary;         // valid when `status` is Ok on the coordinator
   std::vector<RunRecord> best;  // the best finished runs by spec.metric, best first
   std::string best_error;       // why `best` could not be read; empty otherwise
+  // The finished runs on the front of eval/style_distance and
+  // eval/content_distance (store/pareto.h), in front order; empty when the
+  // runs carry no scores or those of several judges. `front_of`: the
+  // finished runs it was taken from.
+  std::vector<RunRecord> front;
+  std::size_t front_of = 0;
   std::string report_path;      // the HTML report written; empty when none
   std::string report_error;     // why no report was written (not for an interrupted sweep)
   bool finished = false;        // true: request.finish already printed it (rank 0 under mpiexec)

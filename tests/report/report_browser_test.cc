@@ -123,8 +123,14 @@ TEST(ReportInBrowser, FixtureSweepRendersWithoutErrors) {
   EXPECT_EQ(result["pc_lines"], testing::kFixtureRuns);
   EXPECT_EQ(result["failures"], 1);
   EXPECT_EQ(result["interactions"],
-            nlohmann::json({{"highlight", true}, {"unhighlight", true}, {"sort", true}, {"tooltip", true}}))
+            nlohmann::json({{"highlight", true}, {"unhighlight", true}, {"sort", true}, {"tooltip", true},
+                            {"score_tooltip", true}, {"score_click", true}}))
       << result.dump();
+  // The judged scores: one point per scored run, the front (runs 0, 1, 2),
+  // and a table of median scores per value of each swept param.
+  EXPECT_EQ(result["score_points"], testing::kFixtureRuns - 1) << result.dump();
+  EXPECT_EQ(result["front_points"], 3) << result.dump();
+  EXPECT_EQ(result["score_tables"], 2) << result.dump();  // style_layers, alpha_beta
   EXPECT_TRUE(result["ok"].get<bool>()) << result.dump();
 
   const std::string screenshot = std::string(STYLESWEEP_BUILD_DIR) + "/report_screenshot.png";

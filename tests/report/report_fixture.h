@@ -110,6 +110,16 @@ inline std::unique_ptr<RunStore> WriteFixtureStore(const std::string& dir) {
         artifact.width = 128;
         artifact.height = 96;
         result.artifacts.push_back(artifact);
+        // The judge's scores: runs 0, 1 and 2 trade style against content
+        // (the Pareto front); 3 is beaten by 0 and 5 by 2.
+        const double style_distance[] = {0.30, 0.25, 0.20, 0.35, 0, 0.22};
+        const double content_distance[] = {0.50, 0.60, 0.80, 0.55, 0, 0.90};
+        const int64_t last = iterations - 1;
+        result.metrics.push_back({"eval/style_distance", last, style_distance[index], 1000.0 + last});
+        result.metrics.push_back({"eval/content_distance", last, content_distance[index], 1000.0 + last});
+        result.metrics.push_back({"eval/ssim", last, 0.9 - content_distance[index] / 2, 1000.0 + last});
+        result.metrics.push_back({"eval/color_distance", last, 0.1 * (index + 1), 1000.0 + last});
+        result.metrics.push_back({"eval/judge_id", last, 7, 1000.0 + last});
       }
       EXPECT_TRUE(store->RecordRunResult(*id, result).ok());
       ++index;

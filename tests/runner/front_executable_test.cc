@@ -95,6 +95,7 @@ TEST_F(FrontExecutableTest, OptimisingCommandLinesRunInTheEngine) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> command_lines = {
       {{"stylize", "--help"}, "usage: stylesweep stylize"},
       {{"sweep", "--help"}, "usage: stylesweep sweep"},
+      {{"evaluate", "--help"}, "usage: stylesweep evaluate"},
       // The smallest GPU's memory is a question for LibTorch, however the option is spelled.
       {{"plan", sweep_, "--device-memory", "auto"}, "sweep tiny"},
       {{"plan", sweep_, "--device-mem=auto"}, "sweep tiny"},
@@ -125,8 +126,8 @@ TEST(FrontExecutable, HelpListsEveryCommandOfBothExecutables) {
   for (const std::string& line : ListingLines(front.output)) {
     names.insert(line.substr(2, line.find(' ', 2) - 2));
   }
-  EXPECT_EQ(names, (std::set<std::string>{"compare", "experiments", "export", "merge", "plan", "report", "runs",
-                                          "show", "slurm", "stylize", "sweep"}));
+  EXPECT_EQ(names, (std::set<std::string>{"compare", "evaluate", "experiments", "export", "merge", "plan", "report",
+                                          "runs", "show", "slurm", "stylize", "sweep"}));
   // The engine's own commands, with the summaries they register, are listed
   // word for word by the front.
   CommandResult engine = RunProgram(STYLESWEEP_ENGINE_BIN, {"--help"});

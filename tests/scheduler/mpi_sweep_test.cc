@@ -472,6 +472,7 @@ TEST_F(GroupedSweepTest, EachJobRunsOnAGroupAndMatchesTheOneDeviceRun) {
     EXPECT_EQ(run.device, "cpu,cpu");
     ASSERT_EQ(run.latest_metrics.count("total_loss"), 1u);
     EXPECT_EQ(run.latest_metrics.at("total_loss").step, 3);
+    EXPECT_EQ(run.latest_metrics.count("eval/style_distance"), 1u) << "the group leader scores each run";
   }
   const std::string grouped_store = store_dir_;
 
