@@ -490,7 +490,7 @@ Result<std::vector<torch::Tensor>> StyleTransfer::Impl::BlendedStyleTargets(Runn
     torch::Tensor style_pixels = ImageToPixels(style_resized).to(stage.device);
     StyleTargetKey key{FileIdentity(job.job->style_paths[s]), stage.style_side, o.resize_filter,
                        stage.backbone.weights_path(), o.backbone, o.pooling, stage.device.str(),
-                       JoinStrings(style_layers), o.preserve_colors};
+                       JoinStrings(style_layers), o.preserve_colors, "", 0};
     if (o.preserve_colors == "histogram" || job.luminance_only) {
       style_pixels = job.luminance_only ? MatchLuminance(LuminanceImage(style_pixels), content_pixels)
                                         : MatchColorHistogram(style_pixels, job.content_color);
