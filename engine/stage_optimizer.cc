@@ -16,6 +16,10 @@ Result<StageOutcome> RunLbfgs(torch::Tensor& x, const BatchObjective& objective,
   lbfgs.lbfgs.history_size = options.lbfgs_history;
   lbfgs.lbfgs.tolerance_change = options.lbfgs_tolerance;
   lbfgs.lbfgs.normalize = options.normalize_objective;
+  if (options.bounded) {
+    lbfgs.lbfgs.lower_bound = options.lower_bound;
+    lbfgs.lbfgs.upper_bound = options.upper_bound;
+  }
   lbfgs.sync_every = options.sync_every;
   lbfgs.on_sync = on_sync;
   auto outcome = MinimizeLbfgsBatch(x, objective, lbfgs);
@@ -65,6 +69,10 @@ Result<StageOutcome> RunAdam(torch::Tensor& x, const BatchObjective& objective, 
     if (failed) break;
     param.mutable_grad() = grad.clone();
     adam.step();
+    if (options.bounded) {
+      torch::NoGradGuard no_grad;
+      param.clamp_(options.lower_bound, options.upper_bound);
+    }
   }
   x = param.detach();
   return stage;

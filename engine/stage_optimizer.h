@@ -23,6 +23,9 @@ struct StageOptimizerOptions {
   double learning_rate = 10.0;      // Adam step size on the 0..255 scale
   int sync_every = 20;              // L-BFGS: evaluations between host reads of its state
   int iterations_before = 0;        // evaluations of earlier stages, to number Adam's errors
+  bool bounded = false;             // keep x in [lower_bound, upper_bound]: projected L-BFGS, Adam clamped after each step
+  double lower_bound = 0.0;
+  double upper_bound = 255.0;
 };
 
 // What became of a stage.

@@ -529,6 +529,8 @@ Status StyleTransfer::Impl::OptimizeBatch(const StageBatch& batch, const StyleOb
   options.learning_rate = o.learning_rate;
   options.sync_every = config_.sync_every;
   options.iterations_before = batch.jobs.front()->iteration;
+  options.bounded = o.pixel_bounds == "project";
+  options.upper_bound = kPixelScale;
   SS_ASSIGN_OR_RETURN(StageOutcome outcome, OptimizeStage(x, evaluate, options, [&] { return recorder.Flush(); }));
   const ScaleStage stage = EffectiveStages(o)[stage_index];
   const std::string stage_context =
@@ -569,7 +571,7 @@ std::string BatchCompatibilityKey(const StyleOptions& options) {
   static const char* const kSharedKeys[] = {
       "backbone", "weights",  "pooling",        "content_layers", "style_layers",        "size",
       "scales",   "num_iterations", "style_scale", "resize_filter", "optimizer",        "lbfgs_history",
-      "lbfgs_tolerance", "normalize_objective", "learning_rate", "device", "tf32", "channels_last"};
+      "lbfgs_tolerance", "normalize_objective", "learning_rate", "pixel_bounds", "device", "tf32", "channels_last"};
   std::string key;
   for (const char* name : kSharedKeys) key += std::string(name) + "=" + GetStyleOption(options, name) + ";";
   return key;

@@ -127,3 +127,29 @@ TEST(StageOptimizer, RefusesAnUnknownOptimizer) {
 
 }  // namespace
 }  // namespace stylesweep
+
+namespace stylesweep {
+namespace {
+
+// Both optimisers keep a bounded stage's x inside the box: the quadratic's
+// minima, 3 and -2, lie outside [0, 1], so each row ends on the nearer edge.
+TEST(StageOptimizer, BoundedStagesStayInTheBox) {
+  for (const std::string optimizer : {"lbfgs", "adam"}) {
+    torch::Tensor x = torch::full({2, 5}, 0.5, torch::kFloat64);
+    int evaluations = 0;
+    StageOptimizerOptions options;
+    options.optimizer = optimizer;
+    options.num_iterations = 40;
+    options.learning_rate = 0.5;
+    options.bounded = true;
+    options.lower_bound = 0.0;
+    options.upper_bound = 1.0;
+    auto outcome = OptimizeStage(x, Quadratic(&evaluations), options, nullptr);
+    ASSERT_TRUE(outcome.ok()) << optimizer;
+    EXPECT_NEAR(x[0][0].item<double>(), 1.0, 1e-6) << optimizer;
+    EXPECT_NEAR(x[1][0].item<double>(), 0.0, 1e-6) << optimizer;
+  }
+}
+
+}  // namespace
+}  // namespace stylesweep
