@@ -107,6 +107,33 @@ BandObjective::BandObjective(const Backbone& backbone, BandLossSettings settings
               layout_.bands.size(), " bands for ", collectives_.size(), " ranks");
 }
 
+BandObjective::LocalTerms BandObjective::LocalForward(const torch::Tensor& leaf) const {
+  const int rank = collectives_.rank();
+  LocalTerms terms;
+  try {
+    std::vector<torch::Tensor> features =
+        BandFeatures(backbone_, leaf, layout_, rank, all_layers_, settings_.memory_format);
+    terms.content = torch::zeros({}, leaf.options());
+    for (size_t c = 0; c < settings_.content_layers.size(); ++c) {
+      const size_t at = IndexIn(all_layers_, settings_.content_layers[c]);
+      terms.content = terms.content + ContentLoss(features[at], content_targets_[c]);
+    }
+    for (const auto& name : settings_.style_layers) {
+      const size_t at = IndexIn(all_layers_, name);
+      terms.grams.push_back(GramMatrix(features[at]));
+      terms.positions.push_back(static_cast<double>(layout_.layer_rows[at]) *
+                                static_cast<double>(features[at].size(3)));
+    }
+  } catch (const std::exception& error) {
+    terms.status =
+        StatusFromException(error, "the forward pass of band " + std::to_string(rank), kBandOutOfMemoryHint);
+    terms.content = torch::zeros({}, leaf.options());
+    terms.grams.clear();
+    for (const auto& target : style_targets_) terms.grams.push_back(torch::zeros_like(target, leaf.options()));
+  }
+  return terms;
+}
+
 Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Tensor& grad, bool stop_requested) {
   const int rank = collectives_.rank();
   const int size = collectives_.size();
@@ -116,29 +143,11 @@ Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Te
   // This rank's forward pass. A failure here (out of memory in its band, say)
   // still joins the collective below, with zeros and its code, so that every
   // rank learns of it instead of waiting.
-  Status local;
-  torch::Tensor content_local;
-  std::vector<torch::Tensor> grams_local;
-  std::vector<double> positions;
-  try {
-    std::vector<torch::Tensor> features =
-        BandFeatures(backbone_, leaf, layout_, rank, all_layers_, settings_.memory_format);
-    content_local = torch::zeros({}, leaf.options());
-    for (size_t c = 0; c < settings_.content_layers.size(); ++c) {
-      const size_t at = IndexIn(all_layers_, settings_.content_layers[c]);
-      content_local = content_local + ContentLoss(features[at], content_targets_[c]);
-    }
-    for (const auto& name : settings_.style_layers) {
-      const size_t at = IndexIn(all_layers_, name);
-      grams_local.push_back(GramMatrix(features[at]));
-      positions.push_back(static_cast<double>(layout_.layer_rows[at]) * static_cast<double>(features[at].size(3)));
-    }
-  } catch (const std::exception& error) {
-    local = StatusFromException(error, "the forward pass of band " + std::to_string(rank), kBandOutOfMemoryHint);
-    content_local = torch::zeros({}, leaf.options());
-    grams_local.clear();
-    for (const auto& target : style_targets_) grams_local.push_back(torch::zeros_like(target, leaf.options()));
-  }
+  LocalTerms local_terms = LocalForward(leaf);
+  Status local = local_terms.status;  // the backward pass may fail too
+  const torch::Tensor content_local = local_terms.content;
+  const std::vector<torch::Tensor>& grams_local = local_terms.grams;
+  const std::vector<double>& positions = local_terms.positions;
 
   // One collective for every partial sum: Gram matrices, content loss, stop
   // flag, and each rank's status code.

@@ -100,6 +100,17 @@ class BandObjective {
   const BandLayout& layout() const { return layout_; }
 
  private:
+  // This rank's forward pass at `leaf`: the content loss over its owned rows
+  // and the partial Gram sum of each style layer. A LibTorch failure gives a
+  // status and zeros of the right shapes, so the rank still joins the sums.
+  struct LocalTerms {
+    Status status;
+    torch::Tensor content;             // 0-dim
+    std::vector<torch::Tensor> grams;  // per style layer, [N, N]
+    std::vector<double> positions;     // per style layer, the whole layer's M
+  };
+  LocalTerms LocalForward(const torch::Tensor& leaf) const;
+
   const Backbone& backbone_;
   BandLossSettings settings_;
   BandLayout layout_;
