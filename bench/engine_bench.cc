@@ -19,6 +19,7 @@
 #include "engine/image_io.h"
 #include "engine/lbfgs.h"
 #include "engine/losses.h"
+#include "engine/symmetric_gram.h"
 #include "engine/style_transfer.h"
 #include "engine/tensor_image.h"
 
@@ -44,6 +45,39 @@ void BM_GramMatrix(benchmark::State& state) {
                                                  benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GramMatrix)->Args({64, 256})->Args({256, 64})->Args({512, 32})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A style layer's Gram matrix forward and backward, [1, C, H, W] contiguous
+// features (the engine's default layout), the symmetric product with its
+// own backward (range 2 = 1, what the engine runs) against autograd of the
+// general product bmm(F, F^T) (range 2 = 0), side by side in one run.
+// Shapes: SqueezeNet's style layers at 256x192 (relu1, fire2, fire5, fire7).
+void BM_GramForwardBackward(benchmark::State& state) {
+  const int64_t channels = state.range(0), positions = state.range(1);
+  const bool symmetric = state.range(2) == 1;
+  auto features = torch::randn({1, channels, 1, positions}).requires_grad_(true);
+  const auto upstream = torch::randn({1, channels, channels});
+  for (auto _ : state) {
+    torch::Tensor gram;
+    if (symmetric) {
+      gram = SymmetricGram(features);
+    } else {
+      const auto matrix = features.reshape({1, channels, -1});
+      gram = torch::bmm(matrix, matrix.transpose(1, 2));
+    }
+    (gram * upstream).sum().backward();
+    benchmark::DoNotOptimize(features.grad().data_ptr<float>());
+    features.mutable_grad().reset();
+  }
+  state.counters["GFLOP/s general-equivalent"] = benchmark::Counter(
+      6.0 * channels * channels * positions * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GramForwardBackward)
+    ->ArgsProduct({{96}, {93 * 125}, {0, 1}})
+    ->ArgsProduct({{128}, {46 * 62}, {0, 1}})
+    ->ArgsProduct({{256}, {23 * 31}, {0, 1}})
+    ->ArgsProduct({{384}, {11 * 15}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 struct Network {
   std::string backbone;

@@ -6,6 +6,7 @@
 
 #include "engine/job_setup.h"
 #include "engine/losses.h"
+#include "engine/objective.h"
 #include "engine/tensor_image.h"
 
 namespace stylesweep {
@@ -97,9 +98,40 @@ BandObjective::BandObjective(const Backbone& backbone, BandLossSettings settings
       content_targets_(std::move(content_targets)),
       style_targets_(std::move(style_targets)) {
   all_layers_ = UnionOfLayerLists(settings_.content_layers, settings_.style_layers);
+  const torch::Tensor& any_target = style_targets_.empty() ? content_targets_.at(0) : style_targets_.front();
+  weights_ = ObjectiveWeights::Of({{settings_.content_weight, settings_.style_weight, settings_.tv_weight,
+                                    settings_.style_layer_weights}},
+                                  any_target.device(), any_target.scalar_type());
   TORCH_CHECK(all_layers_ == layout_.layers, "the band layout was planned for other layers");
   TORCH_CHECK(static_cast<int>(layout_.bands.size()) == collectives_.size(), "the band layout has ",
               layout_.bands.size(), " bands for ", collectives_.size(), " ranks");
+}
+
+BandObjective::LocalTerms BandObjective::LocalForward(const torch::Tensor& leaf) const {
+  const int rank = collectives_.rank();
+  LocalTerms terms;
+  try {
+    std::vector<torch::Tensor> features =
+        BandFeatures(backbone_, leaf, layout_, rank, all_layers_, settings_.memory_format);
+    terms.content = torch::zeros({}, leaf.options());
+    for (size_t c = 0; c < settings_.content_layers.size(); ++c) {
+      const size_t at = IndexIn(all_layers_, settings_.content_layers[c]);
+      terms.content = terms.content + ContentLoss(features[at], content_targets_[c]);
+    }
+    for (const auto& name : settings_.style_layers) {
+      const size_t at = IndexIn(all_layers_, name);
+      terms.grams.push_back(GramMatrix(features[at]));
+      terms.positions.push_back(static_cast<double>(layout_.layer_rows[at]) *
+                                static_cast<double>(features[at].size(3)));
+    }
+  } catch (const std::exception& error) {
+    terms.status =
+        StatusFromException(error, "the forward pass of band " + std::to_string(rank), kBandOutOfMemoryHint);
+    terms.content = torch::zeros({}, leaf.options());
+    terms.grams.clear();
+    for (const auto& target : style_targets_) terms.grams.push_back(torch::zeros_like(target, leaf.options()));
+  }
+  return terms;
 }
 
 Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Tensor& grad, bool stop_requested) {
@@ -111,29 +143,11 @@ Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Te
   // This rank's forward pass. A failure here (out of memory in its band, say)
   // still joins the collective below, with zeros and its code, so that every
   // rank learns of it instead of waiting.
-  Status local;
-  torch::Tensor content_local;
-  std::vector<torch::Tensor> grams_local;
-  std::vector<double> positions;
-  try {
-    std::vector<torch::Tensor> features =
-        BandFeatures(backbone_, leaf, layout_, rank, all_layers_, settings_.memory_format);
-    content_local = torch::zeros({}, leaf.options());
-    for (size_t c = 0; c < settings_.content_layers.size(); ++c) {
-      const size_t at = IndexIn(all_layers_, settings_.content_layers[c]);
-      content_local = content_local + ContentLoss(features[at], content_targets_[c]);
-    }
-    for (const auto& name : settings_.style_layers) {
-      const size_t at = IndexIn(all_layers_, name);
-      grams_local.push_back(GramMatrix(features[at]));
-      positions.push_back(static_cast<double>(layout_.layer_rows[at]) * static_cast<double>(features[at].size(3)));
-    }
-  } catch (const std::exception& error) {
-    local = StatusFromException(error, "the forward pass of band " + std::to_string(rank), kBandOutOfMemoryHint);
-    content_local = torch::zeros({}, leaf.options());
-    grams_local.clear();
-    for (const auto& target : style_targets_) grams_local.push_back(torch::zeros_like(target, leaf.options()));
-  }
+  LocalTerms local_terms = LocalForward(leaf);
+  Status local = local_terms.status;  // the backward pass may fail too
+  const torch::Tensor content_local = local_terms.content;
+  const std::vector<torch::Tensor>& grams_local = local_terms.grams;
+  const std::vector<double>& positions = local_terms.positions;
 
   // One collective for every partial sum: Gram matrices, content loss, stop
   // flag, and each rank's status code.
@@ -151,7 +165,7 @@ Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Te
   SS_RETURN_IF_ERROR(StatusFromRankCodes(local, flags.narrow(0, 1, size), "in its forward pass"));
   if (flags[0].item<double>() > 0) return Status::Cancelled("stopped on request");
 
-  torch::Tensor style_sum = torch::zeros({}, leaf.options());
+  ObjectiveSum sum(weights_, content_local);
   std::vector<torch::Tensor> style_terms;
   int64_t at = 0;
   for (size_t l = 0; l < grams_local.size(); ++l) {
@@ -162,12 +176,12 @@ Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Te
     const torch::Tensor gram = full + (grams_local[l] - grams_local[l].detach());
     torch::Tensor e = StyleLayerLossFromGram(gram, positions[l], style_targets_[l]);
     style_terms.push_back(e.detach());
-    style_sum = style_sum + e * settings_.style_layer_weights[l];
+    sum.AddStyleLayer(e);
   }
   const torch::Tensor content_full = packed[scalars_at];
   torch::Tensor tv = settings_.tv_weight > 0 ? TotalVariation(leaf) : torch::zeros({}, leaf.options());
-  torch::Tensor objective = content_local * settings_.content_weight + style_sum * settings_.style_weight;
-  if (rank == 0 && settings_.tv_weight > 0) objective = objective + tv * settings_.tv_weight;
+  // TV is rank 0's term: the other ranks add its value without its gradient.
+  const torch::Tensor objective = sum.Total(rank == 0 ? tv : tv.detach()).sum();
   // This rank's backward pass; a failure joins the sum with a zero gradient
   // and is agreed on right after it.
   try {
@@ -180,7 +194,7 @@ Result<BandEvaluation> BandObjective::Evaluate(const torch::Tensor& x, torch::Te
   SS_RETURN_IF_ERROR(collectives_.AllReduceSum(grad).WithContext("summing gradients across bands"));
   SS_RETURN_IF_ERROR(AgreeOnStatus(local, collectives_, leaf.device(), "in its backward pass"));
 
-  std::vector<torch::Tensor> scalars = {content_full, style_sum.detach(), tv.detach()};
+  std::vector<torch::Tensor> scalars = {content_full, sum.style().detach().reshape({}), tv.detach()};
   scalars.insert(scalars.end(), style_terms.begin(), style_terms.end());
   const torch::Tensor host = torch::stack(scalars).to(torch::kCPU, torch::kFloat64);
   const double* values = host.data_ptr<double>();

@@ -9,7 +9,8 @@
 //            loss together); E_l uses the full layer's N and M, so it equals
 //            the single-device E_l up to summation order;
 //   content  1/2 sum (F - P)^2 over owned rows, summed across ranks;
-//   TV       rank 0 only, over the whole image.
+//   TV       rank 0 only, over the whole image;
+//   weights  added up by ObjectiveSum (engine/objective.h), as on one device.
 // Each rank backpropagates its own terms; the style term's gradient flows
 // through the full Gram into its own features only. The per-rank gradients
 // (zero outside the band, halo rows included) are summed with AllReduceSum,
@@ -27,6 +28,7 @@
 #include "engine/backbone.h"
 #include "engine/band_split.h"
 #include "engine/collectives.h"
+#include "engine/objective.h"
 
 namespace stylesweep {
 
@@ -98,6 +100,17 @@ class BandObjective {
   const BandLayout& layout() const { return layout_; }
 
  private:
+  // This rank's forward pass at `leaf`: the content loss over its owned rows
+  // and the partial Gram sum of each style layer. A LibTorch failure gives a
+  // status and zeros of the right shapes, so the rank still joins the sums.
+  struct LocalTerms {
+    Status status;
+    torch::Tensor content;             // 0-dim
+    std::vector<torch::Tensor> grams;  // per style layer, [N, N]
+    std::vector<double> positions;     // per style layer, the whole layer's M
+  };
+  LocalTerms LocalForward(const torch::Tensor& leaf) const;
+
   const Backbone& backbone_;
   BandLossSettings settings_;
   BandLayout layout_;
@@ -105,6 +118,7 @@ class BandObjective {
   std::vector<torch::Tensor> content_targets_;
   std::vector<torch::Tensor> style_targets_;
   std::vector<std::string> all_layers_;  // content layers then style layers, unique
+  ObjectiveWeights weights_;             // settings_' weights as tensors on the targets' device
 };
 
 }  // namespace stylesweep

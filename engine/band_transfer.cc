@@ -242,6 +242,10 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
     lbfgs.history_size = o.lbfgs_history;
     lbfgs.tolerance_change = o.lbfgs_tolerance;
     lbfgs.normalize = o.normalize_objective;
+    if (o.pixel_bounds == "project") {
+      lbfgs.lower_bound = 0.0;
+      lbfgs.upper_bound = kPixelScale;
+    }
     auto outcome = MinimizeLbfgs(x, objective, lbfgs);
     if (!outcome.ok()) {
       return outcome.status().WithContext("stage " + std::to_string(stage_index + 1) + " (" +

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 
 #include <torch/types.h>
@@ -27,6 +28,12 @@ struct LbfgsOptions {
   double tolerance_change = 0.0; // stop when |f_k - f_{k-1}| <= tolerance * |f_{k-1}|; 0: never
   bool normalize = true;         // scale f and g by 1 / max|g_0|
   int max_backtracks = 8;        // step halvings tried when the loss rises or is not finite
+  // Box on every variable (projected L-BFGS): each trial point is clamped
+  // into [lower_bound, upper_bound], the correction pair is the step actually
+  // taken, and a direction's components that push a variable sitting on a
+  // bound outwards are dropped. Both infinite (the default): unconstrained.
+  double lower_bound = -std::numeric_limits<double>::infinity();
+  double upper_bound = std::numeric_limits<double>::infinity();
 };
 
 // Evaluates the objective at `x`: returns the loss and writes its gradient

@@ -1,6 +1,7 @@
 #include "engine/lbfgs_batch.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,11 @@ torch::Tensor Column(const torch::Tensor& per_job, const torch::Tensor& like) {
 class BatchState {
  public:
   BatchState(const torch::Tensor& flat_x, const LbfgsOptions& options, bool history_views)
-      : options_(options), history_views_(history_views), batch_(flat_x.size(0)), width_(flat_x.size(1)) {
+      : options_(options),
+        history_views_(history_views),
+        bounded_(std::isfinite(options.lower_bound) || std::isfinite(options.upper_bound)),
+        batch_(flat_x.size(0)),
+        width_(flat_x.size(1)) {
     const auto device = flat_x.device();
     auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(device);
     auto i64 = torch::TensorOptions().dtype(torch::kInt64).device(device);
@@ -83,6 +88,7 @@ class BatchState {
   // Places the next trial point of every running job in `flat_x`.
   void Trial(torch::Tensor& flat_x, const torch::Tensor& active) const {
     torch::Tensor trial = torch::addcmul(x_before_, d_, Column(t_, d_));
+    if (bounded_) trial = trial.clamp(options_.lower_bound, options_.upper_bound);
     flat_x.copy_(torch::where(active.unsqueeze(1), trial, flat_x));
   }
 
@@ -146,8 +152,8 @@ class BatchState {
     d_ = torch::where(next.unsqueeze(1), Direction(bound), d_);
     t_ = torch::where(next, torch::full_like(t_, options_.learning_rate), t_);
     attempt_ = torch::where(next, torch::zeros_like(attempt_), attempt_);
-    BeginIteration(next);
     x_before_ = torch::where(next.unsqueeze(1), flat_x, x_before_);
+    BeginIteration(next);
   }
 
   // Stops the jobs of host mask `jobs` with kHostError, back at their best point.
@@ -177,11 +183,20 @@ class BatchState {
 
   // Start of an iteration for the jobs of `jobs`: a direction that is not a
   // descent direction restarts from steepest descent with an empty history.
+  // With a box, directions are first projected at x_before_ (FeasibleDirection).
   void BeginIteration(const torch::Tensor& jobs) {
+    if (bounded_) d_ = torch::where(jobs.unsqueeze(1), FeasibleDirection(d_), d_);
     torch::Tensor reset = jobs & (RowDot(g_, d_) > -1e-30);
     count_ = torch::where(reset, torch::zeros_like(count_), count_);
     h_diag_ = torch::where(reset, torch::ones_like(h_diag_), h_diag_);
-    d_ = torch::where(reset.unsqueeze(1), g_.neg(), d_);
+    d_ = torch::where(reset.unsqueeze(1), bounded_ ? FeasibleDirection(g_.neg()) : g_.neg(), d_);
+  }
+  // `direction` without the components that would move a variable sitting
+  // on a bound of the box (at x_before_) out of it.
+  torch::Tensor FeasibleDirection(const torch::Tensor& direction) const {
+    const torch::Tensor blocked = ((x_before_ <= options_.lower_bound) & (direction < 0)) |
+                                  ((x_before_ >= options_.upper_bound) & (direction > 0));
+    return direction.masked_fill(blocked, 0);
   }
 
   // The two-loop recursion for every job: d = -H g. `bound` >= every job's
@@ -244,6 +259,7 @@ class BatchState {
 
   LbfgsOptions options_;
   bool history_views_;           // DirectionFromViews rather than gathered pairs
+  bool bounded_;                 // a finite box: projected trials and directions
   int64_t batch_, width_;
   int capacity_ = 1;
   torch::Tensor s_, y_;          // [capacity * B, N]: row slot * B + b is job b's pair in ring slot `slot`

@@ -2,26 +2,12 @@
 
 #include <torch/torch.h>
 
+#include "engine/symmetric_gram.h"
+
 namespace stylesweep {
-namespace {
-
-// [M, N] view of [1, N, H, W] features without copying when they are
-// channels-last (then HWC is the memory order), else the transpose of [N, M].
-torch::Tensor FeaturesByPosition(const torch::Tensor& features) {
-  const int64_t channels = features.size(1);
-  return features.permute({0, 2, 3, 1}).reshape({-1, channels});
-}
-
-}  // namespace
-
 torch::Tensor GramMatrix(const torch::Tensor& features) {
   TORCH_CHECK(features.dim() == 4 && features.size(0) == 1, "GramMatrix expects [1, C, H, W] features");
-  if (features.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
-    auto by_position = FeaturesByPosition(features);  // [M, N]
-    return by_position.t().mm(by_position);
-  }
-  auto matrix = features.reshape({features.size(1), -1});  // [N, M]
-  return matrix.mm(matrix.t());
+  return SymmetricGram(features).squeeze(0);
 }
 
 torch::Tensor NormalizedGram(const torch::Tensor& features) {
@@ -57,13 +43,7 @@ torch::Tensor TotalVariation(const torch::Tensor& image) {
 
 torch::Tensor BatchGramMatrix(const torch::Tensor& features) {
   TORCH_CHECK(features.dim() == 4, "BatchGramMatrix expects [B, C, H, W] features");
-  const int64_t batch = features.size(0), channels = features.size(1);
-  if (features.is_contiguous(torch::MemoryFormat::ChannelsLast)) {
-    auto by_position = features.permute({0, 2, 3, 1}).reshape({batch, -1, channels});  // [B, M, N]
-    return torch::bmm(by_position.transpose(1, 2), by_position);
-  }
-  auto matrix = features.reshape({batch, channels, -1});  // [B, N, M]
-  return torch::bmm(matrix, matrix.transpose(1, 2));
+  return SymmetricGram(features);
 }
 
 torch::Tensor BatchNormalizedGram(const torch::Tensor& features) {

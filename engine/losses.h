@@ -13,7 +13,8 @@
 
 namespace stylesweep {
 
-// G = F F^T with F the [N, M] feature matrix (N = C channels, M = H*W).
+// G = F F^T with F the [N, M] feature matrix (N = C channels, M = H*W),
+// computed as a symmetric product with its own backward (symmetric_gram.h).
 torch::Tensor GramMatrix(const torch::Tensor& features);
 
 // The style target kept per layer: the Gram matrix divided by M, so targets

@@ -92,6 +92,7 @@ const std::vector<OptionSpec>& StyleOptionSpecs() {
       {"lbfgs_tolerance", "lbfgs-tolerance", OptionType::kNumber, "stop when the loss changes by less than this fraction (default 0: never)", {}},
       {"normalize_objective", "normalize-objective", OptionType::kBool, "scale the objective by 1/max initial gradient for the optimiser (default true)", {}},
       {"learning_rate", "learning-rate", OptionType::kNumber, "Adam step size on the 0..255 scale (default 10)", {}},
+      {"pixel_bounds", "pixel-bounds", OptionType::kString, "project: keep pixels in 0..255 while optimising, so the saved image is the optimised one (default); none: unbounded, clipped at save (earlier runs)", {"project", "none"}},
       {"seed", "seed", OptionType::kInt, "random seed (default 0)", {}},
       {"device", "device", OptionType::kString, "cpu, cuda or cuda:N (default cpu)", {}},
       {"tf32", "tf32", OptionType::kBool, "CUDA: allow TF32 (default false)", {}},
@@ -184,6 +185,7 @@ Status SetStyleOption(StyleOptions& o, const std::string& key, const std::string
     o.output_bit_depth = static_cast<int>(integer);
   } else if (key == "init") o.init = value;
   else if (key == "optimizer") o.optimizer = value;
+  else if (key == "pixel_bounds") o.pixel_bounds = value;
   else if (key == "num_iterations") {
     if (integer < 0 || integer > 1000000) return bad("an iteration count between 0 and 1000000");
     o.num_iterations = static_cast<int>(integer);
@@ -246,6 +248,7 @@ std::string GetStyleOption(const StyleOptions& o, const std::string& key) {
   if (key == "output_bit_depth") return std::to_string(o.output_bit_depth);
   if (key == "init") return o.init;
   if (key == "optimizer") return o.optimizer;
+  if (key == "pixel_bounds") return o.pixel_bounds;
   if (key == "num_iterations") return std::to_string(o.num_iterations);
   if (key == "scales") return FormatScales(o.scales);
   if (key == "lbfgs_history") return std::to_string(o.lbfgs_history);

@@ -54,6 +54,7 @@ struct StyleOptions {
   double lbfgs_tolerance = 0.0;      // stop when the loss changes by less than this fraction; 0: never
   bool normalize_objective = true;   // hand the optimiser loss / max|initial gradient| (losses are still reported on the paper's scale)
   double learning_rate = 10.0;       // Adam step size on the 0..255 pixel scale
+  std::string pixel_bounds = "project";  // "project": pixels kept in 0..255 while optimising; "none": unbounded, clipped at save (runs before this setting)
   std::uint64_t seed = 0;            // seeds noise init and every random choice; CPU runs are bitwise reproducible
 
   // Device.

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -175,6 +176,45 @@ TEST(Lbfgs, ZeroBudgetLeavesXUntouched) {
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->evaluations, 0);
   EXPECT_TRUE(torch::equal(x, torch::ones({3}, torch::kFloat64)));
+}
+
+}  // namespace
+}  // namespace stylesweep
+
+namespace stylesweep {
+namespace {
+
+// With a box, every point evaluated lies inside it and the run ends at the
+// box's minimiser: the unconstrained minimum clipped per coordinate for
+// this separable quadratic (minimum at -3..3 on 50 coordinates, box [-1, 2]).
+TEST(Lbfgs, BoxKeepsEveryEvaluationInsideAndFindsTheConstrainedMinimum) {
+  Quadratic f(50);
+  auto x = torch::zeros({50}, torch::kFloat64);
+  double lowest = 0, highest = 0;
+  auto objective = [&](const torch::Tensor& at, torch::Tensor& grad) -> Result<double> {
+    lowest = std::min(lowest, at.min().item<double>());
+    highest = std::max(highest, at.max().item<double>());
+    return f(at, grad);
+  };
+  LbfgsOptions options;
+  options.max_evaluations = 200;
+  options.lower_bound = -1.0;
+  options.upper_bound = 2.0;
+  auto outcome = MinimizeLbfgs(x, objective, options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_GE(lowest, -1.0);
+  EXPECT_LE(highest, 2.0);
+  EXPECT_LT((x - f.minimum.clamp(-1.0, 2.0)).abs().max().item<double>(), 1e-6);
+}
+
+// Without a box the same run leaves it: the bounds are what keeps it inside.
+TEST(Lbfgs, WithoutABoxTheSameRunLeavesIt) {
+  Quadratic f(50);
+  auto x = torch::zeros({50}, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = 200;
+  ASSERT_TRUE(MinimizeLbfgs(x, f, options).ok());
+  EXPECT_LT(x.min().item<double>(), -2.9);
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ StyleOptions EverySettingChanged() {
   o.lbfgs_tolerance = 1e-4;
   o.normalize_objective = false;
   o.learning_rate = 2.5;
+  o.pixel_bounds = "none";
   o.seed = 99;
   o.device = "cuda";
   o.tf32 = true;
@@ -72,6 +73,7 @@ void ExpectSameOptions(const StyleOptions& got, const StyleOptions& want) {
   EXPECT_EQ(got.lbfgs_tolerance, want.lbfgs_tolerance);
   EXPECT_EQ(got.normalize_objective, want.normalize_objective);
   EXPECT_EQ(got.learning_rate, want.learning_rate);
+  EXPECT_EQ(got.pixel_bounds, want.pixel_bounds);
   EXPECT_EQ(got.seed, want.seed);
   EXPECT_EQ(got.device, want.device);
   EXPECT_EQ(got.tf32, want.tf32);
@@ -82,8 +84,8 @@ void ExpectSameOptions(const StyleOptions& got, const StyleOptions& want) {
 // The fields ExpectSameOptions compares. A new field of StyleOptions changes
 // its size: compare the field above, set it in EverySettingChanged, then
 // update both numbers.
-constexpr int kComparedFields = 28;
-static_assert(sizeof(StyleOptions) == 480, "StyleOptions changed: compare the new field in ExpectSameOptions");
+constexpr int kComparedFields = 29;
+static_assert(sizeof(StyleOptions) == 512, "StyleOptions changed: compare the new field in ExpectSameOptions");
 
 TEST(Wire, EverySettingChangedDiffersFromTheDefaultsInEveryField) {
   // Guards the fixture itself: were a field left at its default, a codec that

@@ -1,0 +1,49 @@
+// Drives one stage's optimiser over a batch of jobs: batched L-BFGS
+// (lbfgs_batch.h) or Adam, with the same objective contract for both.
+// Engine-internal (LibTorch).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "common/status.h"
+#include "engine/lbfgs_batch.h"
+
+namespace stylesweep {
+
+struct StageOptimizerOptions {
+  std::string optimizer = "lbfgs";  // "lbfgs" or "adam"
+  int num_iterations = 500;         // objective evaluations this stage
+  int lbfgs_history = 100;          // correction pairs kept
+  double lbfgs_tolerance = 0.0;     // relative loss change that stops a job; 0: never
+  bool normalize_objective = true;  // L-BFGS sees the loss scaled by 1 / max|g_0|
+  double learning_rate = 10.0;      // Adam step size on the 0..255 scale
+  int sync_every = 20;              // L-BFGS: evaluations between host reads of its state
+  int iterations_before = 0;        // evaluations of earlier stages, to number Adam's errors
+  bool bounded = false;             // keep x in [lower_bound, upper_bound]: projected L-BFGS, Adam clamped after each step
+  double lower_bound = 0.0;
+  double upper_bound = 255.0;
+};
+
+// What became of a stage.
+struct StageOutcome {
+  // Non-OK when the objective failed for every job at once (then `jobs`
+  // holds that status for every job too).
+  Status all;
+  std::vector<Status> jobs;  // one per job: OK, or why it stopped
+};
+
+// Minimises `objective` from `x` ([B, ...], updated in place to each job's
+// result). `on_sync` is called after every host read of the optimiser's
+// state and at the end (after every evaluation for Adam), may be empty, and
+// a non-OK status from it is returned at once. Job statuses: L-BFGS's own
+// (kNumericalError when its loss cannot be made finite), or what the
+// objective put in job_errors; Adam stops every job at the first NaN/Inf
+// loss with kNumericalError "the loss became NaN/Inf at iteration N".
+Result<StageOutcome> OptimizeStage(torch::Tensor& x, const BatchObjective& objective,
+                                   const StageOptimizerOptions& options, const std::function<Status()>& on_sync);
+
+}  // namespace stylesweep

@@ -1,0 +1,67 @@
+// The symmetric Gram product (engine/symmetric_gram.h) against the general
+// product torch::bmm(F, F^T) and autograd's gradient of it.
+#include "engine/symmetric_gram.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+namespace stylesweep {
+namespace {
+
+torch::Tensor Reference(const torch::Tensor& features) {
+  const auto matrices = features.reshape({features.size(0), features.size(1), -1});
+  return torch::bmm(matrices, matrices.transpose(1, 2));
+}
+
+double RelativeError(const torch::Tensor& value, const torch::Tensor& expected) {
+  return (value - expected).abs().max().item<double>() / expected.abs().max().item<double>();
+}
+
+// The three layouts the engine hands in: contiguous, channels-last, a slice of rows.
+std::vector<torch::Tensor> Layouts(torch::ScalarType dtype) {
+  torch::manual_seed(7);
+  const auto base = torch::randn({3, 11, 9, 13}, dtype);
+  return {base, base.contiguous(torch::MemoryFormat::ChannelsLast), base.narrow(2, 2, 5)};
+}
+
+TEST(SymmetricGram, MatchesTheGeneralProductInFloat64) {
+  for (const auto& features : Layouts(torch::kFloat64)) {
+    const auto gram = SymmetricGram(features);
+    ASSERT_EQ(gram.sizes(), (std::vector<int64_t>{3, 11, 11}));
+    EXPECT_LT(RelativeError(gram, Reference(features)), 1e-13);
+    EXPECT_TRUE(torch::equal(gram, gram.transpose(1, 2)));
+  }
+}
+
+// Float32 sums in another order than the general product: the stated
+// tolerance is 1e-5 of the largest entry.
+TEST(SymmetricGram, MatchesTheGeneralProductInFloat32WithinRounding) {
+  for (const auto& features : Layouts(torch::kFloat32)) {
+    const auto gram = SymmetricGram(features);
+    EXPECT_EQ(gram.scalar_type(), torch::kFloat32);
+    EXPECT_LT(RelativeError(gram.to(torch::kFloat64), Reference(features.to(torch::kFloat64))), 1e-5);
+  }
+}
+
+// dL/dF = (dG + dG^T) F for any upstream dG, symmetric or not.
+TEST(SymmetricGram, GradientEqualsAutogradOfTheGeneralProduct) {
+  for (auto features : Layouts(torch::kFloat64)) {
+    torch::manual_seed(11);
+    const auto upstream = torch::randn({3, 11, 11}, torch::kFloat64);  // not symmetric
+    auto ours = features.detach().clone(features.suggest_memory_format()).requires_grad_(true);
+    (SymmetricGram(ours) * upstream).sum().backward();
+    auto reference = features.detach().clone().requires_grad_(true);
+    (Reference(reference) * upstream).sum().backward();
+    ASSERT_EQ(ours.grad().sizes(), features.sizes());
+    EXPECT_LT(RelativeError(ours.grad(), reference.grad()), 1e-13);
+  }
+}
+
+TEST(SymmetricGram, UsesTheRankKUpdateOnlyForCpuFloatingTensors) {
+  EXPECT_FALSE(SymmetricGramUsesSyrk(torch::zeros({1, 2, 2, 2}, torch::kInt32)));
+  const auto ints = torch::arange(24, torch::kInt64).view({1, 2, 3, 4});
+  EXPECT_TRUE(torch::equal(SymmetricGram(ints), Reference(ints)));
+}
+
+}  // namespace
+}  // namespace stylesweep
