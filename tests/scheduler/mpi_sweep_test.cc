@@ -444,17 +444,21 @@ class GroupedSweepTest : public MpiSweepTest {
     return WriteSweep({"a.png", "b.png"}, iterations, alpha_betas, "", {"s1.png"});
   }
 
-  // total_loss at the last step, by job key, of the store in `store_dir`.
-  std::map<std::string, double> FinalLosses(const std::string& store_dir) {
-    const std::string saved = store_dir_;
-    store_dir_ = store_dir;
+  // total_loss at `step`, by job key, of the store in `store_dir`.
+  std::map<std::string, double> LossesAt(const std::string& store_dir, int64_t step) {
     std::map<std::string, double> losses;
-    for (const auto& run : Runs()) {
-      if (run.status == RunStatus::kFinished && run.latest_metrics.count("total_loss") != 0) {
-        losses[run.config_hash] = run.latest_metrics.at("total_loss").value;
+    StoreOptions options;
+    options.mode = OpenMode::kReadOnly;
+    auto store = RunStore::Open(store_dir, options);
+    if (!store.ok()) return losses;
+    for (const auto& run : RunsIn(store_dir)) {
+      if (run.status != RunStatus::kFinished) continue;
+      auto history = (*store)->GetMetricHistory(run.id, "total_loss");
+      if (!history.ok()) continue;
+      for (const MetricPoint& point : *history) {
+        if (point.step == step) losses[run.config_hash] = point.value;
       }
     }
-    store_dir_ = saved;
     return losses;
   }
 };
@@ -478,15 +482,20 @@ TEST_F(GroupedSweepTest, EachJobRunsOnAGroupAndMatchesTheOneDeviceRun) {
 
   store_dir_ = root_ + "/single";
   ASSERT_EQ(Wait(Start(sweep, {}, 0)), 0) << Log();
-  const auto grouped = FinalLosses(grouped_store);
-  const auto single = FinalLosses(store_dir_);
-  ASSERT_EQ(grouped.size(), 4u);
-  ASSERT_EQ(single.size(), 4u);
-  for (const auto& [key, loss] : single) {
-    ASSERT_EQ(grouped.count(key), 1u) << "the same job keys with and without devices_per_job";
-    // docs/BAND_SPLIT.md: float32 iterations 1-2 agree within 1e-5; by the
-    // third the single-process engine's own thread-count drift dominates.
-    EXPECT_NEAR(grouped.at(key), loss, 1e-3 * std::abs(loss)) << key;
+  // docs/BAND_SPLIT.md: float32 iterations 1-2 agree within 1e-5; by the
+  // third the single-process engine's own thread-count drift dominates, and
+  // keeping pixels in range (pixel_bounds: project, the default) makes it
+  // larger: which pixels sit on a bound is a discrete choice that a rounding
+  // difference can flip (1.3e-3 measured here at iteration 3).
+  for (const auto& [step, tolerance] : {std::pair<int64_t, double>{2, 1e-5}, {3, 5e-3}}) {
+    const auto grouped = LossesAt(grouped_store, step);
+    const auto single = LossesAt(store_dir_, step);
+    ASSERT_EQ(grouped.size(), 4u) << "step " << step;
+    ASSERT_EQ(single.size(), 4u) << "step " << step;
+    for (const auto& [key, loss] : single) {
+      ASSERT_EQ(grouped.count(key), 1u) << "the same job keys with and without devices_per_job";
+      EXPECT_NEAR(grouped.at(key), loss, tolerance * std::abs(loss)) << key << " at step " << step;
+    }
   }
 }
 
