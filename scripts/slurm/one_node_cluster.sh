@@ -18,6 +18,7 @@
 # A requeued job may start again after cred_expire (10 s here; Slurm's
 # default is 120 s).
 set -uo pipefail
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/slurm_common_conf.sh"
 
 usage() { echo "usage: $0 start|stop|status DIR" >&2; exit 2; }
 [[ $# -eq 2 ]] || usage
@@ -92,26 +93,7 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-SchedulerType=sched/builtin
-# Look at pending jobs every 2 s (default 60 s): a requeued job is eligible
-# again after cred_expire, and nothing else wakes the scheduler then.
-SchedulerParameters=sched_interval=2
-SwitchType=switch/none
-MpiDefault=none
-JobRequeue=1
-ReturnToService=2
-KillWait=30
-MinJobAge=600
-SlurmctldTimeout=30
-SlurmdTimeout=60
-InactiveLimit=0
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-JobAcctGatherType=jobacct_gather/none
+$(slurm_common_conf)
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$memory_mb State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF

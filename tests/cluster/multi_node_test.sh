@@ -40,13 +40,7 @@ nodes_check || skip "$nodes_missing"
 command -v mpiexec >/dev/null || skip "mpiexec is not installed"
 case $part in hosts | batched | outage | lost | killed) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
 
-work=$(mktemp -d /tmp/stylesweep_nodes_XXXXXX)
-cleanup() {
-  nodes_down
-  if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap "exit 1" INT TERM
+nodes_work_dir stylesweep_nodes
 nodes_up "$work" 2 || fail "could not make the nodes"
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1

@@ -118,3 +118,17 @@ nodes_down() {
   done
   nodes_names=(); nodes_ns=(); nodes_hub=""
 }
+
+# nodes_work_dir PREFIX: a fresh folder /tmp/PREFIX_XXXXXX in $work, and an
+# EXIT trap that ends every node (nodes_down) and removes the folder
+# (KEEP_WORK=1 keeps it, for a look after a failure); INT and TERM exit
+# through the same trap.
+nodes_work_dir() {
+  work=$(mktemp -d "/tmp/${1}_XXXXXX")
+  trap nodes_work_cleanup EXIT
+  trap "exit 1" INT TERM
+}
+nodes_work_cleanup() {
+  nodes_down
+  if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
+}

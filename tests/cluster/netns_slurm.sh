@@ -9,6 +9,8 @@
 # Needs Debian's slurm-wlm and munge (scripts/setup.sh). Returns non-zero
 # with the daemons' logs on stderr when the cluster does not come up.
 
+source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../scripts/slurm/slurm_common_conf.sh"
+
 slurm_nodes_logs() {
   local f
   for f in "$1"/munge/munged.log "$1"/slurmctld.log "$1"/slurmd-*.log; do
@@ -41,24 +43,7 @@ SlurmctldPidFile=$dir/slurmctld.pid
 SlurmdPidFile=$dir/slurmd-%n.pid
 SlurmctldLogFile=$dir/slurmctld.log
 SlurmdLogFile=$dir/slurmd-%n.log
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_CPU
-SchedulerType=sched/builtin
-SchedulerParameters=sched_interval=2
-SwitchType=switch/none
-MpiDefault=none
-JobRequeue=1
-ReturnToService=2
-KillWait=30
-MinJobAge=600
-SlurmctldTimeout=30
-SlurmdTimeout=60
-InactiveLimit=0
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/none
-JobAcctGatherType=jobacct_gather/none
+$(slurm_common_conf)
 CONF
     for i in "${!nodes_names[@]}"; do
       echo "NodeName=${nodes_names[i]} NodeAddr=$nodes_subnet.$((i + 1)) CPUs=$cpus RealMemory=1000 State=UNKNOWN"

@@ -36,15 +36,11 @@ nodes_check || skip "$nodes_missing"
   skip "Slurm is not installed (scripts/setup.sh installs slurm-wlm and munge)"
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/setup.sh installs it)"
 
-work=$(mktemp -d /tmp/stylesweep_slurm_nodes_XXXXXX)
-cleanup() {
-  nodes_down
-  if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap "exit 1" INT TERM
+nodes_work_dir stylesweep_slurm_nodes
 nodes_up "$work" 2 || fail "could not make the nodes"
-slurm_nodes_up "$work/cluster" || skip "the two-node Slurm cluster did not start (see above)"
+# Root, the namespaces and Slurm are all here: a cluster that does not start
+# is a failure (its daemons' logs are printed above), not a skip.
+slurm_nodes_up "$work/cluster" || fail "the two-node Slurm cluster did not start (daemon logs above)"
 log "cluster up: $(on_node nodeA sinfo --noheader --format='%N %t' | tr '\n' ' ')"
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
