@@ -115,6 +115,12 @@ struct SweepSpec {
   // hold. 1 (default): one device per job. Not part of a job's key: the
   // result equals the single-device one within docs/BAND_SPLIT.md's tolerance.
   int devices_per_job = 1;
+  // Leave out images that cannot be read or decoded (header check) instead of
+  // refusing the sweep: `skip_unreadable: true`, override skip_unreadable=true,
+  // or --skip-unreadable on plan and sweep. Default false: every bad image is
+  // listed and nothing runs. Patterns that match nothing, files named one by
+  // one that do not exist, and members of blended style sets still refuse.
+  bool skip_unreadable = false;
 };
 
 inline constexpr int kMaxDevicesPerJob = 64;
@@ -159,11 +165,20 @@ using LayerChecker = std::function<Result<CheckedLayers>(const StyleOptions& opt
 // engine/backbone_spec.h (experiments/backbone_layer_checker.cc).
 LayerChecker BackboneLayerChecker();
 
+// An image left out of a sweep under skip_unreadable.
+struct SkippedImage {
+  std::string path;    // absolute
+  std::string reason;  // why it could not be used, e.g. "not a PNG or JPEG"
+};
+
 struct ExpandContext {
   std::string shared_dir;      // ${shared}; empty: ResolveSharedDir()
   std::string models_dir;      // default weights folder; empty: <shared_dir>/models
   LayerChecker layer_checker;  // required
   FileHasher* hasher = nullptr;  // file-hash cache to use; null: a private one for this call
+  // Receives (replacing its contents) the images left out under
+  // spec.skip_unreadable, each once, sorted by path; may be null.
+  std::vector<SkippedImage>* skipped = nullptr;
 };
 
 // One run of the engine.
@@ -187,7 +202,10 @@ struct JobSpec {
 // groups as one axis; last parameter varies fastest) x content x style sets x
 // repeats; random = `count` samples x content x style sets x repeats.
 // Jobs with the same job_key collapse to the first. Fails, before returning
-// any job, with every missing or unreadable image listed in one message,
+// any job, with every missing or unreadable image listed in one message
+// (with spec.skip_unreadable: unreadable files found by a folder or glob, or
+// named one by one, are left out and reported through context.skipped, and
+// the call fails only when no content image or no style set remains),
 // with the first bad layer / option combination (naming the swept values),
 // or when the expansion exceeds kMaxSweepJobs.
 Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandContext& context);

@@ -18,13 +18,14 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"name",    "description", "method", "count",  "seed",
                                                 "parameters", "content",  "style",  "base",   "zip",
-                                                "repeats", "output",      "metric", "devices_per_job"};
+                                                "repeats", "output",      "metric", "devices_per_job",
+                                                "skip_unreadable"};
 const std::vector<std::string> kParameterKeys = {"values", "value", "distribution", "min", "max"};
 const std::vector<std::string> kOutputKeys = {"dataset", "name"};
 const std::vector<std::string> kMetricKeys = {"name", "goal", "top"};
 const std::vector<std::string> kDistributionNames = {"uniform", "log_uniform", "int_uniform"};
 const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method",
-                                                       "devices_per_job"};
+                                                       "devices_per_job", "skip_unreadable"};
 constexpr int kMaxRepeats = 100000;
 
 std::string Trim(const std::string& s) {
@@ -261,6 +262,14 @@ class SweepParser {
                           Integer(root["devices_per_job"], "devices_per_job", 1, kMaxDevicesPerJob));
     }
 
+    if (root["skip_unreadable"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(std::string skip, Scalar(root["skip_unreadable"], "skip_unreadable"));
+      if (skip != "true" && skip != "false") {
+        return ErrorAt(root["skip_unreadable"], "skip_unreadable must be true or false, not '" + skip + "'");
+      }
+      spec.skip_unreadable = skip == "true";
+    }
+
     if (root["base"].IsDefined()) {
       const YAML::Node base = root["base"];
       if (!base.IsMap()) return ErrorAt(base, "base must be a map of engine settings");
@@ -448,6 +457,11 @@ Status ApplySweepOverride(SweepSpec& spec, const std::string& override_text) {
   if (value.empty()) return bad("no value after '='");
 
   if (std::find(kSweepLevelOverrides.begin(), kSweepLevelOverrides.end(), key) != kSweepLevelOverrides.end()) {
+    if (key == "skip_unreadable") {
+      if (value != "true" && value != "false") return bad("skip_unreadable must be true or false");
+      spec.skip_unreadable = value == "true";
+      return Status::Ok();
+    }
     if (key == "method") {
       if (value != "grid" && value != "random") return bad("method must be grid or random");
       spec.method = value == "grid" ? SweepMethod::kGrid : SweepMethod::kRandom;
