@@ -20,7 +20,10 @@
 #include "common/shared_dir.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
+#include "experiments/file_hash.h"
+#include "runner/hash_cache.h"
 #include "runner/memory_check.h"
+#include "runner/skipped_images.h"
 #include "runner/sweep_command_line.h"
 #include "runner/sweep_share.h"
 #include "scheduler/band_executor.h"
@@ -54,6 +57,8 @@ struct SweepFlags {
   std::string snapshot_dir;          // --snapshot; empty: no snapshots
   std::string snapshot_every_text;   // --snapshot-every as typed
   double snapshot_every = 300;       // parsed from snapshot_every_text, s
+  bool skip_unreadable = false;      // --skip-unreadable: passed on as the override skip_unreadable=true
+  bool rehash = false;               // --rehash: distrust the file-hash cache
 };
 
 // This machine's name, for the workers' hello.
@@ -171,7 +176,13 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
   ExpandContext context;
   context.shared_dir = ResolveSharedDir(flags.shared_dir);
   context.layer_checker = BackboneLayerChecker();
+  std::vector<SkippedImage> skipped;
+  context.skipped = &skipped;
+  FileHasher hasher;
+  LoadHashCache(hasher, flags.rehash, "sweep", std::cerr);
+  context.hasher = &hasher;
   Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
+  SaveHashCache(hasher, "sweep", std::cerr);
   if (!jobs.ok()) return ReportError("sweep", jobs.status());
   if (flags.share.count > 1) {
     const std::size_t total = jobs->size();
@@ -194,6 +205,8 @@ int Coordinate(const SweepFlags& flags, const Result<SweepSpec>& spec, int batch
   if (!store.ok()) return ReportError("sweep", store.status().WithContext("store " + flags.store_dir));
   Result<std::string> experiment = ExperimentName(**store, spec->name, flags.restart);
   if (!experiment.ok()) return ReportError("sweep", experiment.status());
+  // A list that cannot be written is not a reason to stop: the paragraph says so.
+  (void)ReportSkippedImages("sweep", skipped, SkippedImagesPath(flags.store_dir, *experiment), std::cerr);
   std::unique_ptr<SnapshotSchedule> snapshots;
   if (!flags.snapshot_dir.empty()) {
     if (Status usable = CheckSnapshotFolder(flags.store_dir, flags.snapshot_dir); !usable.ok()) {
@@ -307,11 +320,17 @@ int RunSweepCommand(int argc, char** argv) {
        "while the sweep runs, write a consistent copy of the store (a complete store: give it as --store to "
        "runs, report or sweep) to DIR, e.g. on another disk or the submit node's filesystem")
       ("snapshot-every", po::value(&flags.snapshot_every_text)->value_name("DURATION"),
-       "time between snapshots, e.g. 90s, 5m, 1h (default 5m with --snapshot)");
+       "time between snapshots, e.g. 90s, 5m, 1h (default 5m with --snapshot)")
+      ("skip-unreadable", po::bool_switch(&flags.skip_unreadable),
+       "leave out images that cannot be read or decoded instead of refusing the sweep (sweep key "
+       "skip_unreadable); they are listed once, in full in STORE/unreadable-NAME.txt")
+      ("rehash", po::bool_switch(&flags.rehash),
+       "read and hash every image and weights file again instead of trusting the file-hash cache (see plan --help)");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &flags.file, &flags.overrides, &vm); code >= 0) {
     return code;
   }
+  if (flags.skip_unreadable) flags.overrides.push_back("skip_unreadable=true");
   if (vm.count("help")) {
     std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
                  "                        [--retry-failed] [--restart] [--threads N] [--share I/N]\n"
