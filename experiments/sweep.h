@@ -83,7 +83,16 @@ struct OutputSpec {
   // {style} (file stems, "+"-joined), {key} (12-hex short key), {index},
   // {repeat}, and {SETTING} for any swept setting ({alpha_beta}).
   // ExpandSweep checks the names are unique. Default "{content}_{style}".
+  // May contain '/' ("{style}/{content}"): folder output then nests files in
+  // subfolders (class-per-folder trees); no leading '/', no ".." part.
   std::string name_pattern = "{content}_{style}";
+  // "folder" (default): one PNG per job under dataset_dir. "webdataset": tar
+  // shards NAME-000000.tar (NAME: the sweep's name) of shard_size samples,
+  // each KEY.png, KEY.json (the manifest line) and, with include_content,
+  // KEY.content.EXT; KEY is the job key (store/tar_shards.h).
+  std::string format = "folder";
+  int shard_size = 1000;         // webdataset: samples per shard, >= 1
+  bool include_content = false;  // webdataset: add each job's content image as KEY.content.png/.jpg
 };
 
 // `metric:` — which final value ranks runs when a sweep prints its best ones.

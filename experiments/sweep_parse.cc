@@ -21,7 +21,7 @@ const std::vector<std::string> kTopLevelKeys = {"name",    "description", "metho
                                                 "repeats", "output",      "metric", "devices_per_job",
                                                 "skip_unreadable"};
 const std::vector<std::string> kParameterKeys = {"values", "value", "distribution", "min", "max"};
-const std::vector<std::string> kOutputKeys = {"dataset", "name"};
+const std::vector<std::string> kOutputKeys = {"dataset", "name", "format", "shard_size", "include_content"};
 const std::vector<std::string> kMetricKeys = {"name", "goal", "top"};
 const std::vector<std::string> kDistributionNames = {"uniform", "log_uniform", "int_uniform"};
 const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method",
@@ -337,6 +337,31 @@ class SweepParser {
         SS_ASSIGN_OR_RETURN(spec.output.name_pattern, Scalar(output["name"], "output.name"));
       }
       if (Trim(spec.output.name_pattern).empty()) return ErrorAt(output, "output.name is empty");
+      const std::string& name = spec.output.name_pattern;
+      if (name.front() == '/' || name.back() == '/' || name.find("//") != std::string::npos ||
+          ("/" + name + "/").find("/../") != std::string::npos || ("/" + name + "/").find("/./") != std::string::npos) {
+        return ErrorAt(output["name"], "output.name '" + name + "' must be a relative path inside output.dataset "
+                                       "(no leading or trailing '/', no empty, '.' or '..' parts)");
+      }
+      if (output["format"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(spec.output.format, Scalar(output["format"], "output.format"));
+        if (spec.output.format != "folder" && spec.output.format != "webdataset") {
+          return ErrorAt(output["format"], "output.format must be folder or webdataset, not '" + spec.output.format + "'");
+        }
+      }
+      if (output["shard_size"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(spec.output.shard_size, Integer(output["shard_size"], "output.shard_size", 1, 1000000));
+      }
+      if (output["include_content"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(std::string include, Scalar(output["include_content"], "output.include_content"));
+        if (include != "true" && include != "false") {
+          return ErrorAt(output["include_content"], "output.include_content must be true or false, not '" + include + "'");
+        }
+        spec.output.include_content = include == "true";
+      }
+      if (spec.output.format != "webdataset" && (output["shard_size"].IsDefined() || output["include_content"].IsDefined())) {
+        return ErrorAt(output, "output.shard_size and output.include_content apply to output.format: webdataset only");
+      }
     }
     if (root["metric"].IsDefined()) {
       const YAML::Node metric = root["metric"];
