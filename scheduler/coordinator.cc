@@ -125,6 +125,9 @@ class DatasetWriter {
   Status Write(const JobSpec& job, std::int64_t run_id, const EncodedImage& image) {
     const std::string file = (shards_ ? job.job_key : job.output_name) + ".png";
     if (!shards_) {
+      std::error_code error;  // output.name may nest: "{style}/{content}"
+      fs::create_directories((fs::path(dir_) / file).parent_path(), error);
+      if (error) return Status::IoError("cannot create the folder for " + file + " in " + dir_ + ": " + error.message());
       SS_RETURN_IF_ERROR(WriteFileAtomically((fs::path(dir_) / file).string(),
                                              std::vector<std::uint8_t>(image.png.begin(), image.png.end())));
     }

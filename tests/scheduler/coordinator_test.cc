@@ -172,6 +172,17 @@ TEST_F(CoordinatorTest, DatasetGetsImagesAndOneManifestLinePerJob) {
   }
 }
 
+TEST_F(CoordinatorTest, NestedOutputNamesMakeAClassPerFolderTree) {
+  const std::string dataset = dir_.path() + "/tree";
+  spec_.output.dataset_dir = dataset;
+  auto jobs = MakeJobs(4);
+  for (JobSpec& job : jobs) job.output_name = "style" + std::to_string(job.index % 2) + "/" + job.output_name;
+  SweepSummary summary = Sweep(jobs);
+  EXPECT_EQ(summary.output_errors, 0);
+  for (const JobSpec& job : jobs) EXPECT_TRUE(std::filesystem::exists(dataset + "/" + job.output_name + ".png")) << job.output_name;
+  EXPECT_TRUE(std::filesystem::is_directory(dataset + "/style1"));
+}
+
 TEST_F(CoordinatorTest, WebDatasetOutputPacksPairedSamplesIntoShards) {
   const std::string dataset = dir_.path() + "/shards";
   spec_.output.dataset_dir = dataset;
