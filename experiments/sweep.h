@@ -93,6 +93,10 @@ struct OutputSpec {
   std::string format = "folder";
   int shard_size = 1000;         // webdataset: samples per shard, >= 1
   bool include_content = false;  // webdataset: add each job's content image as KEY.content.png/.jpg
+  // folder: the most images one folder may receive (ExpandSweep refuses more,
+  // suggesting a nested output.name); 0: no limit. Default 10,000, which
+  // cluster file systems list and open without trouble.
+  int max_per_folder = 10000;
 };
 
 // `metric:` — which final value ranks runs when a sweep prints its best ones.

@@ -368,6 +368,25 @@ class CachedLayerChecker {
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, Result<CheckedLayers>> cache_;
 };
 
+// Folder output: refuses more than output.max_per_folder images in one
+// folder, naming the fullest and how to nest the names.
+Status CheckFilesPerFolder(const SweepSpec& spec, const std::vector<JobSpec>& jobs) {
+  if (spec.output.dataset_dir.empty() || spec.output.format != "folder" || spec.output.max_per_folder <= 0) {
+    return Status::Ok();
+  }
+  std::map<std::string, std::int64_t> per_folder;
+  for (const JobSpec& job : jobs) ++per_folder[fs::path(job.output_name).parent_path().string()];
+  auto fullest = std::max_element(per_folder.begin(), per_folder.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (fullest == per_folder.end() || fullest->second <= spec.output.max_per_folder) return Status::Ok();
+  return Status::InvalidArgument(
+      spec.source + ": output.name '" + spec.output.name_pattern + "' puts " + std::to_string(fullest->second) +
+      " images in one folder (" + (fullest->first.empty() ? "output.dataset itself" : fullest->first) +
+      "), more than output.max_per_folder " + std::to_string(spec.output.max_per_folder) +
+      "; nest the names (\"{style}/{content}\"), use output.format: webdataset, or raise output.max_per_folder "
+      "(0: no limit)");
+}
+
 }  // namespace
 
 const std::vector<std::string>& NonIdentityKeys() {
@@ -535,6 +554,7 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
       }
     }
   }
+  SS_RETURN_IF_ERROR(CheckFilesPerFolder(spec, jobs));
   return jobs;
 }
 

@@ -21,7 +21,8 @@ const std::vector<std::string> kTopLevelKeys = {"name",    "description", "metho
                                                 "repeats", "output",      "metric", "devices_per_job",
                                                 "skip_unreadable"};
 const std::vector<std::string> kParameterKeys = {"values", "value", "distribution", "min", "max"};
-const std::vector<std::string> kOutputKeys = {"dataset", "name", "format", "shard_size", "include_content"};
+const std::vector<std::string> kOutputKeys = {"dataset", "name", "format", "shard_size", "include_content",
+                                             "max_per_folder"};
 const std::vector<std::string> kMetricKeys = {"name", "goal", "top"};
 const std::vector<std::string> kDistributionNames = {"uniform", "log_uniform", "int_uniform"};
 const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method",
@@ -358,6 +359,10 @@ class SweepParser {
           return ErrorAt(output["include_content"], "output.include_content must be true or false, not '" + include + "'");
         }
         spec.output.include_content = include == "true";
+      }
+      if (output["max_per_folder"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(spec.output.max_per_folder,
+                            Integer(output["max_per_folder"], "output.max_per_folder", 0, kMaxSweepJobs));
       }
       if (spec.output.format != "webdataset" && (output["shard_size"].IsDefined() || output["include_content"].IsDefined())) {
         return ErrorAt(output, "output.shard_size and output.include_content apply to output.format: webdataset only");

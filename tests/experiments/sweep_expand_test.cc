@@ -320,6 +320,19 @@ TEST_F(SweepExpand, AFileHashCacheKeepsKeysAndReHashesOnlyWhatChanged) {
   EXPECT_EQ(Keys(*fourth), Keys(*third));
 }
 
+TEST_F(SweepExpand, FolderOutputRefusesTooManyImagesInOneFolderUnlessNested) {
+  const std::string base = "name: f\ncontent: [content/a.png, content/b.png]\nstyle: [style/s1.png, style/s2.png]\n";
+  Result<std::vector<JobSpec>> flat = Expand(base + "output: {dataset: out, max_per_folder: 3}\n");
+  ASSERT_FALSE(flat.ok());
+  EXPECT_NE(flat.status().message().find("puts 4 images in one folder (output.dataset itself)"), std::string::npos)
+      << flat.status().message();
+  Result<std::vector<JobSpec>> nested = Expand(base + "output: {dataset: out, max_per_folder: 3, name: '{style}/{content}'}\n");
+  ASSERT_TRUE(nested.ok()) << nested.status().ToString();
+  EXPECT_EQ((*nested)[0].output_name, "s1/a");
+  EXPECT_TRUE(Expand(base + "output: {dataset: out, max_per_folder: 0}\n").ok());
+  EXPECT_TRUE(Expand(base + "output: {dataset: out, format: webdataset}\n").ok());  // no folder to fill
+}
+
 TEST_F(SweepExpand, SharedVariablesResolveAgainstTheContextSharedDir) {
   Result<std::vector<JobSpec>> jobs =
       Expand("name: v\ncontent: ${shared}/content/a.png\nstyle: ${images}/../style/s1.png\n"
