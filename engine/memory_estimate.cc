@@ -136,6 +136,12 @@ Result<MemoryEstimate> EstimateRunMemory(const StyleOptions& options, int conten
   SS_ASSIGN_OR_RETURN(ResolvedBackbone resolved,
                       ResolveBackbone(options.backbone, options.pooling, options.weights, models_dir,
                                       options.content_layers, options.style_layers));
+  return EstimateRunMemory(resolved, options, content_width, content_height, device, bands, batch);
+}
+
+Result<MemoryEstimate> EstimateRunMemory(const ResolvedBackbone& resolved, const StyleOptions& options,
+                                         int content_width, int content_height, const std::string& device,
+                                         int bands, int batch) {
   const BackboneSpec& spec = resolved.spec;
   const WeightsInfo& weights = resolved.weights;
   const ResolvedLayers& layers = resolved.layers;

@@ -101,6 +101,13 @@ Result<MemoryEstimate> EstimateRunMemory(const StyleOptions& options, int conten
                                          const std::string& models_dir, const std::string& device = "",
                                          int bands = 1, int batch = 1);
 
+// EstimateRunMemory with the backbone, weights header and layers already
+// resolved (ResolveBackbone for options' backbone, pooling, weights and
+// layers): for callers that estimate many runs sharing one weights file.
+Result<MemoryEstimate> EstimateRunMemory(const ResolvedBackbone& resolved, const StyleOptions& options,
+                                         int content_width, int content_height, const std::string& device = "",
+                                         int bands = 1, int batch = 1);
+
 // "1.9 GiB", "640 MiB", "12 KiB", "512 B" (binary units, 2-3 significant digits).
 std::string FormatBytes(std::int64_t bytes);
 

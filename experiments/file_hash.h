@@ -4,7 +4,9 @@
 // file does not change a job's key. Weights files are large and every job of
 // a sweep names the same ones, so FileHasher remembers each file's digest
 // under (absolute path, size, modification time) and hashes again only when
-// one of those changes.
+// one of those changes. The cache can be kept between runs in a file
+// (LoadCache / SaveCache, DefaultHashCachePath), so that a second `plan` or
+// `sweep` over a large photo folder reads no image twice.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +30,35 @@ class FileHasher {
   // Number of files actually read and hashed (cache misses) so far.
   std::int64_t files_hashed() const;
 
+  // Adds the digests in the cache file at `path` (written by SaveCache; one
+  // "SHA256<TAB>SIZE<TAB>MTIME_NS<TAB>ABSOLUTE_PATH" line each). A missing
+  // file is an empty cache (Ok); malformed lines are ignored, so a cache cut
+  // short only costs re-hashing. kIoError when the file exists but cannot be read.
+  Status LoadCache(const std::string& path);
+
+  // Writes every digest known (loaded or computed) to `path`, creating its
+  // folder, through a temporary file and a rename so that readers never see
+  // half a cache. Writes nothing when nothing was hashed since LoadCache.
+  // kIoError naming the file on failure.
+  Status SaveCache(const std::string& path) const;
+
+  // Forced re-hashing (--rehash): entries loaded from a cache file are not
+  // trusted; every file is read again once in this process (and SaveCache
+  // then writes the fresh digests). Call before the first Hash.
+  void set_rehash(bool rehash);
+
  private:
   using Key = std::tuple<std::string, std::uintmax_t, std::int64_t>;  // path, size, mtime (ns)
   mutable std::mutex mutex_;
   std::map<Key, std::string> digests_;
   std::int64_t files_hashed_ = 0;
+  bool rehash_ = false;
 };
+
+// The cache file plan and sweep keep between runs: $STYLESWEEP_HASH_CACHE,
+// else $XDG_CACHE_HOME/stylesweep/file-hashes.tsv, else
+// $HOME/.cache/stylesweep/file-hashes.tsv; empty when none of them is set
+// (no cache is kept).
+std::string DefaultHashCachePath();
 
 }  // namespace stylesweep

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <tuple>
+#include <unordered_map>
 
 #include "experiments/image_probe.h"
 
@@ -45,11 +48,34 @@ Result<MemoryEstimate> EstimateJobMemory(const JobSpec& job, const std::string& 
 Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec>& jobs,
                                                        const std::string& models_dir, const std::string& device,
                                                        const JobPlacement& placement) {
+  // A sweep names few weights files and layer choices and each content image
+  // in many jobs: read each header once, not once per job.
+  using BackboneKey = std::tuple<std::string, std::string, std::string, std::vector<std::string>,
+                                 std::vector<std::string>>;
+  std::map<BackboneKey, Result<ResolvedBackbone>> backbones;
+  std::unordered_map<std::string, Result<ImageProbe>> probes;
   std::vector<MemoryEstimate> estimates;
   estimates.reserve(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const StyleOptions& o = jobs[i].options;
+    auto backbone = backbones.find({o.backbone, o.pooling, o.weights, o.content_layers, o.style_layers});
+    if (backbone == backbones.end()) {
+      backbone = backbones
+                     .emplace(BackboneKey{o.backbone, o.pooling, o.weights, o.content_layers, o.style_layers},
+                              ResolveBackbone(o.backbone, o.pooling, o.weights, models_dir, o.content_layers,
+                                              o.style_layers))
+                     .first;
+    }
+    auto probe = probes.find(jobs[i].content_path);
+    if (probe == probes.end()) probe = probes.emplace(jobs[i].content_path, ProbeImage(jobs[i].content_path)).first;
     Result<MemoryEstimate> estimate =
-        EstimateJobMemory(jobs[i], models_dir, device, placement.bands, placement.BatchOf(i));
+        !probe->second.ok()
+            ? Result<MemoryEstimate>(probe->second.status().WithContext("memory estimate of job " +
+                                                                        std::to_string(jobs[i].index)))
+        : !backbone->second.ok()
+            ? Result<MemoryEstimate>(backbone->second.status())
+            : EstimateRunMemory(*backbone->second, o, probe->second->width, probe->second->height, device,
+                                placement.bands, placement.BatchOf(i));
     if (!estimate.ok()) {
       return estimate.status().WithContext("job " + std::to_string(jobs[i].index) + " (" +
                                            FileName(jobs[i].content_path) + ")");

@@ -83,11 +83,24 @@ struct OutputSpec {
   // {style} (file stems, "+"-joined), {key} (12-hex short key), {index},
   // {repeat}, and {SETTING} for any swept setting ({alpha_beta}).
   // ExpandSweep checks the names are unique. Default "{content}_{style}".
+  // May contain '/' ("{style}/{content}"): folder output then nests files in
+  // subfolders (class-per-folder trees); no leading '/', no ".." part.
   std::string name_pattern = "{content}_{style}";
   // Filter in the `runs --where` language over a finished run's params and
   // metrics (the judge's eval/ scores included): only the images of runs
   // that pass are written to the dataset folder. Empty: every image.
   std::string keep;
+  // "folder" (default): one PNG per job under dataset_dir. "webdataset": tar
+  // shards NAME-000000.tar (NAME: the sweep's name) of shard_size samples,
+  // each KEY.png, KEY.json (the manifest line) and, with include_content,
+  // KEY.content.EXT; KEY is the job key (store/tar_shards.h).
+  std::string format = "folder";
+  int shard_size = 1000;         // webdataset: samples per shard, >= 1
+  bool include_content = false;  // webdataset: add each job's content image as KEY.content.png/.jpg
+  // folder: the most images one folder may receive (ExpandSweep refuses more,
+  // suggesting a nested output.name); 0: no limit. Default 10,000, which
+  // cluster file systems list and open without trouble.
+  int max_per_folder = 10000;
 };
 
 // `metric:` — which final value ranks runs when a sweep prints its best ones.
@@ -120,6 +133,12 @@ struct SweepSpec {
   // hold. 1 (default): one device per job. Not part of a job's key: the
   // result equals the single-device one within docs/BAND_SPLIT.md's tolerance.
   int devices_per_job = 1;
+  // Leave out images that cannot be read or decoded (header check) instead of
+  // refusing the sweep: `skip_unreadable: true`, override skip_unreadable=true,
+  // or --skip-unreadable on plan and sweep. Default false: every bad image is
+  // listed and nothing runs. Patterns that match nothing, files named one by
+  // one that do not exist, and members of blended style sets still refuse.
+  bool skip_unreadable = false;
 };
 
 inline constexpr int kMaxDevicesPerJob = 64;
@@ -164,11 +183,20 @@ using LayerChecker = std::function<Result<CheckedLayers>(const StyleOptions& opt
 // engine/backbone_spec.h (experiments/backbone_layer_checker.cc).
 LayerChecker BackboneLayerChecker();
 
+// An image left out of a sweep under skip_unreadable.
+struct SkippedImage {
+  std::string path;    // absolute
+  std::string reason;  // why it could not be used, e.g. "not a PNG or JPEG"
+};
+
 struct ExpandContext {
   std::string shared_dir;      // ${shared}; empty: ResolveSharedDir()
   std::string models_dir;      // default weights folder; empty: <shared_dir>/models
   LayerChecker layer_checker;  // required
   FileHasher* hasher = nullptr;  // file-hash cache to use; null: a private one for this call
+  // Receives (replacing its contents) the images left out under
+  // spec.skip_unreadable, each once, sorted by path; may be null.
+  std::vector<SkippedImage>* skipped = nullptr;
 };
 
 // One run of the engine.
@@ -192,7 +220,10 @@ struct JobSpec {
 // groups as one axis; last parameter varies fastest) x content x style sets x
 // repeats; random = `count` samples x content x style sets x repeats.
 // Jobs with the same job_key collapse to the first. Fails, before returning
-// any job, with every missing or unreadable image listed in one message,
+// any job, with every missing or unreadable image listed in one message
+// (with spec.skip_unreadable: unreadable files found by a folder or glob, or
+// named one by one, are left out and reported through context.skipped, and
+// the call fails only when no content image or no style set remains),
 // with the first bad layer / option combination (naming the swept values),
 // or when the expansion exceeds kMaxSweepJobs.
 Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandContext& context);

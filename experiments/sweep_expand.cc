@@ -86,8 +86,15 @@ class ImageResolver {
   ImageResolver(const Environment& env, FileHasher& hasher, const std::string& source)
       : env_(env), hasher_(hasher), source_(source) {}
 
+  // With `skip_unreadable`, files that cannot be probed or hashed are
+  // recorded in Skipped() instead of Problems(), except a file named on its
+  // own that does not exist (a typo, not a broken image) and, when
+  // `skippable` is false, any file (members of a blended style set).
+  void SkipUnreadable(bool skip_unreadable) { skip_unreadable_ = skip_unreadable; }
+
   // The files `pattern` names, in a stable order (folders and globs sorted).
-  std::vector<ImageFile> Resolve(const std::string& pattern, const std::string& role, const SourceMark& mark) {
+  std::vector<ImageFile> Resolve(const std::string& pattern, const std::string& role, const SourceMark& mark,
+                                 bool skippable = true) {
     std::vector<ImageFile> out;
     auto problem = [&](const std::string& message) {
       problems_.push_back(role + " '" + pattern + "' (" + Where(source_, mark) + "): " + message);
@@ -98,6 +105,7 @@ class ImageResolver {
       return out;
     }
     std::vector<std::string> files;
+    bool named_one_by_one = false;
     std::error_code error;
     if (resolved->find_first_of("*?[") != std::string::npos) {
       glob_t matches{};
@@ -125,20 +133,31 @@ class ImageResolver {
       }
     } else {
       files.push_back(*resolved);
+      named_one_by_one = true;
     }
     for (const auto& file : files) {
       Result<ImageProbe> probe = ProbeImage(file);
-      if (!probe.ok()) {
-        problem(probe.status().message());
+      Result<std::string> digest = probe.ok() ? hasher_.Hash(file) : Result<std::string>(probe.status());
+      if (digest.ok()) {
+        out.push_back({file, *probe, *digest});
         continue;
       }
-      Result<std::string> digest = hasher_.Hash(file);
-      if (!digest.ok()) {
+      const bool typo = named_one_by_one && digest.status().code() == StatusCode::kNotFound;
+      if (skip_unreadable_ && skippable && !typo) {
+        std::string reason = digest.status().message();  // "PATH: why": the path is said once
+        if (reason.rfind(file + ": ", 0) == 0) reason.erase(0, file.size() + 2);
+        skipped_.emplace(fs::path(file).lexically_normal().string(), reason);
+      } else {
         problem(digest.status().message());
-        continue;
       }
-      out.push_back({file, *probe, *digest});
     }
+    return out;
+  }
+
+  // The files left out under SkipUnreadable, each once, sorted by path.
+  std::vector<SkippedImage> Skipped() const {
+    std::vector<SkippedImage> out;
+    for (const auto& [path, reason] : skipped_) out.push_back({path, reason});
     return out;
   }
 
@@ -157,7 +176,9 @@ class ImageResolver {
   const Environment& env_;
   FileHasher& hasher_;
   std::string source_;
+  bool skip_unreadable_ = false;
   std::vector<std::string> problems_;
+  std::map<std::string, std::string> skipped_;  // path -> reason
 };
 
 // One axis of the parameter space: a parameter, or a zip group advancing
@@ -347,6 +368,25 @@ class CachedLayerChecker {
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, Result<CheckedLayers>> cache_;
 };
 
+// Folder output: refuses more than output.max_per_folder images in one
+// folder, naming the fullest and how to nest the names.
+Status CheckFilesPerFolder(const SweepSpec& spec, const std::vector<JobSpec>& jobs) {
+  if (spec.output.dataset_dir.empty() || spec.output.format != "folder" || spec.output.max_per_folder <= 0) {
+    return Status::Ok();
+  }
+  std::map<std::string, std::int64_t> per_folder;
+  for (const JobSpec& job : jobs) ++per_folder[fs::path(job.output_name).parent_path().string()];
+  auto fullest = std::max_element(per_folder.begin(), per_folder.end(),
+                                  [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (fullest == per_folder.end() || fullest->second <= spec.output.max_per_folder) return Status::Ok();
+  return Status::InvalidArgument(
+      spec.source + ": output.name '" + spec.output.name_pattern + "' puts " + std::to_string(fullest->second) +
+      " images in one folder (" + (fullest->first.empty() ? "output.dataset itself" : fullest->first) +
+      "), more than output.max_per_folder " + std::to_string(spec.output.max_per_folder) +
+      "; nest the names (\"{style}/{content}\"), use output.format: webdataset, or raise output.max_per_folder "
+      "(0: no limit)");
+}
+
 }  // namespace
 
 const std::vector<std::string>& NonIdentityKeys() {
@@ -388,6 +428,7 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
 
   // Images: every problem at once.
   ImageResolver resolver(env, *hasher, spec.source);
+  resolver.SkipUnreadable(spec.skip_unreadable);
   std::vector<ImageFile> contents;
   std::set<std::string> seen_content;
   for (const auto& pattern : spec.content) {
@@ -399,7 +440,7 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
   for (const auto& entry : spec.style) {
     std::vector<ImageFile> blended;
     for (const auto& pattern : entry.patterns) {
-      for (auto& file : resolver.Resolve(pattern, "style", entry.mark)) {
+      for (auto& file : resolver.Resolve(pattern, "style", entry.mark, !entry.blend)) {
         if (entry.blend) blended.push_back(std::move(file));
         else style_sets.push_back({std::move(file)});
       }
@@ -407,6 +448,14 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
     if (entry.blend && !blended.empty()) style_sets.push_back(std::move(blended));
   }
   SS_RETURN_IF_ERROR(resolver.Problems().WithContext(spec.source));
+  const std::vector<SkippedImage> skipped = resolver.Skipped();
+  if (context.skipped != nullptr) *context.skipped = skipped;
+  if (!skipped.empty() && (contents.empty() || style_sets.empty())) {
+    return Status::NotFound(spec.source + ": skip_unreadable left out " + std::to_string(skipped.size()) +
+                            " unreadable image" + (skipped.size() == 1 ? "" : "s") + " (the first: " +
+                            skipped.front().path + ": " + skipped.front().reason + ") and no " +
+                            (contents.empty() ? "content image" : "style image") + " is left to run");
+  }
 
   // Parameter configurations, refusing runaway sizes before building them.
   const std::vector<Axis> axes = BuildAxes(spec);
@@ -505,6 +554,7 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
       }
     }
   }
+  SS_RETURN_IF_ERROR(CheckFilesPerFolder(spec, jobs));
   return jobs;
 }
 

@@ -18,13 +18,15 @@ namespace {
 
 const std::vector<std::string> kTopLevelKeys = {"name",    "description", "method", "count",  "seed",
                                                 "parameters", "content",  "style",  "base",   "zip",
-                                                "repeats", "output",      "metric", "devices_per_job"};
+                                                "repeats", "output",      "metric", "devices_per_job",
+                                                "skip_unreadable"};
 const std::vector<std::string> kParameterKeys = {"values", "value", "distribution", "min", "max"};
-const std::vector<std::string> kOutputKeys = {"dataset", "name", "keep"};
+const std::vector<std::string> kOutputKeys = {"dataset", "name", "keep", "format", "shard_size", "include_content",
+                                              "max_per_folder"};
 const std::vector<std::string> kMetricKeys = {"name", "goal", "top"};
 const std::vector<std::string> kDistributionNames = {"uniform", "log_uniform", "int_uniform"};
 const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method",
-                                                       "devices_per_job"};
+                                                       "devices_per_job", "skip_unreadable"};
 constexpr int kMaxRepeats = 100000;
 
 std::string Trim(const std::string& s) {
@@ -261,6 +263,14 @@ class SweepParser {
                           Integer(root["devices_per_job"], "devices_per_job", 1, kMaxDevicesPerJob));
     }
 
+    if (root["skip_unreadable"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(std::string skip, Scalar(root["skip_unreadable"], "skip_unreadable"));
+      if (skip != "true" && skip != "false") {
+        return ErrorAt(root["skip_unreadable"], "skip_unreadable must be true or false, not '" + skip + "'");
+      }
+      spec.skip_unreadable = skip == "true";
+    }
+
     if (root["base"].IsDefined()) {
       const YAML::Node base = root["base"];
       if (!base.IsMap()) return ErrorAt(base, "base must be a map of engine settings");
@@ -334,6 +344,35 @@ class SweepParser {
         if (spec.output.dataset_dir.empty()) {
           return ErrorAt(output["keep"], "output.keep chooses the images of output.dataset; give output.dataset too");
         }
+      }
+      const std::string& name = spec.output.name_pattern;
+      if (name.front() == '/' || name.back() == '/' || name.find("//") != std::string::npos ||
+          ("/" + name + "/").find("/../") != std::string::npos || ("/" + name + "/").find("/./") != std::string::npos) {
+        return ErrorAt(output["name"], "output.name '" + name + "' must be a relative path inside output.dataset "
+                                       "(no leading or trailing '/', no empty, '.' or '..' parts)");
+      }
+      if (output["format"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(spec.output.format, Scalar(output["format"], "output.format"));
+        if (spec.output.format != "folder" && spec.output.format != "webdataset") {
+          return ErrorAt(output["format"], "output.format must be folder or webdataset, not '" + spec.output.format + "'");
+        }
+      }
+      if (output["shard_size"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(spec.output.shard_size, Integer(output["shard_size"], "output.shard_size", 1, 1000000));
+      }
+      if (output["include_content"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(std::string include, Scalar(output["include_content"], "output.include_content"));
+        if (include != "true" && include != "false") {
+          return ErrorAt(output["include_content"], "output.include_content must be true or false, not '" + include + "'");
+        }
+        spec.output.include_content = include == "true";
+      }
+      if (output["max_per_folder"].IsDefined()) {
+        SS_ASSIGN_OR_RETURN(spec.output.max_per_folder,
+                            Integer(output["max_per_folder"], "output.max_per_folder", 0, kMaxSweepJobs));
+      }
+      if (spec.output.format != "webdataset" && (output["shard_size"].IsDefined() || output["include_content"].IsDefined())) {
+        return ErrorAt(output, "output.shard_size and output.include_content apply to output.format: webdataset only");
       }
     }
     if (root["metric"].IsDefined()) {
@@ -455,6 +494,11 @@ Status ApplySweepOverride(SweepSpec& spec, const std::string& override_text) {
   if (value.empty()) return bad("no value after '='");
 
   if (std::find(kSweepLevelOverrides.begin(), kSweepLevelOverrides.end(), key) != kSweepLevelOverrides.end()) {
+    if (key == "skip_unreadable") {
+      if (value != "true" && value != "false") return bad("skip_unreadable must be true or false");
+      spec.skip_unreadable = value == "true";
+      return Status::Ok();
+    }
     if (key == "method") {
       if (value != "grid" && value != "random") return bad("method must be grid or random");
       spec.method = value == "grid" ? SweepMethod::kGrid : SweepMethod::kRandom;

@@ -14,6 +14,9 @@
 #include "experiments/job_memory.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
+#include "experiments/file_hash.h"
+#include "scheduler/hash_cache.h"
+#include "scheduler/skipped_images.h"
 #include "runner/sweep_command_line.h"
 #include "scheduler/memory_check.h"
 #include "scheduler/run_params.h"
@@ -76,7 +79,7 @@ void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const s
 }
 
 void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& memory,
-               int batch_jobs, std::ostream& out) {
+               int batch_jobs, const std::vector<SkippedImage>& skipped, std::ostream& out) {
   nlohmann::json document;
   document["name"] = spec.name;
   document["source"] = spec.source;
@@ -84,6 +87,8 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
   document["devices_per_job"] = spec.devices_per_job;
   document["batch_jobs"] = batch_jobs;
   if (!spec.output.dataset_dir.empty()) document["dataset"] = spec.output.dataset_dir;
+  auto& left_out = document["skipped_images"] = nlohmann::json::array();
+  for (const SkippedImage& image : skipped) left_out.push_back({{"path", image.path}, {"reason", image.reason}});
   auto& list = document["jobs"] = nlohmann::json::array();
   for (size_t j = 0; j < jobs.size(); ++j) {
     const JobSpec& job = jobs[j];
@@ -108,6 +113,7 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
 
 int RunPlan(int argc, char** argv) {
   std::string file, format, shared_dir, device_memory, batch_jobs_text = "1";
+  bool skip_unreadable = false, rehash = false;
   std::vector<std::string> overrides;
   po::options_description visible("plan options");
   visible.add_options()
@@ -120,9 +126,16 @@ int RunPlan(int argc, char** argv) {
        "device's memory, checking the CUDA jobs")
       ("batch-jobs", po::value(&batch_jobs_text)->value_name("K|auto")->default_value("1"),
        "estimate each job in a batch of up to K compatible jobs, as `sweep --batch-jobs K` runs it; auto: the "
-       "largest batch (at most 16) that fits --device-memory");
+       "largest batch (at most 16) that fits --device-memory")
+      ("skip-unreadable", po::bool_switch(&skip_unreadable),
+       "leave out images that cannot be read or decoded instead of refusing the sweep (sweep key skip_unreadable); "
+       "--format json lists them all under skipped_images")
+      ("rehash", po::bool_switch(&rehash),
+       "read and hash every image and weights file again instead of trusting the file-hash cache (kept in "
+       "$STYLESWEEP_HASH_CACHE, else ~/.cache/stylesweep/file-hashes.tsv, by path, size and modification time)");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("plan", argc, argv, visible, &file, &overrides, &vm); code >= 0) return code;
+  if (skip_unreadable) overrides.push_back("skip_unreadable=true");
   if (vm.count("help")) {
     std::cout << "usage: stylesweep plan SWEEP.yaml [key=v1,v2 ...] [--format table|json] [--device-memory SIZE|auto]\n\n"
                  "Checks a sweep file (keys, values, images, layers against the weights) and prints\n"
@@ -152,8 +165,15 @@ int RunPlan(int argc, char** argv) {
   ExpandContext context;
   context.shared_dir = ResolveSharedDir(shared_dir);
   context.layer_checker = BackboneLayerChecker();
+  std::vector<SkippedImage> skipped;
+  context.skipped = &skipped;
+  FileHasher hasher;
+  LoadHashCache(hasher, rehash, "plan", std::cerr);
+  context.hasher = &hasher;
   Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
+  SaveHashCache(hasher, "plan", std::cerr);
   if (!jobs.ok()) return ReportError("plan", jobs.status());
+  (void)ReportSkippedImages("plan", skipped, "", std::cerr);  // no list file: plan writes nothing
   const std::string models_dir = SharedModelsDir(shared_dir);
   if (*batch_jobs == 0 && spec->devices_per_job > 1) *batch_jobs = 1;  // a band split runs one job at a time
   if (*batch_jobs == 0) {
@@ -169,7 +189,7 @@ int RunPlan(int argc, char** argv) {
   placement.batch = BatchCapacities(*jobs, *batch_jobs);
   Result<std::vector<MemoryEstimate>> memory = EstimateJobsMemory(*jobs, models_dir, "", placement);
   if (!memory.ok()) return ReportError("plan", memory.status());
-  if (format == "json") PrintJson(*spec, *jobs, *memory, *batch_jobs, std::cout);
+  if (format == "json") PrintJson(*spec, *jobs, *memory, *batch_jobs, skipped, std::cout);
   else PrintTable(*spec, *jobs, *memory, *batch_jobs, std::cout);
   if (!limit->note.empty()) std::cerr << "stylesweep plan: " << limit->note << "\n";
   if (limit->bytes == 0) return kExitOk;

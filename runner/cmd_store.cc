@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runner/command.h"
+#include "store/dataset_export.h"
 #include "store/format.h"
 #include "store/pareto.h"
 #include "store/run_store.h"
@@ -210,18 +211,45 @@ int Compare(int argc, char** argv) {
   return kExitOk;
 }
 
+// `export --format folder|webdataset -o DIR`: the dataset rebuilt from the store.
+int ExportDatasetCommand(const std::string& store_dir, const DatasetExportOptions& options) {
+  auto store = OpenForReading(store_dir);
+  if (!store.ok()) return ReportError("export", store.status());
+  Result<DatasetExportSummary> summary = ExportDataset(**store, options);
+  if (!summary.ok()) return ReportError("export", summary.status());
+  std::cout << summary->samples << " sample" << (summary->samples == 1 ? "" : "s") << " written to "
+            << options.output_dir;
+  if (options.format == "webdataset") std::cout << " in " << summary->shards << " new shard(s)";
+  if (summary->no_image > 0) std::cout << "; " << summary->no_image << " finished run(s) had no final image";
+  std::cout << "\n";
+  return kExitOk;
+}
+
 int Export(int argc, char** argv) {
   std::string store_dir, format_text;
   RunQuery query;
+  DatasetExportOptions dataset;
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
   options.add_options()
       ("experiment,e", po::value<std::string>(&query.experiment)->required(), "experiment to export")
-      ("where", po::value<std::string>(&query.where), "filter (as for `runs`)")
-      ("format", po::value<std::string>(&format_text)->default_value("csv"), "csv or json");
-  if (int code = ParseFlags("export", "-e EXP [--format csv|json] [--where EXPR]", argc, argv, options, nullptr);
+      ("where", po::value<std::string>(&query.where), "filter (as for `runs`; csv and json only)")
+      ("format", po::value<std::string>(&format_text)->default_value("csv"),
+       "csv or json (runs to stdout), or folder or webdataset (finished runs' final images to -o DIR)")
+      ("output,o", po::value<std::string>(&dataset.output_dir)->value_name("DIR"), "folder for folder/webdataset")
+      ("shard-size", po::value<int>(&dataset.shard_size)->default_value(1000), "webdataset: samples per shard");
+  if (int code = ParseFlags("export", "-e EXP [--format csv|json] [--where EXPR] | --format folder|webdataset -o DIR",
+                            argc, argv, options, nullptr);
       code >= 0) {
     return code;
+  }
+  if (format_text == "folder" || format_text == "webdataset") {
+    if (!query.where.empty()) {
+      return ReportError("export", Status::InvalidArgument("--where applies to csv and json exports only"));
+    }
+    dataset.experiment = query.experiment;
+    dataset.format = format_text;
+    return ExportDatasetCommand(store_dir, dataset);
   }
   auto format = ParseOutputFormat(format_text);
   if (!format.ok()) return ReportError("export", format.status());

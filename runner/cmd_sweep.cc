@@ -134,6 +134,7 @@ int RunSweepCommand(int argc, char** argv) {
   std::string share_text;             // "I/N" from --share; empty: the whole sweep
   std::string snapshot_every_text;    // --snapshot-every as typed; empty: 5m with --snapshot
   std::string worker_timeout_text = "5m";  // --worker-timeout as typed
+  bool skip_unreadable = false;       // --skip-unreadable: passed on as the override skip_unreadable=true
   po::options_description visible("sweep options");
   visible.add_options()
       ("help,h", "show this help")
@@ -162,16 +163,23 @@ int RunSweepCommand(int argc, char** argv) {
        "go to the others and the sweep exits 69")
       ("exit-file", po::value(&request.exit_file)->value_name("PATH"),
        "write the sweep's exit status to PATH once the store is closed (for batch scripts: the launcher may "
-       "still wait for a lost node)");
+       "still wait for a lost node)")
+      ("skip-unreadable", po::bool_switch(&skip_unreadable),
+       "leave out images that cannot be read or decoded instead of refusing the sweep (sweep key "
+       "skip_unreadable); they are listed once, in full in STORE/unreadable-NAME.txt")
+      ("rehash", po::bool_switch(&request.rehash),
+       "read and hash every image and weights file again instead of trusting the file-hash cache (see plan --help)");
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &request.file, &request.overrides, &vm); code >= 0) {
     return code;
   }
+  if (skip_unreadable) request.overrides.push_back("skip_unreadable=true");
   if (vm.count("help")) {
     std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
                  "                        [--retry-failed] [--restart] [--threads N] [--share I/N]\n"
                  "                        [--batch-jobs K] [--snapshot DIR [--snapshot-every 5m]]\n"
                  "                        [--worker-timeout 5m] [--exit-file PATH]\n"
+                 "                        [--skip-unreadable] [--rehash]\n"
                  "       mpiexec -n N stylesweep sweep SWEEP.yaml ...\n\n"
                  "Runs a sweep's jobs and records them in the store. Under mpiexec rank 0 coordinates\n"
                  "(and alone writes the store) and ranks 1..N-1 run jobs, each on the GPU of its local\n"

@@ -1,11 +1,13 @@
 #include "scheduler/coordinator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -22,6 +24,7 @@
 #include "scheduler/job_queue.h"
 #include "scheduler/progress.h"
 #include "store/json_output.h"
+#include "store/tar_shards.h"
 
 namespace stylesweep {
 
@@ -60,9 +63,16 @@ nlohmann::json ScoresJson(const std::map<std::string, double>& scores) {
 }
 
 // Where the dataset's images and manifest go, and what is in the manifest.
+// With output.format webdataset the images go into tar shards
+// (store/tar_shards.h) instead of files, keyed by job key.
 class DatasetWriter {
  public:
-  explicit DatasetWriter(std::string dir) : dir_(std::move(dir)) {}
+  DatasetWriter(const OutputSpec& output, const std::string& sweep_name) : dir_(output.dataset_dir) {
+    include_content_ = output.include_content;
+    if (enabled() && output.format == "webdataset") {
+      shards_ = std::make_unique<TarShardWriter>(TarShardOptions{dir_, sweep_name, output.shard_size});
+    }
+  }
 
   bool enabled() const { return !dir_.empty(); }
 
@@ -72,6 +82,7 @@ class DatasetWriter {
     std::error_code error;
     fs::create_directories(dir_, error);
     if (error) return Status::IoError("cannot create dataset folder " + dir_ + ": " + error.message());
+    if (shards_) SS_RETURN_IF_ERROR(shards_->Open());
     std::ifstream in(ManifestPath());
     std::string line;
     while (std::getline(in, line)) {
@@ -87,9 +98,14 @@ class DatasetWriter {
   // judge's eval/ metrics, may be empty) go into the line's "scores".
   Status Write(const JobSpec& job, std::int64_t run_id, const EncodedImage& image,
                const std::map<std::string, double>& scores) {
-    const std::string file = job.output_name + ".png";
-    SS_RETURN_IF_ERROR(WriteFileAtomically((fs::path(dir_) / file).string(),
-                                           std::vector<std::uint8_t>(image.png.begin(), image.png.end())));
+    const std::string file = (shards_ ? job.job_key : job.output_name) + ".png";
+    if (!shards_) {
+      std::error_code error;  // output.name may nest: "{style}/{content}"
+      fs::create_directories((fs::path(dir_) / file).parent_path(), error);
+      if (error) return Status::IoError("cannot create the folder for " + file + " in " + dir_ + ": " + error.message());
+      SS_RETURN_IF_ERROR(WriteFileAtomically((fs::path(dir_) / file).string(),
+                                             std::vector<std::uint8_t>(image.png.begin(), image.png.end())));
+    }
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [key, value] : job.params) params[key] = ParamJson(TypedParam(key, value));
     std::vector<std::string> styles;
@@ -99,6 +115,7 @@ class DatasetWriter {
                                             {"params", params},     {"repeat", job.repeat},
                                             {"scores", ScoresJson(scores)}}
                                  .dump();
+    if (shards_) SS_RETURN_IF_ERROR(AddSample(job, image, line));
     auto [it, inserted] = lines_.emplace(job.job_key, line);
     if (inserted) {
       order_.push_back(job.job_key);
@@ -114,10 +131,29 @@ class DatasetWriter {
     return WriteFileAtomically(ManifestPath(), std::vector<std::uint8_t>(text.begin(), text.end()));
   }
 
+  // Webdataset: packs the samples still waiting into a last shard. Call
+  // when the sweep ended normally (an interrupted one leaves them staged).
+  Status Finish() { return shards_ ? shards_->Finish() : Status::Ok(); }
+
  private:
   std::string ManifestPath() const { return (fs::path(dir_) / "manifest.jsonl").string(); }
 
+  // One webdataset sample: KEY.png, KEY.json (the manifest line) and, with
+  // include_content, the content image's own bytes as KEY.content.png/.jpg.
+  Status AddSample(const JobSpec& job, const EncodedImage& image, const std::string& line) {
+    std::vector<SampleFile> files = {{"png", std::string(image.png.begin(), image.png.end())}, {"json", line}};
+    if (include_content_) {
+      SS_ASSIGN_OR_RETURN(std::string content, ReadWholeFile(job.content_path));
+      std::string extension = fs::path(job.content_path).extension().string();
+      std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+      files.push_back({extension == ".png" ? "content.png" : "content.jpg", std::move(content)});
+    }
+    return shards_->Add(job.job_key, files);
+  }
+
   std::string dir_;
+  bool include_content_ = false;
+  std::unique_ptr<TarShardWriter> shards_;  // null: folder output
   std::map<std::string, std::string> lines_;  // job key -> manifest line
   std::vector<std::string> order_;            // job keys in file order
 };
@@ -214,7 +250,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
   }
   const int to_run = static_cast<int>(queue.size());
 
-  DatasetWriter dataset(spec.output.dataset_dir);
+  DatasetWriter dataset(spec.output, spec.name);
   SS_RETURN_IF_ERROR(dataset.Load());
 
   ProgressReporter progress(options.progress, options.live_progress, options.progress_interval_seconds);
@@ -289,6 +325,12 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
     transport.StopWorkers();
     if (options.snapshots != nullptr) (void)options.snapshots->Finish();  // logs its own failure
     if (!status.ok()) return status;
+    if (!summary.interrupted) {
+      if (Status packed = dataset.Finish(); !packed.ok()) {
+        ++summary.output_errors;
+        progress.Message("[sweep] the last dataset shard could not be written: " + packed.ToString());
+      }
+    }
     summary.seconds = SecondsSince(sweep_start);
     return summary;
   };

@@ -10,11 +10,14 @@
 
 #include "common/mpi_launch.h"
 #include "common/shared_dir.h"
+#include "experiments/file_hash.h"
 #include "engine/mpi_status.h"
 #include "scheduler/band_executor.h"
 #include "scheduler/engine_executor.h"
+#include "scheduler/hash_cache.h"
 #include "scheduler/memory_check.h"
 #include "scheduler/mpi_transport.h"
+#include "scheduler/skipped_images.h"
 #include "scheduler/snapshot_schedule.h"
 #include "scheduler/stop_signal.h"
 #include "scheduler/worker_groups.h"
@@ -226,7 +229,14 @@ SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec,
   ExpandContext context;
   context.shared_dir = ResolveSharedDir(request.shared_dir);
   context.layer_checker = BackboneLayerChecker();
+  std::ostream& log = request.log != nullptr ? *request.log : std::cerr;
+  std::vector<SkippedImage> skipped;  // skip_unreadable: reported once the experiment is known
+  context.skipped = &skipped;
+  FileHasher hasher;
+  LoadHashCache(hasher, request.rehash, "sweep", log);
+  context.hasher = &hasher;
   Result<std::vector<JobSpec>> jobs = ExpandSweep(spec, context);
+  SaveHashCache(hasher, "sweep", log);
   if (!jobs.ok()) return fail(jobs.status());
   if (request.share.count > 1) {
     const std::size_t total = jobs->size();
@@ -254,6 +264,8 @@ SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec,
   if (!store.ok()) return fail(store.status().WithContext("store " + request.store_dir));
   Result<std::string> experiment = ExperimentNameFor(**store, spec.name, request.restart);
   if (!experiment.ok()) return fail(experiment.status());
+  // A list that cannot be written is not a reason to stop: the paragraph says so.
+  (void)ReportSkippedImages("sweep", skipped, SkippedImagesPath(request.store_dir, *experiment), log);
   std::unique_ptr<SnapshotSchedule> snapshots;
   if (!request.snapshot_dir.empty()) {
     if (Status usable = CheckSnapshotFolder(request.store_dir, request.snapshot_dir); !usable.ok()) {

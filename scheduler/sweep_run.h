@@ -52,6 +52,7 @@ struct SweepRequest {
   double snapshot_every_seconds = 300;  // s between snapshots; default 5 minutes
   double worker_timeout_seconds = kDefaultWorkerTimeoutSeconds;  // a busy worker silent this long is lost
   std::string exit_file;               // rank 0 writes its exit code there once the store is closed; empty: none
+  bool rehash = false;                 // --rehash: read every image and weights file again, not the hash cache
   // Under mpiexec, rank 0 calls this with its outcome once the store is
   // closed and before the workers are shut down (the MPI job may then be
   // ended with MPI_Abort): it prints the outcome and returns the exit code,

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -201,6 +202,135 @@ TEST_F(SweepExpand, EveryMissingOrBadImageIsListedInOneError) {
   EXPECT_NE(message.find("style/missing.jpg"), std::string::npos) << message;
   EXPECT_NE(message.find("unknown variable ${nope}"), std::string::npos) << message;
   EXPECT_NE(message.find("sweep.yaml:3:"), std::string::npos) << message;  // where the style entry is
+}
+
+// A folder of content images with two broken ones: one not an image at all,
+// one cut off inside its header.
+void WriteFolderWithBrokenImages(const testing::ScratchDir& dir) {
+  WriteTinyPng(dir / "photos/p1.png", 64, 48, "p1");
+  WriteTinyPng(dir / "photos/p2.png", 64, 48, "p2");
+  WriteTinyPng(dir / "photos/p3.png", 64, 48, "p3");
+  WriteText(dir / "photos/scraped.jpg", "<html>404</html>");
+  WriteText(dir / "photos/truncated.png", std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+TEST_F(SweepExpand, UnreadableImagesInAFolderRefuseTheSweepByDefault) {
+  WriteFolderWithBrokenImages(dir_);
+  Result<std::vector<JobSpec>> jobs = Expand("name: u\ncontent: photos\nstyle: style/s1.png\n");
+  ASSERT_FALSE(jobs.ok());
+  EXPECT_NE(jobs.status().message().find("2 image problems"), std::string::npos) << jobs.status().message();
+}
+
+TEST_F(SweepExpand, SkipUnreadableLeavesOutBrokenImagesOnceAndRunsTheRest) {
+  WriteFolderWithBrokenImages(dir_);
+  std::vector<SkippedImage> skipped = {{"stale", "entry"}};
+  context_.skipped = &skipped;
+  // The folder is named twice (as content, and by a glob as style): each
+  // broken file is still reported once.
+  Result<std::vector<JobSpec>> jobs =
+      Expand("name: u\ncontent: photos\nstyle: ['photos/*', style/s1.png]\nskip_unreadable: true\n");
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ(jobs->size(), 3u * 4);  // 3 readable contents x (3 readable photos + s1) styles
+  for (const JobSpec& job : *jobs) {
+    EXPECT_EQ(job.content_path.find("scraped"), std::string::npos);
+    EXPECT_EQ(job.content_path.find("truncated"), std::string::npos);
+  }
+  ASSERT_EQ(skipped.size(), 2u);
+  EXPECT_EQ(skipped[0].path, dir_ / "photos/scraped.jpg");
+  EXPECT_EQ(skipped[1].path, dir_ / "photos/truncated.png");
+  EXPECT_EQ(skipped[0].reason, "not a PNG or JPEG image");
+
+  // The same through the override, as --skip-unreadable passes it.
+  Result<std::vector<JobSpec>> overridden =
+      Expand("name: u\ncontent: photos\nstyle: style/s1.png\n", {"skip_unreadable=true"});
+  ASSERT_TRUE(overridden.ok()) << overridden.status().ToString();
+  EXPECT_EQ(overridden->size(), 3u);
+  EXPECT_EQ(skipped.size(), 2u);
+}
+
+TEST_F(SweepExpand, SkipUnreadableStillRefusesTyposEmptyResultsAndBrokenBlends) {
+  WriteFolderWithBrokenImages(dir_);
+  Result<std::vector<JobSpec>> typo =
+      Expand("name: u\ncontent: [photos, content/gone.png]\nstyle: style/s1.png\nskip_unreadable: true\n");
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("content/gone.png"), std::string::npos) << typo.status().message();
+
+  Result<std::vector<JobSpec>> nothing_left =
+      Expand("name: u\ncontent: 'photos/*.jpg'\nstyle: style/s1.png\nskip_unreadable: true\n");
+  ASSERT_FALSE(nothing_left.ok());
+  EXPECT_NE(nothing_left.status().message().find("no content image is left"), std::string::npos)
+      << nothing_left.status().message();
+
+  Result<std::vector<JobSpec>> blend = Expand(
+      "name: u\ncontent: photos\nstyle:\n  - [style/s1.png, photos/scraped.jpg]\nskip_unreadable: true\n");
+  ASSERT_FALSE(blend.ok());
+  EXPECT_NE(blend.status().message().find("scraped.jpg"), std::string::npos) << blend.status().message();
+
+  Result<SweepSpec> bad_value = Parse("name: u\ncontent: photos\nstyle: style/s1.png\nskip_unreadable: maybe\n");
+  ASSERT_FALSE(bad_value.ok());
+  EXPECT_NE(bad_value.status().message().find("skip_unreadable must be true or false"), std::string::npos);
+}
+
+TEST_F(SweepExpand, AFileHashCacheKeepsKeysAndReHashesOnlyWhatChanged) {
+  // 100 contents x 3 styles = 300 jobs, 104 files (with the weights).
+  for (int i = 0; i < 100; ++i) WriteTinyPng(dir_ / ("many/c" + std::to_string(i) + ".png"), 32, 32, std::to_string(i));
+  WriteTinyPng(dir_ / "style/s3.png", 32, 32, "s3");
+  const std::string yaml = "name: h\ncontent: many\nstyle: [style/s1.png, style/s2.png, style/s3.png]\n";
+  const std::string cache = dir_ / "cache/file-hashes.tsv";
+  auto expand_with = [&](FileHasher& hasher) {
+    context_.hasher = &hasher;
+    Result<std::vector<JobSpec>> jobs = Expand(yaml);
+    context_.hasher = nullptr;
+    return jobs;
+  };
+  FileHasher cold;
+  ASSERT_TRUE(cold.LoadCache(cache).ok());
+  Result<std::vector<JobSpec>> first = expand_with(cold);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 300u);
+  EXPECT_EQ(cold.files_hashed(), 104);
+  ASSERT_TRUE(cold.SaveCache(cache).ok());
+
+  FileHasher warm;
+  ASSERT_TRUE(warm.LoadCache(cache).ok());
+  Result<std::vector<JobSpec>> second = expand_with(warm);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(warm.files_hashed(), 0);
+  EXPECT_EQ(Keys(*second), Keys(*first));
+
+  // One content image changes: it alone is read again, and its 3 jobs get new keys.
+  WriteTinyPng(dir_ / "many/c7.png", 32, 32, "7 retouched");
+  std::filesystem::last_write_time(dir_ / "many/c7.png",
+                                   std::filesystem::last_write_time(dir_ / "many/c7.png") + std::chrono::seconds(5));
+  FileHasher changed;
+  ASSERT_TRUE(changed.LoadCache(cache).ok());
+  Result<std::vector<JobSpec>> third = expand_with(changed);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(changed.files_hashed(), 1);
+  int differing = 0;
+  for (std::size_t i = 0; i < third->size(); ++i) differing += (*third)[i].job_key != (*first)[i].job_key;
+  EXPECT_EQ(differing, 3);
+
+  FileHasher forced;
+  forced.set_rehash(true);
+  ASSERT_TRUE(forced.LoadCache(cache).ok());
+  Result<std::vector<JobSpec>> fourth = expand_with(forced);
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_EQ(forced.files_hashed(), 104);
+  EXPECT_EQ(Keys(*fourth), Keys(*third));
+}
+
+TEST_F(SweepExpand, FolderOutputRefusesTooManyImagesInOneFolderUnlessNested) {
+  const std::string base = "name: f\ncontent: [content/a.png, content/b.png]\nstyle: [style/s1.png, style/s2.png]\n";
+  Result<std::vector<JobSpec>> flat = Expand(base + "output: {dataset: out, max_per_folder: 3}\n");
+  ASSERT_FALSE(flat.ok());
+  EXPECT_NE(flat.status().message().find("puts 4 images in one folder (output.dataset itself)"), std::string::npos)
+      << flat.status().message();
+  Result<std::vector<JobSpec>> nested = Expand(base + "output: {dataset: out, max_per_folder: 3, name: '{style}/{content}'}\n");
+  ASSERT_TRUE(nested.ok()) << nested.status().ToString();
+  EXPECT_EQ((*nested)[0].output_name, "s1/a");
+  EXPECT_TRUE(Expand(base + "output: {dataset: out, max_per_folder: 0}\n").ok());
+  EXPECT_TRUE(Expand(base + "output: {dataset: out, format: webdataset}\n").ok());  // no folder to fill
 }
 
 TEST_F(SweepExpand, SharedVariablesResolveAgainstTheContextSharedDir) {

@@ -94,6 +94,39 @@ TEST(ParseSweep, DevicesPerJobFromTheFileOrAnOverride) {
   EXPECT_NE(ErrorOf(kMinimalSweep, {"devices_per_job=65"}).find("at most 64 devices per job"), std::string::npos);
 }
 
+TEST(ParseSweep, OutputFormatShardsAndNestedNames) {
+  Result<SweepSpec> plain = ParseText(std::string(kMinimalSweep) + "output: {dataset: out}\n");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->output.format, "folder");
+  EXPECT_EQ(plain->output.shard_size, 1000);
+  EXPECT_FALSE(plain->output.include_content);
+  Result<SweepSpec> shards = ParseText(std::string(kMinimalSweep) +
+                                       "output: {dataset: out, format: webdataset, shard_size: 50, include_content: true}\n");
+  ASSERT_TRUE(shards.ok()) << shards.status().ToString();
+  EXPECT_EQ(shards->output.format, "webdataset");
+  EXPECT_EQ(shards->output.shard_size, 50);
+  EXPECT_TRUE(shards->output.include_content);
+  Result<SweepSpec> nested = ParseText(std::string(kMinimalSweep) + "output: {dataset: out, name: '{style}/{content}'}\n");
+  ASSERT_TRUE(nested.ok()) << nested.status().ToString();
+  EXPECT_EQ(nested->output.name_pattern, "{style}/{content}");
+
+  EXPECT_NE(ErrorOf(std::string(kMinimalSweep) + "output: {dataset: out, format: tar}\n")
+                .find("output.format must be folder or webdataset, not 'tar'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(std::string(kMinimalSweep) + "output: {dataset: out, shard_size: 10}\n")
+                .find("webdataset only"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(std::string(kMinimalSweep) + "output: {dataset: out, format: webdataset, shard_size: 0}\n")
+                .find("shard_size"),
+            std::string::npos);
+  for (const char* bad : {"/{content}", "../{content}", "{style}//{content}", "{style}/"}) {
+    EXPECT_NE(ErrorOf(std::string(kMinimalSweep) + "output: {dataset: out, name: '" + bad + "'}\n")
+                  .find("must be a relative path inside output.dataset"),
+              std::string::npos)
+        << bad;
+  }
+}
+
 TEST(ParseSweep, YamlSyntaxErrorsGiveFileLineAndColumn) {
   std::string message = ErrorOf("name: t\ncontent: a.png\nstyle: [s.png\nbase: {size: 1}\n");
   EXPECT_TRUE(std::regex_search(message, std::regex("^/sweeps/s\\.yaml:[34]:[0-9]+: "))) << message;

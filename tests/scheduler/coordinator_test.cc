@@ -13,6 +13,7 @@
 
 #include "scheduler/progress.h"
 #include "tests/scheduler/fake_executors.h"
+#include "tests/store/read_shards.h"
 #include "tests/scheduler/store_sweep_fixture.h"
 
 namespace stylesweep {
@@ -251,6 +252,53 @@ TEST_F(CoordinatorTest, DatasetGetsImagesAndOneManifestLinePerJob) {
     EXPECT_EQ(entry["params"]["style_weight"].dump(), "1000");  // a JSON number, like every JSON output
     EXPECT_TRUE(std::filesystem::exists(dataset + "/" + job.output_name + ".png"));
   }
+}
+
+TEST_F(CoordinatorTest, NestedOutputNamesMakeAClassPerFolderTree) {
+  const std::string dataset = dir_.path() + "/tree";
+  spec_.output.dataset_dir = dataset;
+  auto jobs = MakeJobs(4);
+  for (JobSpec& job : jobs) job.output_name = "style" + std::to_string(job.index % 2) + "/" + job.output_name;
+  SweepSummary summary = Sweep(jobs);
+  EXPECT_EQ(summary.output_errors, 0);
+  for (const JobSpec& job : jobs) EXPECT_TRUE(std::filesystem::exists(dataset + "/" + job.output_name + ".png")) << job.output_name;
+  EXPECT_TRUE(std::filesystem::is_directory(dataset + "/style1"));
+}
+
+TEST_F(CoordinatorTest, WebDatasetOutputPacksPairedSamplesIntoShards) {
+  const std::string dataset = dir_.path() + "/shards";
+  spec_.output.dataset_dir = dataset;
+  spec_.output.format = "webdataset";
+  spec_.output.shard_size = 2;
+  spec_.output.include_content = true;
+  auto jobs = MakeJobs(5);
+  std::map<std::string, std::string> content_of;  // job key -> its content image's bytes
+  for (JobSpec& job : jobs) {
+    job.content_path = dir_.path() + "/c" + std::to_string(job.index) + ".png";
+    content_of[job.job_key] = "content bytes of " + std::to_string(job.index);
+    std::ofstream(job.content_path) << content_of[job.job_key];
+  }
+  SweepSummary summary = Sweep(jobs);
+  EXPECT_EQ(summary.finished, 5);
+  EXPECT_EQ(summary.output_errors, 0);
+  Result<std::map<std::string, testing::ShardContents>> shards = testing::ReadShards(dataset);
+  ASSERT_TRUE(shards.ok()) << shards.status().ToString();
+  ASSERT_EQ(shards->size(), 3u);  // 2 + 2 + 1
+  EXPECT_EQ(shards->begin()->first, spec_.name + "-000000.tar");
+  std::map<std::string, int> seen;
+  for (const auto& [name, samples] : *shards) {
+    for (const auto& [key, files] : samples) {
+      ++seen[key];
+      ASSERT_EQ(files.size(), 3u) << key;
+      const nlohmann::json meta = nlohmann::json::parse(files.at("json"));
+      EXPECT_EQ(meta["job_key"], key);
+      EXPECT_NE(files.at("png").find("PNG\r\n"), std::string::npos) << key;  // the PNG signature
+      EXPECT_EQ(files.at("content.png"), content_of[key]) << key;
+    }
+  }
+  ASSERT_EQ(seen.size(), 5u);
+  for (const JobSpec& job : jobs) EXPECT_EQ(seen[job.job_key], 1) << job.job_key;
+  EXPECT_FALSE(std::filesystem::exists(dataset + "/" + jobs[0].output_name + ".png"));
 }
 
 TEST(RunParams, SettingsAreTypedAndSweptValuesKept) {
