@@ -118,6 +118,170 @@ Result<LoadedJob> LoadJob(const StyleJob& job, const BandSplitConfig& config) {
   return loaded;
 }
 
+// What every stage of one band-split run shares, and what it accumulates.
+struct BandRun {
+  const StyleOptions& options;
+  const PreparedJob& prepared;
+  const LoadedJob& loaded;
+  const Backbone& backbone;
+  Collectives& collectives;
+  torch::Device device;
+  const RunCallbacks& callbacks;
+  Clock::time_point start;
+  BandLossSettings settings;
+  std::vector<std::string> all_layers;  // content and style layers, each once
+  bool luminance_only = false;          // preserve_colors == "luminance"
+  TransferResult& result;               // history, note and phase times land here
+  int iteration = 0;                    // evaluations over all stages so far
+};
+
+BandLossSettings BandSettingsFor(const PreparedJob& prepared, const StyleOptions& o) {
+  BandLossSettings settings;
+  settings.content_layers = prepared.layers.content_layers;
+  settings.style_layers = prepared.layers.style_layers;
+  settings.style_layer_weights = prepared.layer_weights;
+  settings.content_weight = o.content_weight;
+  settings.style_weight = o.style_weight;
+  settings.tv_weight = o.tv_weight;
+  settings.memory_format = o.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  return settings;
+}
+
+// One stage's inputs at its size: this rank's content targets, the blended
+// style Gram targets (collective), the band layout and the pixels the start
+// image is drawn from.
+struct BandStageTargets {
+  BandLayout layout;
+  std::vector<torch::Tensor> content;
+  std::vector<torch::Tensor> style;
+  torch::Tensor content_color;       // the content image in colour at this size
+  torch::Tensor content_pixels;      // what the content loss sees (luminance when luminance_only)
+  torch::Tensor first_style_pixels;  // the first style image as the loss sees it
+};
+
+// Collective: the style targets, every style image's Grams weighted by its blend.
+Result<std::vector<torch::Tensor>> BandStyleBlend(BandRun& run, const ScaleStage& stage, BandStageTargets& t) {
+  const StyleOptions& o = run.options;
+  const int style_side = std::max(8, static_cast<int>(std::lround(stage.size * o.style_scale)));
+  std::vector<torch::Tensor> style_targets(run.settings.style_layers.size());
+  const std::vector<Image>& style_images = run.loaded.styles;
+  for (size_t s = 0; s < style_images.size(); ++s) {
+    SS_ASSIGN_OR_RETURN(Image style_resized, ResizeLongestSide(style_images[s], style_side, o.resize_filter));
+    torch::Tensor style_pixels = ImageToPixels(style_resized).to(run.device);
+    if (o.preserve_colors == "histogram") {
+      style_pixels = MatchColorHistogram(style_pixels, t.content_color);
+    } else if (run.luminance_only) {
+      style_pixels = MatchLuminance(LuminanceImage(style_pixels), t.content_pixels);
+    }
+    if (s == 0) t.first_style_pixels = style_pixels;
+    SS_ASSIGN_OR_RETURN(std::vector<torch::Tensor> grams,
+                        BandStyleTargets(run.backbone, style_pixels, run.settings.style_layers, run.collectives,
+                                         run.settings.memory_format));
+    for (size_t l = 0; l < grams.size(); ++l) {
+      const torch::Tensor weighted = grams[l] * run.prepared.blend[s];
+      style_targets[l] = style_targets[l].defined() ? style_targets[l] + weighted : weighted;
+    }
+  }
+  return style_targets;
+}
+
+// Collective: the targets of stage `stage_index`.
+Result<BandStageTargets> BandTargetsFor(BandRun& run, const ScaleStage& stage, size_t stage_index) {
+  const StyleOptions& o = run.options;
+  SS_ASSIGN_OR_RETURN(Image content_resized, ResizeLongestSide(run.loaded.content, stage.size, o.resize_filter));
+  BandStageTargets t;
+  t.content_color = ImageToPixels(content_resized).to(run.device);
+  t.content_pixels = run.luminance_only ? LuminanceImage(t.content_color) : t.content_color;
+  const int64_t height = t.content_pixels.size(2);
+  auto layout = PlanBands(run.prepared.spec, run.all_layers, static_cast<int>(height), run.collectives.size());
+  if (!layout.ok()) return layout.status().WithContext("content image at " + std::to_string(stage.size) + " px");
+  t.layout = std::move(layout).value();
+  if (stage_index == 0) {
+    run.result.note += std::string(run.result.note.empty() ? "" : "; ") + "band split: " + DescribeBandLayout(t.layout);
+  }
+  {
+    torch::NoGradGuard no_grad;
+    t.content = BandFeatures(run.backbone, t.content_pixels, t.layout, run.collectives.rank(),
+                             run.settings.content_layers, run.settings.memory_format);
+    for (auto& target : t.content) target = target.detach().clone();
+  }
+  SS_ASSIGN_OR_RETURN(t.style, BandStyleBlend(run, stage, t));
+  return t;
+}
+
+// Records one evaluation in the run's history and hands it (and, every
+// save_every iterations, a snapshot of `pixels`) to the callbacks.
+void RecordBandIteration(BandRun& run, size_t stage_index, const BandEvaluation& evaluation,
+                         const torch::Tensor& pixels, const torch::Tensor& content_color) {
+  IterationRecord record;
+  record.iteration = ++run.iteration;
+  record.stage = static_cast<int>(stage_index);
+  record.total_loss = evaluation.total;
+  record.content_loss = evaluation.content;
+  record.style_loss = evaluation.style;
+  record.tv_loss = evaluation.tv;
+  record.style_layer_losses = evaluation.style_layers;
+  record.wall_seconds = SecondsSince(run.start);
+  run.result.history.push_back(record);
+  const RunCallbacks& callbacks = run.callbacks;
+  if (callbacks.on_iteration) callbacks.on_iteration(record);
+  if (run.options.save_every > 0 && callbacks.on_snapshot && record.iteration % run.options.save_every == 0) {
+    torch::Tensor snapshot = run.luminance_only ? CombineLuminanceWithContentColor(pixels, content_color) : pixels;
+    callbacks.on_snapshot(record.iteration, PixelsToImage(snapshot));
+  }
+}
+
+LbfgsOptions BandLbfgsOptions(const StyleOptions& o, const ScaleStage& stage) {
+  LbfgsOptions lbfgs;
+  lbfgs.max_evaluations = stage.num_iterations;
+  lbfgs.history_size = o.lbfgs_history;
+  lbfgs.tolerance_change = o.lbfgs_tolerance;
+  lbfgs.normalize = o.normalize_objective;
+  if (o.pixel_bounds == "project") {
+    lbfgs.lower_bound = 0.0;
+    lbfgs.upper_bound = kPixelScale;
+  }
+  return lbfgs;
+}
+
+// Collective: optimises stage `stage_index` from `x` (the previous stage's
+// result, undefined before the first), leaving its result in `x`;
+// `content_color` is set to the stage's content image in colour.
+Status RunBandStage(BandRun& run, size_t stage_index, const ScaleStage& stage, torch::Tensor& x,
+                    torch::Tensor& content_color, double& targets_seconds, double& optimize_seconds) {
+  const StyleOptions& o = run.options;
+  const auto stage_start = Clock::now();
+  SS_ASSIGN_OR_RETURN(BandStageTargets targets, BandTargetsFor(run, stage, stage_index));
+  content_color = targets.content_color;
+  x = StartingPixels(o.init, stage_index, targets.content_pixels, targets.first_style_pixels, x, run.device)
+          .contiguous();
+  targets_seconds += SecondsSince(stage_start);
+
+  const auto optimize_start = Clock::now();
+  BandObjective band_objective(run.backbone, run.settings, std::move(targets.layout), run.collectives,
+                               std::move(targets.content), std::move(targets.style));
+  auto objective = [&run, &band_objective, &content_color, stage_index](const torch::Tensor& pixels,
+                                                                        torch::Tensor& grad) -> Result<double> {
+    const bool stop = run.callbacks.should_stop && run.callbacks.should_stop();
+    auto evaluation = band_objective.Evaluate(pixels, grad, stop);
+    if (!evaluation.ok()) {
+      if (evaluation.status().code() == StatusCode::kCancelled) {
+        return Status::Cancelled("stopped at iteration " + std::to_string(run.iteration));
+      }
+      return evaluation.status();
+    }
+    RecordBandIteration(run, stage_index, *evaluation, pixels, content_color);
+    return evaluation->total;
+  };
+  auto outcome = MinimizeLbfgs(x, objective, BandLbfgsOptions(o, stage));
+  if (!outcome.ok()) {
+    return outcome.status().WithContext("stage " + std::to_string(stage_index + 1) + " (" +
+                                        std::to_string(stage.size) + " px)");
+  }
+  optimize_seconds += SecondsSince(optimize_start);
+  return Status::Ok();
+}
+
 Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& config, Collectives& collectives,
                                     const std::string& device_text, const RunCallbacks& callbacks,
                                     BackboneSlot* cache) {
@@ -128,8 +292,6 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
   Result<LoadedJob> loaded = LoadJob(job, config);
   SS_RETURN_IF_ERROR(AgreeOnStatus(loaded.status(), collectives, device, "while reading the job"));
   const PreparedJob& prepared = loaded->prepared;
-  const Image& content_image = loaded->content;
-  const std::vector<Image>& style_images = loaded->styles;
   if (device.is_cuda()) {
     at::globalContext().setAllowTF32CuBLAS(o.tf32);
     at::globalContext().setAllowTF32CuDNN(o.tf32);
@@ -140,7 +302,6 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
   const std::vector<std::string> all_layers = UnionOfLayerLists(content_layers, style_layers);
   SS_ASSIGN_OR_RETURN(std::shared_ptr<Backbone> shared_backbone,
                       GroupBackbone(prepared, config.models_dir, device, all_layers, collectives, cache));
-  const Backbone& backbone = *shared_backbone;
 
   TransferResult result;
   result.content_layers = content_layers;
@@ -151,112 +312,20 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
   result.note = prepared.layers.note;
   result.phase_seconds["load"] = SecondsSince(run_start);
 
-  BandLossSettings settings;
-  settings.content_layers = content_layers;
-  settings.style_layers = style_layers;
-  settings.style_layer_weights = prepared.layer_weights;
-  settings.content_weight = o.content_weight;
-  settings.style_weight = o.style_weight;
-  settings.tv_weight = o.tv_weight;
-  settings.memory_format = o.channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-  const bool luminance_only = o.preserve_colors == "luminance";
-
+  BandRun run{o,           prepared, *loaded,  *shared_backbone,
+              collectives, device,   callbacks, run_start,
+              BandSettingsFor(prepared, o), all_layers, o.preserve_colors == "luminance", result};
   double targets_seconds = 0, optimize_seconds = 0;
-  int iteration = 0;
   torch::Tensor x, content_color;
   const auto stages = EffectiveStages(o);
   for (size_t stage_index = 0; stage_index < stages.size(); ++stage_index) {
-    const ScaleStage& stage = stages[stage_index];
-    const auto stage_start = Clock::now();
-    SS_ASSIGN_OR_RETURN(Image content_resized, ResizeLongestSide(content_image, stage.size, o.resize_filter));
-    content_color = ImageToPixels(content_resized).to(device);
-    const torch::Tensor content_pixels = luminance_only ? LuminanceImage(content_color) : content_color;
-    const int style_side = std::max(8, static_cast<int>(std::lround(stage.size * o.style_scale)));
-    const int64_t height = content_pixels.size(2);
-    auto layout = PlanBands(prepared.spec, all_layers, static_cast<int>(height), collectives.size());
-    if (!layout.ok()) return layout.status().WithContext("content image at " + std::to_string(stage.size) + " px");
-    if (stage_index == 0) {
-      result.note += std::string(result.note.empty() ? "" : "; ") + "band split: " + DescribeBandLayout(*layout);
-    }
-
-    std::vector<torch::Tensor> content_targets;
-    {
-      torch::NoGradGuard no_grad;
-      content_targets = BandFeatures(backbone, content_pixels, *layout, collectives.rank(), content_layers,
-                                     settings.memory_format);
-      for (auto& t : content_targets) t = t.detach().clone();
-    }
-    std::vector<torch::Tensor> style_targets(style_layers.size());
-    torch::Tensor first_style_pixels;
-    for (size_t s = 0; s < style_images.size(); ++s) {
-      SS_ASSIGN_OR_RETURN(Image style_resized, ResizeLongestSide(style_images[s], style_side, o.resize_filter));
-      torch::Tensor style_pixels = ImageToPixels(style_resized).to(device);
-      if (o.preserve_colors == "histogram") {
-        style_pixels = MatchColorHistogram(style_pixels, content_color);
-      } else if (luminance_only) {
-        style_pixels = MatchLuminance(LuminanceImage(style_pixels), content_pixels);
-      }
-      if (s == 0) first_style_pixels = style_pixels;
-      SS_ASSIGN_OR_RETURN(std::vector<torch::Tensor> grams,
-                          BandStyleTargets(backbone, style_pixels, style_layers, collectives, settings.memory_format));
-      for (size_t l = 0; l < grams.size(); ++l) {
-        const torch::Tensor weighted = grams[l] * prepared.blend[s];
-        style_targets[l] = style_targets[l].defined() ? style_targets[l] + weighted : weighted;
-      }
-    }
-
-    x = StartingPixels(o.init, stage_index, content_pixels, first_style_pixels, x, device).contiguous();
-    targets_seconds += SecondsSince(stage_start);
-
-    const auto optimize_start = Clock::now();
-    BandObjective band_objective(backbone, settings, std::move(layout).value(), collectives,
-                                 std::move(content_targets), std::move(style_targets));
-    auto objective = [&](const torch::Tensor& pixels, torch::Tensor& grad) -> Result<double> {
-      const bool stop = callbacks.should_stop && callbacks.should_stop();
-      auto evaluation = band_objective.Evaluate(pixels, grad, stop);
-      if (!evaluation.ok()) {
-        if (evaluation.status().code() == StatusCode::kCancelled) {
-          return Status::Cancelled("stopped at iteration " + std::to_string(iteration));
-        }
-        return evaluation.status();
-      }
-      IterationRecord record;
-      record.iteration = ++iteration;
-      record.stage = static_cast<int>(stage_index);
-      record.total_loss = evaluation->total;
-      record.content_loss = evaluation->content;
-      record.style_loss = evaluation->style;
-      record.tv_loss = evaluation->tv;
-      record.style_layer_losses = evaluation->style_layers;
-      record.wall_seconds = SecondsSince(run_start);
-      result.history.push_back(record);
-      if (callbacks.on_iteration) callbacks.on_iteration(record);
-      if (o.save_every > 0 && callbacks.on_snapshot && record.iteration % o.save_every == 0) {
-        torch::Tensor snapshot = luminance_only ? CombineLuminanceWithContentColor(pixels, content_color) : pixels;
-        callbacks.on_snapshot(record.iteration, PixelsToImage(snapshot));
-      }
-      return record.total_loss;
-    };
-    LbfgsOptions lbfgs;
-    lbfgs.max_evaluations = stage.num_iterations;
-    lbfgs.history_size = o.lbfgs_history;
-    lbfgs.tolerance_change = o.lbfgs_tolerance;
-    lbfgs.normalize = o.normalize_objective;
-    if (o.pixel_bounds == "project") {
-      lbfgs.lower_bound = 0.0;
-      lbfgs.upper_bound = kPixelScale;
-    }
-    auto outcome = MinimizeLbfgs(x, objective, lbfgs);
-    if (!outcome.ok()) {
-      return outcome.status().WithContext("stage " + std::to_string(stage_index + 1) + " (" +
-                                          std::to_string(stage.size) + " px)");
-    }
-    optimize_seconds += SecondsSince(optimize_start);
+    SS_RETURN_IF_ERROR(RunBandStage(run, stage_index, stages[stage_index], x, content_color, targets_seconds,
+                                    optimize_seconds));
   }
 
   SS_RETURN_IF_ERROR(CheckRanksAgree(x, collectives));
   torch::Tensor final_pixels = x.clamp(0.0, kPixelScale);
-  if (luminance_only) final_pixels = CombineLuminanceWithContentColor(final_pixels, content_color);
+  if (run.luminance_only) final_pixels = CombineLuminanceWithContentColor(final_pixels, content_color);
   result.image = PixelsToImage(final_pixels);
   result.phase_seconds["targets"] = targets_seconds;
   result.phase_seconds["optimize"] = optimize_seconds;

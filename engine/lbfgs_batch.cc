@@ -277,120 +277,167 @@ class BatchState {
   torch::Tensor reason_;         // [B] int64: StopCode
   torch::Tensor end_evaluation_; // [B] int64: evaluations when the job stopped
 };
+// One batched minimisation: the objective, the device state and the host's
+// view of it (per-job errors, which jobs still run, how long the histories
+// are). Lives for one MinimizeLbfgsBatch call; holds references to x and the
+// objective, which outlive it.
+class BatchMinimization {
+ public:
+  BatchMinimization(torch::Tensor& x, const BatchObjective& objective, const BatchLbfgsOptions& options)
+      : x_(x),
+        objective_(objective),
+        options_(options),
+        batch_(x.size(0)),
+        flat_x_(x.view({batch_, -1})),
+        grad_(torch::zeros_like(x)),
+        flat_grad_(grad_.view({batch_, -1})),
+        active_(torch::ones({batch_}, torch::TensorOptions().dtype(torch::kBool).device(x.device()))),
+        host_errors_(batch_),
+        host_running_(batch_, true) {}
 
-}  // namespace
-
-Result<std::vector<BatchLbfgsJobResult>> MinimizeLbfgsBatch(torch::Tensor& x, const BatchObjective& objective,
-                                                            const BatchLbfgsOptions& options) {
-  torch::NoGradGuard no_grad;
-  const int64_t batch = x.size(0);
-  const LbfgsOptions& lbfgs = options.lbfgs;
-  std::vector<BatchLbfgsJobResult> results(batch);
-  if (lbfgs.max_evaluations <= 0) {
-    for (auto& result : results) result.outcome.stop_reason = "evaluation budget";
-    return results;
+  // Runs the whole minimisation; fails only when the objective fails as a
+  // whole or on_sync fails. Per-job failures land in the job's result.
+  Result<std::vector<BatchLbfgsJobResult>> Run() {
+    SS_ASSIGN_OR_RETURN(torch::Tensor first_loss, Evaluate(nullptr));
+    const bool history_views = options_.history_reads == HistoryReads::kViews ||
+                               (options_.history_reads == HistoryReads::kAuto && x_.device().is_cpu());
+    BatchState state(flat_x_, options_.lbfgs, history_views);
+    state.Start(flat_x_, first_loss.view({batch_}), flat_grad_, active_);
+    StopJobsEndedBeforeStart(state);
+    SS_RETURN_IF_ERROR(Iterate(state));
+    return Results(state);
   }
-  TORCH_CHECK(x.is_contiguous(), "MinimizeLbfgsBatch needs a contiguous x");
-  torch::Tensor flat_x = x.view({batch, -1});
-  torch::Tensor grad = torch::zeros_like(x);
-  torch::Tensor flat_grad = grad.view({batch, -1});
-  torch::Tensor active = torch::ones({batch}, torch::TensorOptions().dtype(torch::kBool).device(x.device()));
-  std::vector<Status> host_errors(batch);  // first error the objective gave each job
-  std::vector<bool> host_running(batch, true);
-  int evaluations = 0;
 
-  // One evaluation; jobs the objective ends are stopped (state may not exist
-  // yet on the first one: they are stopped after Start).
-  auto evaluate = [&](BatchState* state) -> Result<torch::Tensor> {
-    std::vector<Status> job_errors(batch);
-    auto loss = objective(x, grad, active, job_errors);
-    ++evaluations;
+ private:
+  // One evaluation; jobs the objective ends are stopped (state is null on the
+  // first one, before Start: those jobs are stopped by StopJobsEndedBeforeStart).
+  Result<torch::Tensor> Evaluate(BatchState* state) {
+    std::vector<Status> job_errors(batch_);
+    auto loss = objective_(x_, grad_, active_, job_errors);
+    ++evaluations_;
     if (!loss.ok()) return loss.status();
-    std::vector<uint8_t> stop(batch, 0);
+    std::vector<uint8_t> stop(batch_, 0);
     bool any = false;
-    for (int64_t b = 0; b < batch; ++b) {
-      if (job_errors[b].ok() || !host_running[b]) continue;
-      host_errors[b] = job_errors[b];
-      host_running[b] = false;
+    for (int64_t b = 0; b < batch_; ++b) {
+      if (job_errors[b].ok() || !host_running_[b]) continue;
+      host_errors_[b] = job_errors[b];
+      host_running_[b] = false;
       stop[b] = 1;
       any = true;
     }
     if (any && state != nullptr) {
-      torch::Tensor mask = torch::tensor(std::vector<int64_t>(stop.begin(), stop.end())).to(x.device()).to(torch::kBool);
-      state->StopFromHost(mask, evaluations, flat_x, active);
+      torch::Tensor mask =
+          torch::tensor(std::vector<int64_t>(stop.begin(), stop.end())).to(x_.device()).to(torch::kBool);
+      state->StopFromHost(mask, evaluations_, flat_x_, active_);
     }
     return loss;
-  };
-
-  SS_ASSIGN_OR_RETURN(torch::Tensor first_loss, evaluate(nullptr));
-  const bool history_views = options.history_reads == HistoryReads::kViews ||
-                             (options.history_reads == HistoryReads::kAuto && x.device().is_cpu());
-  BatchState state(flat_x, lbfgs, history_views);
-  state.Start(flat_x, first_loss.view({batch}), flat_grad, active);
-  {
-    std::vector<int64_t> stop;
-    for (int64_t b = 0; b < batch; ++b) stop.push_back(host_running[b] ? 0 : 1);
-    state.StopFromHost(torch::tensor(stop).to(x.device()).to(torch::kBool), evaluations, flat_x, active);
   }
 
-  // Host view of the state, refreshed every sync_every evaluations.
-  const int sync_every = std::max(1, options.sync_every);
-  int history_bound = 0;       // >= every job's history length
-  int last_sync = evaluations;
-  auto sync = [&]() -> Result<bool> {
-    const torch::Tensor summary = state.HostSummary(active);
+  void StopJobsEndedBeforeStart(BatchState& state) {
+    std::vector<int64_t> stop;
+    for (int64_t b = 0; b < batch_; ++b) stop.push_back(host_running_[b] ? 0 : 1);
+    state.StopFromHost(torch::tensor(stop).to(x_.device()).to(torch::kBool), evaluations_, flat_x_, active_);
+  }
+
+  // Refreshes the host view of the state (done every sync_every evaluations);
+  // returns whether any job still runs.
+  Result<bool> Sync(BatchState& state) {
+    const torch::Tensor summary = state.HostSummary(active_);
     const auto rows = summary.accessor<int64_t, 2>();
     bool any_running = false;
     int64_t longest = 0;
-    for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t b = 0; b < batch_; ++b) {
       any_running = any_running || rows[0][b] != 0;
       longest = std::max(longest, rows[3][b]);
     }
-    history_bound = static_cast<int>(longest);
-    last_sync = evaluations;
-    if (options.on_sync) SS_RETURN_IF_ERROR(options.on_sync());
+    history_bound_ = static_cast<int>(longest);
+    last_sync_ = evaluations_;
+    if (options_.on_sync) SS_RETURN_IF_ERROR(options_.on_sync());
     return any_running;
-  };
-
-  SS_ASSIGN_OR_RETURN(bool running, sync());
-  while (running && evaluations < lbfgs.max_evaluations) {
-    state.Trial(flat_x, active);
-    SS_ASSIGN_OR_RETURN(torch::Tensor loss, evaluate(&state));
-    const int bound = history_bound + (evaluations - last_sync);
-    state.AfterEvaluation(flat_x, loss.view({batch}), flat_grad, evaluations, bound, active);
-    if (evaluations - last_sync >= sync_every || evaluations >= lbfgs.max_evaluations) {
-      SS_ASSIGN_OR_RETURN(running, sync());
-    }
   }
-  state.StopRemaining(evaluations, active);
-  SS_ASSIGN_OR_RETURN(running, sync());
 
-  const torch::Tensor summary = state.HostSummary(active);
-  const torch::Tensor final_loss = state.final_loss().to(torch::kCPU);
-  const auto rows = summary.accessor<int64_t, 2>();
-  const auto losses = final_loss.accessor<double, 1>();
-  for (int64_t b = 0; b < batch; ++b) {
-    BatchLbfgsJobResult& result = results[b];
-    const int64_t code = rows[1][b];
-    const int end = static_cast<int>(rows[2][b]);
-    result.outcome.evaluations = end;
-    result.outcome.final_loss = losses[b];
+  // Trial steps until every job stops or the evaluation budget is spent.
+  Status Iterate(BatchState& state) {
+    const LbfgsOptions& lbfgs = options_.lbfgs;
+    const int sync_every = std::max(1, options_.sync_every);
+    last_sync_ = evaluations_;
+    SS_ASSIGN_OR_RETURN(bool running, Sync(state));
+    while (running && evaluations_ < lbfgs.max_evaluations) {
+      state.Trial(flat_x_, active_);
+      SS_ASSIGN_OR_RETURN(torch::Tensor loss, Evaluate(&state));
+      const int bound = history_bound_ + (evaluations_ - last_sync_);
+      state.AfterEvaluation(flat_x_, loss.view({batch_}), flat_grad_, evaluations_, bound, active_);
+      if (evaluations_ - last_sync_ >= sync_every || evaluations_ >= lbfgs.max_evaluations) {
+        SS_ASSIGN_OR_RETURN(running, Sync(state));
+      }
+    }
+    state.StopRemaining(evaluations_, active_);
+    SS_ASSIGN_OR_RETURN(running, Sync(state));
+    return Status::Ok();
+  }
+
+  // Each job's outcome from the stopped state.
+  std::vector<BatchLbfgsJobResult> Results(BatchState& state) const {
+    std::vector<BatchLbfgsJobResult> results(batch_);
+    const torch::Tensor summary = state.HostSummary(active_);
+    const torch::Tensor final_loss = state.final_loss().to(torch::kCPU);
+    const auto rows = summary.accessor<int64_t, 2>();
+    const auto losses = final_loss.accessor<double, 1>();
+    for (int64_t b = 0; b < batch_; ++b) {
+      BatchLbfgsJobResult& result = results[b];
+      const int end = static_cast<int>(rows[2][b]);
+      result.outcome.evaluations = end;
+      result.outcome.final_loss = losses[b];
+      DescribeStop(rows[1][b], end, b, result);
+    }
+    return results;
+  }
+
+  void DescribeStop(int64_t code, int end, int64_t b, BatchLbfgsJobResult& result) const {
     switch (code) {
       case kNanAtStart:
         result.status = Status::NumericalError("the loss or its gradient is NaN/Inf at the starting image");
         break;
       case kNanAfterHalving:
         result.status = Status::NumericalError("the loss became NaN/Inf at evaluation " + std::to_string(end) +
-                                               " and halving the step " + std::to_string(lbfgs.max_backtracks) +
+                                               " and halving the step " +
+                                               std::to_string(options_.lbfgs.max_backtracks) +
                                                " times did not help");
         break;
-      case kHostError: result.status = host_errors[b]; break;
+      case kHostError: result.status = host_errors_[b]; break;
       case kTolerance: result.outcome.stop_reason = "tolerance"; break;
       case kNoProgress: result.outcome.stop_reason = "no progress"; break;
       default: result.outcome.stop_reason = "evaluation budget"; break;
     }
   }
-  return results;
+
+  torch::Tensor& x_;
+  const BatchObjective& objective_;
+  const BatchLbfgsOptions& options_;
+  const int64_t batch_;
+  torch::Tensor flat_x_;                // [B, N] view of x
+  torch::Tensor grad_, flat_grad_;      // gradient the objective writes, and its [B, N] view
+  torch::Tensor active_;                // [B] bool: jobs still running
+  std::vector<Status> host_errors_;     // first error the objective gave each job
+  std::vector<bool> host_running_;      // jobs the objective has not ended
+  int evaluations_ = 0;                 // objective calls so far
+  int history_bound_ = 0;               // >= every job's history length at the last sync
+  int last_sync_ = 0;                   // evaluations at the last sync
+};
+
+}  // namespace
+
+Result<std::vector<BatchLbfgsJobResult>> MinimizeLbfgsBatch(torch::Tensor& x, const BatchObjective& objective,
+                                                            const BatchLbfgsOptions& options) {
+  torch::NoGradGuard no_grad;
+  if (options.lbfgs.max_evaluations <= 0) {
+    std::vector<BatchLbfgsJobResult> results(x.size(0));
+    for (auto& result : results) result.outcome.stop_reason = "evaluation budget";
+    return results;
+  }
+  TORCH_CHECK(x.is_contiguous(), "MinimizeLbfgsBatch needs a contiguous x");
+  BatchMinimization minimization(x, objective, options);
+  return minimization.Run();
 }
 
 }  // namespace stylesweep
