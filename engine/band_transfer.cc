@@ -16,6 +16,7 @@
 #include "engine/job_setup.h"
 #include "engine/lbfgs.h"
 #include "engine/mpi_collectives.h"
+#include "engine/stage_optimizer.h"
 #include "engine/tensor_image.h"
 #if STYLESWEEP_HAVE_NCCL
 #include "engine/nccl_collectives.h"
@@ -241,6 +242,8 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
     lbfgs.max_evaluations = stage.num_iterations;
     lbfgs.history_size = o.lbfgs_history;
     lbfgs.tolerance_change = o.lbfgs_tolerance;
+    lbfgs.stop_tolerance = o.stop_tolerance;
+    lbfgs.stop_window = o.stop_window;
     lbfgs.normalize = o.normalize_objective;
     if (o.pixel_bounds == "project") {
       lbfgs.lower_bound = 0.0;
@@ -251,8 +254,10 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
       return outcome.status().WithContext("stage " + std::to_string(stage_index + 1) + " (" +
                                           std::to_string(stage.size) + " px)");
     }
+    result.stop_reason = RunStopReason(outcome->stop_reason);
     optimize_seconds += SecondsSince(optimize_start);
   }
+  result.stop_iteration = iteration;
 
   SS_RETURN_IF_ERROR(CheckRanksAgree(x, collectives));
   torch::Tensor final_pixels = x.clamp(0.0, kPixelScale);
