@@ -25,9 +25,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// The losses the sweep logs per iteration, in the order the page shows them.
+// The losses the sweep logs per iteration, then why and when a run stopped
+// (stop/iteration, stop/converged: one value each, no curve), in the order
+// the page's runs table and run details show them.
 const std::vector<std::string>& LossKeys() {
-  static const std::vector<std::string> keys = {"total_loss", "content_loss", "style_loss", "tv_loss"};
+  static const std::vector<std::string> keys = {"total_loss", "content_loss", "style_loss", "tv_loss",
+                                                "stop/iteration", "stop/converged"};
   return keys;
 }
 
