@@ -25,12 +25,17 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// The losses the sweep logs per iteration, then why and when a run stopped
-// (stop/iteration, stop/converged: one value each, no curve), in the order
-// the page's runs table and run details show them.
+// The losses the sweep logs per iteration, in the order the page shows them.
 const std::vector<std::string>& LossKeys() {
-  static const std::vector<std::string> keys = {"total_loss", "content_loss", "style_loss", "tv_loss",
-                                                "stop/iteration", "stop/converged"};
+  static const std::vector<std::string> keys = {"total_loss", "content_loss", "style_loss", "tv_loss"};
+  return keys;
+}
+
+// The page's value columns: the losses, then why and when a run stopped
+// (stop/iteration, stop/converged: one value each, no curve).
+std::vector<std::string> ShownValueKeys() {
+  std::vector<std::string> keys = LossKeys();
+  keys.insert(keys.end(), {"stop/iteration", "stop/converged"});
   return keys;
 }
 
@@ -125,7 +130,7 @@ class ReportBuilder {
     data["experiment"] = ExperimentJson();
     data["progress"] = ReportProgressJson(store_->dir(), options_.experiment, options_.follow_every);
     SS_RETURN_IF_ERROR(AddParams(data));
-    data["loss_keys"] = LossKeys();
+    data["loss_keys"] = ShownValueKeys();
     json runs = json::array();
     for (const RunRecord& record : runs_) {
       runs.push_back(RunJson(record));
