@@ -16,6 +16,7 @@
 #include "engine/job_setup.h"
 #include "engine/lbfgs.h"
 #include "engine/mpi_collectives.h"
+#include "engine/stage_optimizer.h"
 #include "engine/tensor_image.h"
 #if STYLESWEEP_HAVE_NCCL
 #include "engine/nccl_collectives.h"
@@ -236,6 +237,8 @@ LbfgsOptions BandLbfgsOptions(const StyleOptions& o, const ScaleStage& stage) {
   lbfgs.max_evaluations = stage.num_iterations;
   lbfgs.history_size = o.lbfgs_history;
   lbfgs.tolerance_change = o.lbfgs_tolerance;
+  lbfgs.stop_tolerance = o.stop_tolerance;
+  lbfgs.stop_window = o.stop_window;
   lbfgs.normalize = o.normalize_objective;
   if (o.pixel_bounds == "project") {
     lbfgs.lower_bound = 0.0;
@@ -278,6 +281,7 @@ Status RunBandStage(BandRun& run, size_t stage_index, const ScaleStage& stage, t
     return outcome.status().WithContext("stage " + std::to_string(stage_index + 1) + " (" +
                                         std::to_string(stage.size) + " px)");
   }
+  run.result.stop_reason = RunStopReason(outcome->stop_reason);
   optimize_seconds += SecondsSince(optimize_start);
   return Status::Ok();
 }
@@ -322,6 +326,7 @@ Result<TransferResult> RunUnchecked(const StyleJob& job, const BandSplitConfig& 
     SS_RETURN_IF_ERROR(RunBandStage(run, stage_index, stages[stage_index], x, content_color, targets_seconds,
                                     optimize_seconds));
   }
+  result.stop_iteration = run.iteration;
 
   SS_RETURN_IF_ERROR(CheckRanksAgree(x, collectives));
   torch::Tensor final_pixels = x.clamp(0.0, kPixelScale);

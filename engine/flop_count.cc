@@ -123,12 +123,12 @@ Result<IterationWork> CountIterationWork(const BackboneSpec& spec, const std::ve
     const LayerTrace& t = work.layers[FindLayer(spec, name)];
     const double n = t.out_channels;
     const double m = static_cast<double>(t.out_height) * t.out_width;
-    const double flops = 6.0 * n * n * m;  // 2 N^2 M forward + 4 N^2 M backward
+    const double flops = n * (n + 1) * m + 2.0 * n * n * m;  // rank-k update forward + one product backward
     work.style_layer_gram_flops.push_back(flops);
     work.gram_flops += flops;
-    // Forward reads F (twice as two operands) and writes G; backward reads
-    // F twice and dG, writes dF (accumulated into the layer's gradient).
-    work.network_bytes += kFloatBytes * (2 * n * m + n * n + 2 * n * m + n * n + 2 * n * m);
+    // Forward reads F once (one operand) and writes G; backward reads dG
+    // and F once and writes dF (accumulated into the layer's gradient).
+    work.network_bytes += kFloatBytes * (n * m + n * n + n * n + n * m + n * m);
   }
   for (const auto& name : content_layers) {
     work.network_bytes += kFloatBytes * 4.0 * static_cast<double>(work.layers[FindLayer(spec, name)].OutputElements());

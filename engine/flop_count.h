@@ -16,10 +16,13 @@
 //             counted as above.
 //   ReLU, pooling, losses: elementwise, left out of the operation count
 //             (well under 1% for both backbones) but counted in bytes.
-//   Gram      G = F^T F with F [M, N] (N channels, M = Ho*Wo positions):
-//             forward 2*N^2*M; backward 4*N^2*M (autograd of mm(a, b) forms
-//             grad @ b^T and a^T @ grad, both N^2*M multiply-adds, because
-//             both operands are views of the same features).
+//   Gram      G = F^T F with F [M, N] (N channels, M = Ho*Wo positions),
+//             as SymmetricGram (symmetric_gram.h) computes it: forward a
+//             symmetric rank-k update, N(N+1)/2 * M multiply-adds, so
+//             N(N+1)*M (half a general product's 2*N^2*M); backward one
+//             product (dG + dG^T) F, 2*N^2*M (autograd of mm(F, F^T) would
+//             form two). On CUDA the forward is a general product: the count
+//             is then a lower bound by N^2*M per layer.
 //   bytes     float32 tensors as DRAM traffic a perfect cache would still
 //             need: forward reads each layer's input and weights and writes
 //             its output; backward reads the output gradient, the saved

@@ -26,6 +26,13 @@ struct LbfgsOptions {
   int history_size = 100;        // correction pairs kept
   double learning_rate = 1.0;    // step length multiplier (1: plain L-BFGS)
   double tolerance_change = 0.0; // stop when |f_k - f_{k-1}| <= tolerance * |f_{k-1}|; 0: never
+  // Convergence over a window: after evaluation k > stop_window, stop when
+  // f_{k-W} - f_k <= stop_tolerance * |f_{k-W}| (f: the best accepted loss
+  // after each evaluation, W = stop_window). Never before evaluation W + 1.
+  // The decision uses only loss values, so ranks that see the same losses
+  // stop at the same evaluation. 0: never.
+  double stop_tolerance = 0.0;
+  int stop_window = 20;          // evaluations the improvement is measured over
   bool normalize = true;         // scale f and g by 1 / max|g_0|
   int max_backtracks = 8;        // step halvings tried when the loss rises or is not finite
   // Box on every variable (projected L-BFGS): each trial point is clamped
@@ -44,7 +51,7 @@ using Objective = std::function<Result<double>(const torch::Tensor& x, torch::Te
 struct LbfgsOutcome {
   int evaluations = 0;
   double final_loss = 0;       // objective value at the returned x, unscaled
-  std::string stop_reason;     // "evaluation budget", "tolerance", "no progress"
+  std::string stop_reason;     // "evaluation budget", "tolerance", "converged" (stop_tolerance), "no progress"
 };
 
 // Minimises `objective` starting from `x`, updating `x` in place to the best

@@ -19,6 +19,7 @@ enum StopCode : int64_t {
   kNanAfterHalving = 4,
   kNanAtStart = 5,
   kHostError = 6,  // the objective ended the job (job_errors)
+  kConverged = 7,  // improved by less than stop_tolerance over stop_window evaluations
 };
 
 // Row-wise dot products of two [B, N] tensors, as float64 [B]. On the CPU
@@ -61,6 +62,7 @@ class BatchState {
     attempt_ = torch::zeros({batch_}, i64);
     reason_ = torch::zeros({batch_}, i64);
     end_evaluation_ = torch::zeros({batch_}, i64);
+    if (options.stop_tolerance > 0) window_ = torch::zeros({std::max(1, options.stop_window), batch_}, f64);
   }
 
   // The first evaluation: scale, scaled loss and gradient, first direction
@@ -81,6 +83,7 @@ class BatchState {
     // First step as in Torch's optim.lbfgs: t = min(1, 1/|g|_1) * lr.
     t_ = g_.abs().sum(1).to(torch::kFloat64).reciprocal().clamp_max(1.0) * options_.learning_rate;
     x_before_ = flat_x.clone();
+    RememberLoss(1);
     Stop(active & ~finite, kNanAtStart, 1, active);
     BeginIteration(active);
   }
@@ -137,6 +140,8 @@ class BatchState {
     Stop(nan_error, kNanAfterHalving, evaluations, active);
     Stop(no_progress, kNoProgress, evaluations, active);
     Stop(tolerance_stop, kTolerance, evaluations, active);
+    Stop(Converged(evaluations, active), kConverged, evaluations, active);
+    RememberLoss(evaluations);
     if (evaluations >= options_.max_evaluations) {
       restore = restore | (active & ~accept);
       Stop(active.clone(), kBudget, evaluations, active);
@@ -179,6 +184,18 @@ class BatchState {
     reason_ = torch::where(jobs, torch::full_like(reason_, static_cast<int64_t>(code)), reason_);
     end_evaluation_ = torch::where(jobs, torch::full_like(end_evaluation_, evaluations), end_evaluation_);
     active = active & ~jobs;
+  }
+
+  // The running jobs whose best loss improved by less than stop_tolerance
+  // (relative) since `evaluations` - stop_window; none before the window is full.
+  torch::Tensor Converged(int evaluations, const torch::Tensor& active) const {
+    if (!window_.defined() || evaluations <= options_.stop_window) return torch::zeros_like(active);
+    const torch::Tensor before = window_[evaluations % window_.size(0)];
+    return active & ((before - f_scaled_) <= before.abs() * options_.stop_tolerance);
+  }
+  // Keeps the best loss after evaluation `evaluations` for Converged().
+  void RememberLoss(int evaluations) {
+    if (window_.defined()) window_[evaluations % window_.size(0)].copy_(f_scaled_);
   }
 
   // Start of an iteration for the jobs of `jobs`: a direction that is not a
@@ -276,6 +293,7 @@ class BatchState {
   torch::Tensor attempt_;        // [B] int64: halvings of the current step
   torch::Tensor reason_;         // [B] int64: StopCode
   torch::Tensor end_evaluation_; // [B] int64: evaluations when the job stopped
+  torch::Tensor window_;         // [stop_window, B] float64: f_scaled_ after evaluation e in row e % stop_window; undefined when the stop is off
 };
 // One batched minimisation: the objective, the device state and the host's
 // view of it (per-job errors, which jobs still run, how long the histories
@@ -406,6 +424,7 @@ class BatchMinimization {
         break;
       case kHostError: result.status = host_errors_[b]; break;
       case kTolerance: result.outcome.stop_reason = "tolerance"; break;
+      case kConverged: result.outcome.stop_reason = "converged"; break;
       case kNoProgress: result.outcome.stop_reason = "no progress"; break;
       default: result.outcome.stop_reason = "evaluation budget"; break;
     }

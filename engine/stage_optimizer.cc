@@ -16,6 +16,8 @@ Result<StageOutcome> RunLbfgs(torch::Tensor& x, const BatchObjective& objective,
   lbfgs.lbfgs.history_size = options.lbfgs_history;
   lbfgs.lbfgs.tolerance_change = options.lbfgs_tolerance;
   lbfgs.lbfgs.normalize = options.normalize_objective;
+  lbfgs.lbfgs.stop_tolerance = options.stop_tolerance;
+  lbfgs.lbfgs.stop_window = options.stop_window;
   if (options.bounded) {
     lbfgs.lbfgs.lower_bound = options.lower_bound;
     lbfgs.lbfgs.upper_bound = options.upper_bound;
@@ -31,7 +33,11 @@ Result<StageOutcome> RunLbfgs(torch::Tensor& x, const BatchObjective& objective,
     stage.jobs.assign(batch, outcome.status());
     return stage;
   }
-  for (const BatchLbfgsJobResult& job : *outcome) stage.jobs.push_back(job.status);
+  for (const BatchLbfgsJobResult& job : *outcome) {
+    stage.jobs.push_back(job.status);
+    stage.stop_reasons.push_back(job.outcome.stop_reason);
+    stage.evaluations.push_back(job.outcome.evaluations);
+  }
   return stage;
 }
 
@@ -44,6 +50,8 @@ Result<StageOutcome> RunAdam(torch::Tensor& x, const BatchObjective& objective, 
   const torch::Tensor active = torch::ones({batch}, torch::TensorOptions().dtype(torch::kBool).device(x.device()));
   StageOutcome stage;
   stage.jobs.assign(static_cast<size_t>(batch), Status::Ok());
+  stage.stop_reasons.assign(static_cast<size_t>(batch), "evaluation budget");
+  stage.evaluations.assign(static_cast<size_t>(batch), options.num_iterations);
   for (int i = 0; i < options.num_iterations; ++i) {
     std::vector<Status> job_errors(static_cast<size_t>(batch));
     auto loss = objective(param.detach(), grad, active, job_errors);
@@ -79,6 +87,10 @@ Result<StageOutcome> RunAdam(torch::Tensor& x, const BatchObjective& objective, 
 }
 
 }  // namespace
+
+std::string RunStopReason(const std::string& optimizer_reason) {
+  return optimizer_reason == "evaluation budget" ? "iterations done" : optimizer_reason;
+}
 
 Result<StageOutcome> OptimizeStage(torch::Tensor& x, const BatchObjective& objective,
                                    const StageOptimizerOptions& options, const std::function<Status()>& on_sync) {

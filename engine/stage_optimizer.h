@@ -19,6 +19,8 @@ struct StageOptimizerOptions {
   int num_iterations = 500;         // objective evaluations this stage
   int lbfgs_history = 100;          // correction pairs kept
   double lbfgs_tolerance = 0.0;     // relative loss change that stops a job; 0: never
+  double stop_tolerance = 0.0;      // L-BFGS: relative improvement over stop_window evaluations that stops a job; 0: never
+  int stop_window = 20;             // evaluations
   bool normalize_objective = true;  // L-BFGS sees the loss scaled by 1 / max|g_0|
   double learning_rate = 10.0;      // Adam step size on the 0..255 scale
   int sync_every = 20;              // L-BFGS: evaluations between host reads of its state
@@ -34,7 +36,16 @@ struct StageOutcome {
   // holds that status for every job too).
   Status all;
   std::vector<Status> jobs;  // one per job: OK, or why it stopped
+  // One per job when OK: why it stopped ("evaluation budget", "converged",
+  // "tolerance", "no progress"; Adam: "evaluation budget") and after how
+  // many evaluations of this stage.
+  std::vector<std::string> stop_reasons;
+  std::vector<int> evaluations;
 };
+
+// The name a run's result gives an optimiser's stop reason: "evaluation
+// budget" is "iterations done"; the others keep theirs.
+std::string RunStopReason(const std::string& optimizer_reason);
 
 // Minimises `objective` from `x` ([B, ...], updated in place to each job's
 // result). `on_sync` is called after every host read of the optimiser's

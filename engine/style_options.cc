@@ -90,6 +90,8 @@ const std::vector<OptionSpec>& StyleOptionSpecs() {
       {"scales", "scales", OptionType::kScales, "coarse-to-fine stages SIZE:ITERS,... (overrides size and iterations)", {}},
       {"lbfgs_history", "lbfgs-history", OptionType::kInt, "L-BFGS history size (default 100)", {}},
       {"lbfgs_tolerance", "lbfgs-tolerance", OptionType::kNumber, "stop when the loss changes by less than this fraction (default 0: never)", {}},
+      {"stop_tolerance", "stop-tolerance", OptionType::kNumber, "stop when the loss improved by less than this fraction over the last stop-window iterations (default 0: never; L-BFGS only)", {}},
+      {"stop_window", "stop-window", OptionType::kInt, "iterations the stop-tolerance improvement is measured over (default 20)", {}},
       {"normalize_objective", "normalize-objective", OptionType::kBool, "scale the objective by 1/max initial gradient for the optimiser (default true)", {}},
       {"learning_rate", "learning-rate", OptionType::kNumber, "Adam step size on the 0..255 scale (default 10)", {}},
       {"pixel_bounds", "pixel-bounds", OptionType::kString, "project: keep pixels in 0..255 while optimising, so the saved image is the optimised one (default); none: unbounded, clipped at save (earlier runs)", {"project", "none"}},
@@ -205,6 +207,11 @@ Status SetStyleOption(StyleOptions& o, const std::string& key, const std::string
     if (integer < 1 || integer > 10000) return bad("a history size between 1 and 10000");
     o.lbfgs_history = static_cast<int>(integer);
   } else if (key == "lbfgs_tolerance") o.lbfgs_tolerance = number;
+  else if (key == "stop_tolerance") o.stop_tolerance = number;
+  else if (key == "stop_window") {
+    if (integer < 1 || integer > 100000) return bad("a window between 1 and 100000 iterations");
+    o.stop_window = static_cast<int>(integer);
+  }
   else if (key == "normalize_objective") o.normalize_objective = flag;
   else if (key == "learning_rate") o.learning_rate = number;
   else if (key == "seed") {
@@ -253,6 +260,8 @@ std::string GetStyleOption(const StyleOptions& o, const std::string& key) {
   if (key == "scales") return FormatScales(o.scales);
   if (key == "lbfgs_history") return std::to_string(o.lbfgs_history);
   if (key == "lbfgs_tolerance") return FormatShortestDouble(o.lbfgs_tolerance);
+  if (key == "stop_tolerance") return FormatShortestDouble(o.stop_tolerance);
+  if (key == "stop_window") return std::to_string(o.stop_window);
   if (key == "normalize_objective") return o.normalize_objective ? "true" : "false";
   if (key == "learning_rate") return FormatShortestDouble(o.learning_rate);
   if (key == "seed") return std::to_string(o.seed);
@@ -309,6 +318,15 @@ Status ValidateStyleOptions(const StyleOptions& o) {
     return Status::InvalidArgument("learning_rate must be positive for adam");
   }
   if (o.lbfgs_tolerance < 0) return Status::InvalidArgument("lbfgs_tolerance must not be negative");
+  if (!(o.stop_tolerance >= 0) || o.stop_tolerance >= 1) {
+    return Status::InvalidArgument("stop_tolerance must be a fraction in [0, 1) (0: off), not " +
+                                   FormatShortestDouble(o.stop_tolerance));
+  }
+  if (o.stop_window < 1) return Status::InvalidArgument("stop_window must be at least 1 iteration");
+  if (o.stop_tolerance > 0 && o.optimizer != "lbfgs") {
+    return Status::InvalidArgument("stop_tolerance applies to the lbfgs optimizer only, not " + o.optimizer +
+                                   "; use num_iterations");
+  }
   return Status::Ok();
 }
 

@@ -52,6 +52,8 @@ struct StyleOptions {
   std::vector<ScaleStage> scales;    // coarse-to-fine stages; empty: one stage of (size, num_iterations)
   int lbfgs_history = 100;           // L-BFGS correction pairs kept (neural-style: 100)
   double lbfgs_tolerance = 0.0;      // stop when the loss changes by less than this fraction; 0: never
+  double stop_tolerance = 0.0;       // converged: the loss improved by less than this fraction over stop_window iterations; 0: never (L-BFGS only)
+  int stop_window = 20;              // iterations (loss evaluations) the improvement is measured over, per stage
   bool normalize_objective = true;   // hand the optimiser loss / max|initial gradient| (losses are still reported on the paper's scale)
   double learning_rate = 10.0;       // Adam step size on the 0..255 pixel scale
   std::string pixel_bounds = "project";  // "project": pixels kept in 0..255 while optimising; "none": unbounded, clipped at save (runs before this setting)

@@ -427,6 +427,7 @@ Status StyleTransfer::Impl::RunGroupUnchecked(const std::vector<RunningJob*>& gr
     job->result.phase_seconds["targets"] = targets_seconds;
     job->result.phase_seconds["optimize"] = optimize_seconds;
     job->result.style_targets_cached = job->all_cached;
+    job->result.stop_iteration = job->iteration;
   }
   return Status::Ok();
 }
@@ -525,6 +526,8 @@ Status StyleTransfer::Impl::OptimizeBatch(const StageBatch& batch, const StyleOb
   options.num_iterations = EffectiveStages(o)[stage_index].num_iterations;
   options.lbfgs_history = o.lbfgs_history;
   options.lbfgs_tolerance = o.lbfgs_tolerance;
+  options.stop_tolerance = o.stop_tolerance;
+  options.stop_window = o.stop_window;
   options.normalize_objective = o.normalize_objective;
   options.learning_rate = o.learning_rate;
   options.sync_every = config_.sync_every;
@@ -543,6 +546,9 @@ Status StyleTransfer::Impl::OptimizeBatch(const StageBatch& batch, const StyleOb
     }
     if (!outcome.all.ok() && !recorder.host_stop(b).ok()) status = recorder.host_stop(b);
     if (!status.ok()) batch.jobs[b]->status = status.WithContext(stage_context);
+    if (status.ok() && b < outcome.stop_reasons.size()) {
+      batch.jobs[b]->result.stop_reason = RunStopReason(outcome.stop_reasons[b]);
+    }
   }
   return Status::Ok();
 }

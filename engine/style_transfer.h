@@ -72,6 +72,11 @@ struct TransferResult {
   std::string note;                            // layer defaults adapted to the file, etc.
   std::int64_t peak_memory_bytes = 0;          // CUDA: peak allocated; CPU: 0
   bool style_targets_cached = false;           // true when every style target came from the cache
+  // Why the last stage stopped: "iterations done" (its num_iterations ran
+  // out), "converged" (stop_tolerance over stop_window), "tolerance"
+  // (lbfgs_tolerance) or "no progress" (no step lowered the loss).
+  std::string stop_reason = "iterations done";
+  int stop_iteration = 0;                      // loss evaluations run, across stages
 };
 
 struct EngineConfig {

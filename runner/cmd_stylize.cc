@@ -88,6 +88,8 @@ nlohmann::json HistoryJson(const StyleJob& job, const TransferResult& result) {
   j["content_layers"] = result.content_layers;
   j["style_layers"] = result.style_layers;
   j["phase_seconds"] = result.phase_seconds;
+  j["stop_reason"] = result.stop_reason;        // "iterations done", "converged", ...
+  j["stop_iteration"] = result.stop_iteration;  // a number: iterations run
   j["engine"] = EngineBuildInfo();
   auto& history = j["history"] = nlohmann::json::array();
   for (const auto& r : result.history) {
@@ -279,6 +281,9 @@ int RunStylize(int argc, char** argv) {
     if (!result->note.empty()) std::cerr << "note: " << result->note << "\n";
     const auto& h = result->history;
     std::cerr << "wrote " << output << " (" << result->image.width << "x" << result->image.height << ")";
+    if (result->stop_reason != "iterations done") {
+      std::cerr << "; stopped: " << result->stop_reason << " at iteration " << result->stop_iteration;
+    }
     if (!h.empty()) {
       std::cerr << "; style loss " << h.front().style_loss << " -> " << h.back().style_loss << ", content "
                 << h.back().content_loss;

@@ -37,6 +37,17 @@ void AddMemoryMetrics(const JobSpec& spec, const TransferResult& result, const s
   if (peak > 0) outcome.metrics.push_back({"memory/peak_bytes", step, static_cast<double>(peak), wall});
 }
 
+// Why and when the run stopped, as metrics a user can filter on
+// (`runs --where "metrics.stop/converged = 1"`), and in words in the run's note:
+// stop/iteration (loss evaluations run) and stop/converged (1 when the
+// stop_tolerance test ended the last stage, else 0).
+void AddStopMetrics(const TransferResult& result, double start_epoch, JobOutcome& outcome) {
+  const double wall = start_epoch + (result.history.empty() ? 0.0 : result.history.back().wall_seconds);
+  const int step = result.stop_iteration;
+  outcome.metrics.push_back({"stop/iteration", step, static_cast<double>(step), wall});
+  outcome.metrics.push_back({"stop/converged", step, result.stop_reason == "converged" ? 1.0 : 0.0, wall});
+}
+
 }  // namespace
 
 Result<EncodedImage> EncodeImagePng(const Image& image, int step) {
@@ -66,10 +77,15 @@ Result<JobOutcome> OutcomeFromTransfer(const JobSpec& spec, TransferResult resul
     }
   }
   AddMemoryMetrics(spec, result, models_dir, device, bands, batch, outcome);
+  AddStopMetrics(result, start_epoch, outcome);
   for (const auto& [phase, seconds] : result.phase_seconds) outcome.timings.push_back({phase, seconds});
   outcome.timings.push_back({"encode", encode_seconds});
   outcome.device = result.device;
   outcome.note = result.note;
+  if (result.stop_reason != "iterations done") {
+    outcome.note += std::string(outcome.note.empty() ? "" : "; ") + "stopped: " + result.stop_reason +
+                    " at iteration " + std::to_string(result.stop_iteration);
+  }
   return outcome;
 }
 

@@ -31,6 +31,14 @@ const std::vector<std::string>& LossKeys() {
   return keys;
 }
 
+// The page's value columns: the losses, then why and when a run stopped
+// (stop/iteration, stop/converged: one value each, no curve).
+std::vector<std::string> ShownValueKeys() {
+  std::vector<std::string> keys = LossKeys();
+  keys.insert(keys.end(), {"stop/iteration", "stop/converged"});
+  return keys;
+}
+
 std::string ParamText(const RunRecord& run, const std::string& key) {
   auto it = run.params.find(key);
   return it == run.params.end() ? std::string() : it->second.ToText();
@@ -122,7 +130,7 @@ class ReportBuilder {
     data["experiment"] = ExperimentJson();
     data["progress"] = ReportProgressJson(store_->dir(), options_.experiment, options_.follow_every);
     SS_RETURN_IF_ERROR(AddParams(data));
-    data["loss_keys"] = LossKeys();
+    data["loss_keys"] = ShownValueKeys();
     json runs = json::array();
     for (const RunRecord& record : runs_) {
       runs.push_back(RunJson(record));

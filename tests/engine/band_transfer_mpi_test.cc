@@ -173,6 +173,24 @@ TEST_F(BandTransferMpiTest, Vgg19PrefixMatchesSingleProcess) {
   ExpectMatchesSingleProcess(job);
 }
 
+// The convergence stop in a band split: every rank sees the same reduced
+// loss, so every rank stops at the same iteration, for the same reason.
+TEST_F(BandTransferMpiTest, EveryRankStopsAtTheSameIterationWhenTheLossPlateaus) {
+  StyleJob job = Job("tall_content.png", "squeezenet1_0", 160, 30);
+  job.options.stop_tolerance = 0.5;  // loose: half the loss over 2 iterations
+  job.options.stop_window = 2;
+  auto band = RunBandSplit(job, Config());
+  ASSERT_TRUE(band.ok()) << band.status().ToString();
+  EXPECT_EQ(band->stop_reason, "converged");
+  EXPECT_GE(band->stop_iteration, 3) << "not before the window is full";
+  EXPECT_LT(band->stop_iteration, 30);
+  EXPECT_EQ(band->history.size(), static_cast<size_t>(band->stop_iteration));
+  int low = band->stop_iteration, high = band->stop_iteration;
+  MPI_Allreduce(MPI_IN_PLACE, &low, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, &high, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  EXPECT_EQ(low, high) << "ranks stopped at different iterations";
+}
+
 // A group runs jobs one after another and keeps the last job's weights:
 // switching backbones and back gives bitwise the result of a fresh run, so
 // the kept weights are neither stale nor changed by the runs in between.

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 #include "tests/engine/tiny_backbone.h"
 
 namespace stylesweep {
@@ -30,13 +33,14 @@ TEST(FlopCount, TinyNetworkByHand) {
   ASSERT_TRUE(work.ok()) << work.status().ToString();
   EXPECT_DOUBLE_EQ(work->forward_flops, 2.0 * 9 * 3 * 2 * 16);  // 1728
   EXPECT_DOUBLE_EQ(work->backward_flops, 1728);
-  EXPECT_DOUBLE_EQ(work->gram_flops, 6.0 * 2 * 2 * 16);         // 2 N^2 M + 4 N^2 M, N = 2, M = 16
-  EXPECT_DOUBLE_EQ(work->TotalFlops(), 1728 + 1728 + 384);
+  // Gram: N(N+1)M forward (symmetric rank-k update) + 2 N^2 M backward, N = 2, M = 16.
+  EXPECT_DOUBLE_EQ(work->gram_flops, 2.0 * 3 * 16 + 2.0 * 2 * 2 * 16);  // 96 + 128
+  EXPECT_DOUBLE_EQ(work->TotalFlops(), 1728 + 1728 + 224);
   ASSERT_EQ(work->layers.size(), 2u);
   EXPECT_EQ(work->layers[0].parameters, 2 * 3 * 9 + 2);
   // conv: forward reads 48 + 56 params, writes 32; backward the same. ReLU: 2x32 and 3x32.
-  // Gram: 2NM + N^2 forward, 2NM + N^2 + 2NM backward (N = 2, M = 16).
-  const double expected_floats = (48 + 32 + 56) * 2 + 2 * 32 + 3 * 32 + (64 + 4 + 64 + 4 + 64);
+  // Gram: NM + N^2 forward, N^2 + NM + NM backward (N = 2, M = 16).
+  const double expected_floats = (48 + 32 + 56) * 2 + 2 * 32 + 3 * 32 + (32 + 4 + 4 + 32 + 32);
   EXPECT_DOUBLE_EQ(work->network_bytes, 4 * expected_floats);
   EXPECT_DOUBLE_EQ(work->lbfgs_bytes, 0);
   auto with_history = CountIterationWork(TinyNet(), {}, {"relu1"}, 4, 4, 5);
@@ -57,9 +61,11 @@ TEST(FlopCount, Vgg19ToRelu51At512IsAbout380Gflop) {
   EXPECT_DOUBLE_EQ(work->backward_flops, forward);
   // The figure: forward + input gradients of the convolutions ~ 380 GFLOP.
   EXPECT_NEAR((work->forward_flops + work->backward_flops) / 1e9, 380, 2);
-  const double gram = 6.0 * (64.0 * 64 * 512 * 512 + 128.0 * 128 * 256 * 256 + 256.0 * 256 * 128 * 128 +
-                             512.0 * 512 * 64 * 64 + 512.0 * 512 * 32 * 32);
-  EXPECT_DOUBLE_EQ(work->gram_flops, gram);  // 27.4 GFLOP
+  double gram = 0;
+  for (const auto& [n, side] : std::vector<std::pair<double, double>>{{64, 512}, {128, 256}, {256, 128}, {512, 64}, {512, 32}}) {
+    gram += n * (n + 1) * side * side + 2 * n * n * side * side;
+  }
+  EXPECT_DOUBLE_EQ(work->gram_flops, gram);  // 13.7 GFLOP: half of the 27.4 two general products would take
   EXPECT_EQ(work->layers.back().name, "relu5_1");
   EXPECT_EQ(work->layers.back().out_height, 32);
   EXPECT_EQ(work->style_layer_gram_flops.size(), 5u);

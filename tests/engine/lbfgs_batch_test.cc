@@ -140,6 +140,35 @@ TEST(LbfgsBatch, AJobThatStopsEarlyIsFrozenWhileTheOthersGoOn) {
   EXPECT_LE(calls, 60);
 }
 
+TEST(LbfgsBatch, EachJobConvergesOnItsOwnAndTheBatchEndsWhenAllHave) {
+  // Scripted losses with a constant gradient (every step accepted): job 0 is
+  // on a plateau from the start, job 1 falls by 20 per evaluation until
+  // evaluation 31 and then plateaus. Over a window of 10 at 1%, job 0 stops
+  // at evaluation 11 and job 1 at 41; the batch then ends, long before its
+  // budget of 200.
+  auto x = torch::zeros({2, kSize}, torch::kFloat64);
+  BatchLbfgsOptions options = Options(200, 4);
+  options.lbfgs.stop_tolerance = 0.01;
+  options.lbfgs.stop_window = 10;
+  int calls = 0;
+  BatchObjective scripted = [&](const torch::Tensor&, torch::Tensor& grad, const torch::Tensor&,
+                                std::vector<Status>&) -> Result<torch::Tensor> {
+    const int k = calls++;
+    grad.fill_(1.0);
+    const double plateau = 1000.0 * (1.0 - 1e-9 * k);
+    const double falling = k <= 30 ? 1600.0 - 20.0 * k : 1000.0 * (1.0 - 1e-9 * (k - 30));
+    return torch::tensor({plateau, falling}, torch::kFloat64);
+  };
+  auto results = MinimizeLbfgsBatch(x, scripted, options);
+  ASSERT_TRUE(results.ok());
+  EXPECT_EQ((*results)[0].outcome.stop_reason, "converged");
+  EXPECT_EQ((*results)[0].outcome.evaluations, 11);
+  EXPECT_EQ((*results)[1].outcome.stop_reason, "converged");
+  EXPECT_EQ((*results)[1].outcome.evaluations, 41);
+  EXPECT_GE(calls, 41);
+  EXPECT_LT(calls, 41 + 4) << "the batch ends at the first host read after its last job converged";
+}
+
 TEST(LbfgsBatch, AJobWhoseLossTurnsNanFailsAlone) {
   // Job 1's loss is NaN everywhere but at the start: halving cannot help.
   Problem problem(2);

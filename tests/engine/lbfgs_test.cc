@@ -111,6 +111,65 @@ TEST(Lbfgs, ToleranceZeroSpendsTheWholeBudget) {
   EXPECT_LT(calls, 500);
 }
 
+// A scripted loss: `drop` per evaluation for the first `steep` evaluations,
+// then a plateau that still falls by 1e-9 of the loss per evaluation, with a
+// constant gradient so that every step is a descent step and is accepted.
+struct ScriptedPlateau {
+  int steep = 30;
+  double drop = 10.0;
+  int calls = 0;
+  Result<double> operator()(const torch::Tensor&, torch::Tensor& grad) {
+    ++calls;
+    grad.fill_(1.0);
+    const int k = calls - 1;
+    if (k <= steep) return 1000.0 - drop * k;
+    return (1000.0 - drop * steep) * (1.0 - 1e-9 * (k - steep));
+  }
+};
+
+Result<LbfgsOutcome> RunScripted(ScriptedPlateau& plateau, double stop_tolerance, int stop_window, int budget) {
+  auto x = torch::zeros({4}, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = budget;
+  options.stop_tolerance = stop_tolerance;
+  options.stop_window = stop_window;
+  return MinimizeLbfgs(x, [&](const torch::Tensor& at, torch::Tensor& grad) { return plateau(at, grad); }, options);
+}
+
+TEST(Lbfgs, StopToleranceStopsOneWindowIntoThePlateau) {
+  // Evaluation e (1-based) sees loss f_e = 1000 - 10 (e - 1) up to e = 31
+  // (f = 700), then the plateau. Over a window of 10 the improvement is 100
+  // (> 1% of the loss) until the window starts at the plateau's first value:
+  // at e = 41, f_31 - f_41 is 7e-6, below 1% of 700. At e = 40 it is still 10.
+  ScriptedPlateau plateau;
+  auto outcome = RunScripted(plateau, 0.01, 10, 500);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->stop_reason, "converged");
+  EXPECT_EQ(outcome->evaluations, 41);
+  EXPECT_EQ(plateau.calls, 41);
+}
+
+TEST(Lbfgs, StopToleranceNeverStopsBeforeTheWindowIsFull) {
+  // A plateau from the first evaluation: the earliest stop is evaluation
+  // window + 1, the first that has a loss `window` evaluations before it.
+  for (int window : {1, 5, 12}) {
+    ScriptedPlateau plateau;
+    plateau.steep = 0;
+    auto outcome = RunScripted(plateau, 0.01, window, 500);
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    EXPECT_EQ(outcome->stop_reason, "converged") << "window " << window;
+    EXPECT_EQ(outcome->evaluations, window + 1) << "window " << window;
+  }
+}
+
+TEST(Lbfgs, StopToleranceZeroSpendsTheWholeBudgetOnAPlateau) {
+  ScriptedPlateau plateau;
+  auto outcome = RunScripted(plateau, 0.0, 10, 80);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->stop_reason, "evaluation budget");
+  EXPECT_EQ(outcome->evaluations, 80);
+}
+
 TEST(Lbfgs, NanAtTheStartIsNumericalError) {
   auto nan_objective = [](const torch::Tensor&, torch::Tensor& grad) -> Result<double> {
     grad.fill_(1.0);

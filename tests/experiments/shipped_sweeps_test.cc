@@ -65,6 +65,7 @@ TEST(ShippedSweeps, QuickstartIsEightSmallSqueezeNetRuns) {
     EXPECT_EQ(job.options.device, "cpu");
     EXPECT_LE(job.options.size, 160);
     EXPECT_LE(job.options.num_iterations, 100);
+    EXPECT_EQ(job.options.stop_tolerance, 0) << "the quickstart runs its fixed iteration count";
     total_cost += job.cost;
   }
   // Small enough for a few minutes on 2 cores: under 16 Mpx-iterations in all.
@@ -130,6 +131,7 @@ TEST(ShippedSweeps, DatasetCoversTheContentFolderWithOneFilePerImage) {
   for (const auto& job : *jobs) {
     names.insert(job.output_name);
     EXPECT_EQ(job.output_name, std::filesystem::path(job.content_path).stem().string());
+    EXPECT_GT(job.options.stop_tolerance, 0) << "the dataset preset stops each picture when it is done";
   }
   EXPECT_EQ(names.size(), images);
 }

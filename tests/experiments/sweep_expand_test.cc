@@ -373,6 +373,23 @@ TEST_F(SweepExpand, OptionRelationsAreCheckedPerJob) {
   EXPECT_NE(jobs.status().message().find("style_layer_weights=1,1,1"), std::string::npos) << jobs.status().message();
 }
 
+TEST_F(SweepExpand, StopSettingsAreCheckedAndNamed) {
+  const std::string sweep = std::string(kMinimalSweep) + "base: {stop_tolerance: 0.01, stop_window: 15}\n";
+  Result<std::vector<JobSpec>> jobs = Expand(sweep);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  EXPECT_EQ((*jobs)[0].options.stop_tolerance, 0.01);
+  EXPECT_EQ((*jobs)[0].options.stop_window, 15);
+  for (const char* bad : {"stop_tolerance=-0.1", "stop_tolerance=1", "stop_window=0"}) {
+    Result<std::vector<JobSpec>> refused = Expand(sweep, {bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    const std::string key = std::string(bad).substr(0, std::string(bad).find('='));
+    EXPECT_NE(refused.status().message().find(key), std::string::npos) << refused.status().message();
+  }
+  Result<std::vector<JobSpec>> adam = Expand(sweep, {"optimizer=adam"});
+  ASSERT_FALSE(adam.ok());
+  EXPECT_NE(adam.status().message().find("lbfgs optimizer only"), std::string::npos) << adam.status().message();
+}
+
 TEST_F(SweepExpand, RunawayGridsAreRefusedBeforeExpansion) {
   std::string sweep = std::string(kMinimalSweep) + "parameters:\n";
   for (const char* key : {"style_weight", "tv_weight", "style_scale", "learning_rate", "lbfgs_tolerance"}) {

@@ -152,5 +152,45 @@ TEST_F(BatchedSweepTest, RealEngineBatchFinishesEveryJobWithItsOwnLosses) {
   EXPECT_EQ(final_losses.size(), 3u) << "three different jobs, three different losses";
 }
 
+TEST_F(BatchedSweepTest, RealEngineRecordsWhyAndWhenEachJobOfABatchStopped) {
+  // Job 0 asks for the convergence stop with a loose tolerance (half the
+  // loss over 2 iterations), job 1 leaves it off; a batch shares its stop
+  // settings (BatchCompatibilityKey), so each runs in a batch of its own.
+  EngineExecutorOptions engine_options;
+  engine_options.models_dir = SharedModelsDir();
+  engine_options.device_count = 0;
+  EngineExecutor executor(engine_options);
+  auto jobs = MakeJobs(2);
+  for (JobSpec& job : jobs) {
+    job.content_path = SharedImagesDir() + "/content/tubingen.jpg";
+    job.style_paths = {SharedImagesDir() + "/style/starry_night.jpg"};
+    job.options.backbone = "squeezenet1_0";
+    job.options.size = 32;
+    job.options.num_iterations = 40;
+  }
+  jobs[0].options.stop_tolerance = 0.5;
+  jobs[0].options.stop_window = 2;
+  SweepSummary summary = Sweep(executor, jobs, Batching(2));
+  EXPECT_EQ(summary.finished, 2);
+  std::map<bool, int> converged_runs;
+  for (const auto& [key, run] : RunsByKey()) {
+    ASSERT_EQ(run.status, RunStatus::kFinished) << run.error_message;
+    ASSERT_EQ(run.latest_metrics.count("stop/iteration"), 1u);
+    ASSERT_EQ(run.latest_metrics.count("stop/converged"), 1u);
+    const double iterations = run.latest_metrics.at("stop/iteration").value;
+    EXPECT_EQ(iterations, run.latest_metrics.at("total_loss").step) << "the last iteration recorded";
+    const bool converged = run.latest_metrics.at("stop/converged").value == 1.0;
+    ++converged_runs[converged];
+    if (converged) {
+      EXPECT_GE(iterations, 3) << "not before the window of 2 is full";
+      EXPECT_LT(iterations, 40);
+    } else {
+      EXPECT_EQ(iterations, 40) << "stop off: every iteration runs";
+    }
+  }
+  EXPECT_EQ(converged_runs[true], 1);
+  EXPECT_EQ(converged_runs[false], 1);
+}
+
 }  // namespace
 }  // namespace stylesweep

@@ -36,6 +36,8 @@ StyleOptions EverySettingChanged() {
   o.scales = {{64, 3}, {96, 4}};
   o.lbfgs_history = 5;
   o.lbfgs_tolerance = 1e-4;
+  o.stop_tolerance = 0.01;
+  o.stop_window = 7;
   o.normalize_objective = false;
   o.learning_rate = 2.5;
   o.pixel_bounds = "none";
@@ -71,6 +73,8 @@ void ExpectSameOptions(const StyleOptions& got, const StyleOptions& want) {
   EXPECT_EQ(got.scales, want.scales);
   EXPECT_EQ(got.lbfgs_history, want.lbfgs_history);
   EXPECT_EQ(got.lbfgs_tolerance, want.lbfgs_tolerance);
+  EXPECT_EQ(got.stop_tolerance, want.stop_tolerance);
+  EXPECT_EQ(got.stop_window, want.stop_window);
   EXPECT_EQ(got.normalize_objective, want.normalize_objective);
   EXPECT_EQ(got.learning_rate, want.learning_rate);
   EXPECT_EQ(got.pixel_bounds, want.pixel_bounds);
@@ -84,8 +88,8 @@ void ExpectSameOptions(const StyleOptions& got, const StyleOptions& want) {
 // The fields ExpectSameOptions compares. A new field of StyleOptions changes
 // its size: compare the field above, set it in EverySettingChanged, then
 // update both numbers.
-constexpr int kComparedFields = 29;
-static_assert(sizeof(StyleOptions) == 512, "StyleOptions changed: compare the new field in ExpectSameOptions");
+constexpr int kComparedFields = 31;
+static_assert(sizeof(StyleOptions) == 520, "StyleOptions changed: compare the new field in ExpectSameOptions");
 
 TEST(Wire, EverySettingChangedDiffersFromTheDefaultsInEveryField) {
   // Guards the fixture itself: were a field left at its default, a codec that
