@@ -25,6 +25,8 @@
 #include "engine/image_io.h"
 #include "engine/style_transfer.h"
 #include "runner/command.h"
+#include "scheduler/run_params.h"
+#include "store/json_output.h"
 
 namespace stylesweep {
 namespace {
@@ -78,11 +80,23 @@ std::string FormatDuration(double seconds) {
   return buf;
 }
 
+// The job's settings with JSON types, as the store records them: numbers,
+// arrays for list settings, booleans for switches, strings otherwise.
+nlohmann::json OptionsJson(const StyleOptions& options) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, text] : StyleOptionsToMap(options)) {
+    const OptionSpec* spec = FindStyleOption(key);
+    if (spec != nullptr && spec->type == OptionType::kBool) out[key] = text == "true";
+    else out[key] = ParamJson(TypedParam(key, text));
+  }
+  return out;
+}
+
 nlohmann::json HistoryJson(const StyleJob& job, const TransferResult& result) {
   nlohmann::json j;
   j["content"] = job.content_path;
   j["style"] = job.style_paths;
-  j["options"] = StyleOptionsToMap(job.options);
+  j["options"] = OptionsJson(job.options);
   j["weights"] = result.weights_path;
   j["device"] = result.device;
   j["content_layers"] = result.content_layers;

@@ -66,6 +66,13 @@ TEST_F(StylizeDevicesTest, TwoRanksWriteOneImageAndHistory) {
   const auto json = nlohmann::json::parse(ReadFile(history));
   EXPECT_EQ(json["history"].size(), 4u);
   EXPECT_NE(json["device"].get<std::string>().find("rank 0 of 2"), std::string::npos) << json["device"];
+  // Settings keep their JSON types: numbers, arrays, booleans.
+  const auto& options = json["options"];
+  EXPECT_TRUE(options["num_iterations"].is_number_integer()) << options;
+  EXPECT_TRUE(options["style_weight"].is_number()) << options;
+  EXPECT_TRUE(options["style_layers"].is_array()) << options;
+  EXPECT_TRUE(options["tf32"].is_boolean()) << options;
+  EXPECT_TRUE(options["backbone"].is_string()) << options;
   const std::string log = ReadFile(log_);
   // Only rank 0 prints: one progress line per iteration, one "wrote" line.
   size_t wrote = 0;
