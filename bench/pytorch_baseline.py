@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-SHARED = os.environ.get("STYLESWEEP_SHARED_DIR", "/work/shared")
+SHARED = os.environ.get("STYLESWEEP_SHARED_DIR",
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
 
 # (name, in, squeeze, expand) of SqueezeNet v1.0, pools after relu1, fire4, fire8.
 FIRES = [("fire2", 96, 16, 64), ("fire3", 128, 16, 64), ("fire4", 128, 32, 128), ("fire5", 256, 32, 128),
