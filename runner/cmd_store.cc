@@ -277,4 +277,4 @@ STYLESWEEP_COMMAND("experiments", "list experiments with run counts by status", 
 STYLESWEEP_COMMAND("runs", "list, filter and sort runs (--where \"params.x > 1\")", stylesweep::Runs);
 STYLESWEEP_COMMAND("show", "show one run: params, metrics, timings, artifacts", stylesweep::Show);
 STYLESWEEP_COMMAND("compare", "compare runs side by side", stylesweep::Compare);
-STYLESWEEP_COMMAND("export", "export an experiment's runs as csv or json", stylesweep::Export);
+STYLESWEEP_COMMAND("export", "export an experiment's runs as csv or json, or its images as a dataset (folder, webdataset)", stylesweep::Export);
