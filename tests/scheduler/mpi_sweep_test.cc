@@ -263,7 +263,9 @@ TEST_F(MpiSweepTest, CorruptImageFailsOneJobAndTheOthersFinish) {
 }
 
 TEST_F(MpiSweepTest, SigtermStopsCleanlyAndReRunCompletes) {
-  const std::string sweep = WriteSweep({"a.png", "b.png"}, 60, "1e-3, 1e-2");
+  // Jobs long enough (400 iterations) that the other seven cannot all finish
+  // between the first result and the signal, even on a quiet machine.
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 400, "1e-3, 1e-2");
   const pid_t pid = Start(sweep);
   ASSERT_TRUE(WaitForFinished(1)) << Log();
   kill(pid, SIGTERM);
