@@ -124,116 +124,147 @@ std::string ClosestStyleOptionKey(const std::string& key) {
   return ClosestWord(key, keys);
 }
 
-Status SetStyleOption(StyleOptions& o, const std::string& key, const std::string& raw) {
-  const OptionSpec* spec = FindStyleOption(key);
-  if (spec == nullptr) {
-    return Status::InvalidArgument("unknown setting '" + key + "' (did you mean '" + ClosestStyleOptionKey(key) + "'?)");
-  }
-  const std::string value = Trim(raw);
-  auto bad = [&](const std::string& expected) {
-    return Status::InvalidArgument("setting '" + key + "': '" + value + "' is not " + expected);
-  };
-  if (!spec->choices.empty() &&
-      std::find(spec->choices.begin(), spec->choices.end(), value) == spec->choices.end()) {
-    return bad("one of " + JoinStrings(spec->choices));
-  }
+namespace {
 
+// kInvalidArgument: "setting 'KEY': 'VALUE' is not EXPECTED".
+Status BadValue(const std::string& key, const std::string& value, const std::string& expected) {
+  return Status::InvalidArgument("setting '" + key + "': '" + value + "' is not " + expected);
+}
+
+// A setting's text parsed by its type (only the field of its type is set).
+struct ParsedValue {
   double number = 0;
   long long integer = 0;
   bool flag = false;
   std::vector<double> numbers;
-  switch (spec->type) {
+};
+
+// Checks `value` against the setting's choices and parses it by its type.
+Result<ParsedValue> ParseOptionValue(const OptionSpec& spec, const std::string& key, const std::string& value) {
+  if (!spec.choices.empty() && std::find(spec.choices.begin(), spec.choices.end(), value) == spec.choices.end()) {
+    return BadValue(key, value, "one of " + JoinStrings(spec.choices));
+  }
+  ParsedValue parsed;
+  switch (spec.type) {
     case OptionType::kNumber:
-      if (!ParseDouble(value, number)) return bad("a number");
+      if (!ParseDouble(value, parsed.number)) return BadValue(key, value, "a number");
       break;
     case OptionType::kInt:
-      if (!ParseInt(value, integer)) return bad("a whole number");
+      if (!ParseInt(value, parsed.integer)) return BadValue(key, value, "a whole number");
       break;
     case OptionType::kBool:
-      if (!ParseBool(value, flag)) return bad("true or false");
+      if (!ParseBool(value, parsed.flag)) return BadValue(key, value, "true or false");
       break;
     case OptionType::kNumberList:
       for (const auto& item : SplitList(value)) {
         double d = 0;
-        if (!ParseDouble(item, d)) return bad("a comma-separated list of numbers");
-        numbers.push_back(d);
+        if (!ParseDouble(item, d)) return BadValue(key, value, "a comma-separated list of numbers");
+        parsed.numbers.push_back(d);
       }
       break;
     default:
       break;
   }
+  return parsed;
+}
 
+// "SIZE:ITERATIONS,..." coarse-to-fine stages.
+Result<std::vector<ScaleStage>> ParseScaleStages(const std::string& key, const std::string& value) {
+  std::vector<ScaleStage> stages;
+  for (const auto& item : SplitList(value)) {
+    auto colon = item.find(':');
+    long long size = 0, iters = 0;
+    if (colon == std::string::npos || !ParseInt(item.substr(0, colon), size) ||
+        !ParseInt(item.substr(colon + 1), iters) || size < 1 || size > kMaxImageSide || iters < 0) {
+      return BadValue(key, value, "a list of SIZE:ITERATIONS stages such as 128:200,256:100");
+    }
+    stages.push_back({static_cast<int>(size), static_cast<int>(iters)});
+  }
+  return stages;
+}
+
+// Stores a parsed, checked value in its field, with the range checks that
+// depend on the setting.
+Status AssignStyleOption(StyleOptions& o, const std::string& key, const std::string& value,
+                         const ParsedValue& parsed) {
   if (key == "backbone") o.backbone = value;
   else if (key == "weights") o.weights = value;
   else if (key == "pooling") o.pooling = value;
   else if (key == "content_layers") o.content_layers = SplitList(value);
   else if (key == "style_layers") o.style_layers = SplitList(value);
-  else if (key == "style_layer_weights") o.style_layer_weights = numbers;
-  else if (key == "content_weight") o.content_weight = number;
-  else if (key == "style_weight") o.style_weight = number;
+  else if (key == "style_layer_weights") o.style_layer_weights = parsed.numbers;
+  else if (key == "content_weight") o.content_weight = parsed.number;
+  else if (key == "style_weight") o.style_weight = parsed.number;
   else if (key == "alpha_beta") {
-    if (number <= 0) return bad("a positive ratio");
-    o.content_weight = number * o.style_weight;
-  } else if (key == "tv_weight") o.tv_weight = number;
-  else if (key == "style_blend") o.style_blend = numbers;
+    if (parsed.number <= 0) return BadValue(key, value, "a positive ratio");
+    o.content_weight = parsed.number * o.style_weight;
+  } else if (key == "tv_weight") o.tv_weight = parsed.number;
+  else if (key == "style_blend") o.style_blend = parsed.numbers;
   else if (key == "size") {
-    if (integer < 1 || integer > kMaxImageSide) return bad("a size between 1 and " + std::to_string(kMaxImageSide) + " px");
-    o.size = static_cast<int>(integer);
-  } else if (key == "style_scale") o.style_scale = number;
+    if (parsed.integer < 1 || parsed.integer > kMaxImageSide) {
+      return BadValue(key, value, "a size between 1 and " + std::to_string(kMaxImageSide) + " px");
+    }
+    o.size = static_cast<int>(parsed.integer);
+  } else if (key == "style_scale") o.style_scale = parsed.number;
   else if (key == "resize_filter") o.resize_filter = value;
   else if (key == "preserve_colors") o.preserve_colors = value;
   else if (key == "output_bit_depth") {
-    if (integer != 8 && integer != 16) return bad("8 or 16");
-    o.output_bit_depth = static_cast<int>(integer);
+    if (parsed.integer != 8 && parsed.integer != 16) return BadValue(key, value, "8 or 16");
+    o.output_bit_depth = static_cast<int>(parsed.integer);
   } else if (key == "init") o.init = value;
   else if (key == "optimizer") o.optimizer = value;
   else if (key == "pixel_bounds") o.pixel_bounds = value;
   else if (key == "num_iterations") {
-    if (integer < 0 || integer > 1000000) return bad("an iteration count between 0 and 1000000");
-    o.num_iterations = static_cast<int>(integer);
-  } else if (key == "scales") {
-    std::vector<ScaleStage> stages;
-    for (const auto& item : SplitList(value)) {
-      auto colon = item.find(':');
-      long long size = 0, iters = 0;
-      if (colon == std::string::npos || !ParseInt(item.substr(0, colon), size) ||
-          !ParseInt(item.substr(colon + 1), iters) || size < 1 || size > kMaxImageSide || iters < 0) {
-        return bad("a list of SIZE:ITERATIONS stages such as 128:200,256:100");
-      }
-      stages.push_back({static_cast<int>(size), static_cast<int>(iters)});
+    if (parsed.integer < 0 || parsed.integer > 1000000) {
+      return BadValue(key, value, "an iteration count between 0 and 1000000");
     }
-    o.scales = stages;
+    o.num_iterations = static_cast<int>(parsed.integer);
+  } else if (key == "scales") {
+    SS_ASSIGN_OR_RETURN(o.scales, ParseScaleStages(key, value));
   } else if (key == "lbfgs_history") {
-    if (integer < 1 || integer > 10000) return bad("a history size between 1 and 10000");
-    o.lbfgs_history = static_cast<int>(integer);
-  } else if (key == "lbfgs_tolerance") o.lbfgs_tolerance = number;
-  else if (key == "stop_tolerance") o.stop_tolerance = number;
+    if (parsed.integer < 1 || parsed.integer > 10000) return BadValue(key, value, "a history size between 1 and 10000");
+    o.lbfgs_history = static_cast<int>(parsed.integer);
+  } else if (key == "lbfgs_tolerance") o.lbfgs_tolerance = parsed.number;
+  else if (key == "stop_tolerance") o.stop_tolerance = parsed.number;
   else if (key == "stop_window") {
-    if (integer < 1 || integer > 100000) return bad("a window between 1 and 100000 iterations");
-    o.stop_window = static_cast<int>(integer);
-  }
-  else if (key == "normalize_objective") o.normalize_objective = flag;
-  else if (key == "learning_rate") o.learning_rate = number;
+    if (parsed.integer < 1 || parsed.integer > 100000) {
+      return BadValue(key, value, "a window between 1 and 100000 iterations");
+    }
+    o.stop_window = static_cast<int>(parsed.integer);
+  } else if (key == "normalize_objective") o.normalize_objective = parsed.flag;
+  else if (key == "learning_rate") o.learning_rate = parsed.number;
   else if (key == "seed") {
-    if (integer < 0) return bad("a non-negative seed");
-    o.seed = static_cast<std::uint64_t>(integer);
+    if (parsed.integer < 0) return BadValue(key, value, "a non-negative seed");
+    o.seed = static_cast<std::uint64_t>(parsed.integer);
   } else if (key == "device") {
     bool valid = value == "cpu" || value == "cuda";
     if (!valid && value.rfind("cuda:", 0) == 0) {
       long long index = -1;
       valid = ParseInt(value.substr(5), index) && index >= 0;
     }
-    if (!valid) return bad("cpu, cuda or cuda:N");
+    if (!valid) return BadValue(key, value, "cpu, cuda or cuda:N");
     o.device = value;
-  } else if (key == "tf32") o.tf32 = flag;
-  else if (key == "channels_last") o.channels_last = flag;
+  } else if (key == "tf32") o.tf32 = parsed.flag;
+  else if (key == "channels_last") o.channels_last = parsed.flag;
   else if (key == "save_every") {
-    if (integer < 0) return bad("a non-negative iteration count");
-    o.save_every = static_cast<int>(integer);
+    if (parsed.integer < 0) return BadValue(key, value, "a non-negative iteration count");
+    o.save_every = static_cast<int>(parsed.integer);
   } else {
     return Status::Internal("setting '" + key + "' has a spec but no setter");
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status SetStyleOption(StyleOptions& o, const std::string& key, const std::string& raw) {
+  const OptionSpec* spec = FindStyleOption(key);
+  if (spec == nullptr) {
+    return Status::InvalidArgument("unknown setting '" + key + "' (did you mean '" + ClosestStyleOptionKey(key) + "'?)");
+  }
+  const std::string value = Trim(raw);
+  SS_ASSIGN_OR_RETURN(ParsedValue parsed, ParseOptionValue(*spec, key, value));
+  return AssignStyleOption(o, key, value, parsed);
 }
 
 std::string GetStyleOption(const StyleOptions& o, const std::string& key) {
