@@ -154,6 +154,61 @@ Result<TensorInfo> ParseTensorEntry(const std::string& name, const nlohmann::jso
   return info;
 }
 
+// Parses the header's JSON into `metadata` and `tensors` (each entry checked
+// against the `data_size` bytes after the header). kCorrupt or kOutOfMemory
+// naming `path`.
+Status ParseHeader(const std::string& header, std::uint64_t data_size, const std::string& path,
+                   std::map<std::string, std::string>& metadata, std::vector<TensorInfo>& tensors) {
+  try {
+    const nlohmann::json json = nlohmann::json::parse(header);
+    if (!json.is_object()) {
+      return Status::Corrupt(path + ": header is JSON but not an object (it is a " + std::string(json.type_name()) +
+                             ")");
+    }
+    for (const auto& [name, entry] : json.items()) {
+      if (name == "__metadata__") {
+        if (!entry.is_object()) return Status::Corrupt(path + ": \"__metadata__\" is not a JSON object");
+        for (const auto& [key, value] : entry.items()) {
+          if (!value.is_string()) {
+            return Status::Corrupt(path + ": metadata value for \"" + key + "\" is not a string: " + value.dump());
+          }
+          metadata[key] = value.get<std::string>();
+        }
+        continue;
+      }
+      SS_ASSIGN_OR_RETURN(TensorInfo info, ParseTensorEntry(name, entry, data_size, path));
+      tensors.push_back(std::move(info));
+    }
+  } catch (const nlohmann::json::parse_error& e) {
+    return Status::Corrupt(path + ": header is not valid JSON (" + e.what() + ")");
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Corrupt(path + ": malformed header: " + e.what());
+  } catch (const std::bad_alloc&) {
+    return Status::OutOfMemory(path + ": out of memory while parsing the header");
+  }
+
+  return Status::Ok();
+}
+
+// kCorrupt naming `path` and both tensors when two tensors' byte ranges overlap.
+Status CheckNoOverlap(const std::vector<TensorInfo>& tensors, const std::string& path) {
+  std::vector<const TensorInfo*> by_offset;
+  for (const TensorInfo& t : tensors) {
+    if (t.end > t.begin) by_offset.push_back(&t);
+  }
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
+  for (std::size_t i = 1; i < by_offset.size(); ++i) {
+    const TensorInfo& a = *by_offset[i - 1];
+    const TensorInfo& b = *by_offset[i];
+    if (a.end > b.begin) {
+      return Status::Corrupt(path + ": tensors '" + a.name + "' " + Range(a.begin, a.end) + " and '" + b.name +
+                             "' " + Range(b.begin, b.end) + " overlap");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::int64_t TensorInfo::num_elements() const {
@@ -234,48 +289,8 @@ Result<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
     return Status::IoError(path + ": cannot read the header: " +
                            (error ? std::strerror(error) : "unexpected end of file"));
   }
-  try {
-    const nlohmann::json json = nlohmann::json::parse(header);
-    if (!json.is_object()) {
-      return Status::Corrupt(path + ": header is JSON but not an object (it is a " + std::string(json.type_name()) +
-                             ")");
-    }
-    for (const auto& [name, entry] : json.items()) {
-      if (name == "__metadata__") {
-        if (!entry.is_object()) return Status::Corrupt(path + ": \"__metadata__\" is not a JSON object");
-        for (const auto& [key, value] : entry.items()) {
-          if (!value.is_string()) {
-            return Status::Corrupt(path + ": metadata value for \"" + key + "\" is not a string: " + value.dump());
-          }
-          file.metadata_[key] = value.get<std::string>();
-        }
-        continue;
-      }
-      SS_ASSIGN_OR_RETURN(TensorInfo info, ParseTensorEntry(name, entry, data_size, path));
-      file.tensors_.push_back(std::move(info));
-    }
-  } catch (const nlohmann::json::parse_error& e) {
-    return Status::Corrupt(path + ": header is not valid JSON (" + e.what() + ")");
-  } catch (const nlohmann::json::exception& e) {
-    return Status::Corrupt(path + ": malformed header: " + e.what());
-  } catch (const std::bad_alloc&) {
-    return Status::OutOfMemory(path + ": out of memory while parsing the header");
-  }
-
-  std::vector<const TensorInfo*> by_offset;
-  for (const TensorInfo& t : file.tensors_) {
-    if (t.end > t.begin) by_offset.push_back(&t);
-  }
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const TensorInfo* a, const TensorInfo* b) { return a->begin < b->begin; });
-  for (std::size_t i = 1; i < by_offset.size(); ++i) {
-    const TensorInfo& a = *by_offset[i - 1];
-    const TensorInfo& b = *by_offset[i];
-    if (a.end > b.begin) {
-      return Status::Corrupt(path + ": tensors '" + a.name + "' " + Range(a.begin, a.end) + " and '" + b.name +
-                             "' " + Range(b.begin, b.end) + " overlap");
-    }
-  }
+  SS_RETURN_IF_ERROR(ParseHeader(header, data_size, path, file.metadata_, file.tensors_));
+  SS_RETURN_IF_ERROR(CheckNoOverlap(file.tensors_, path));
   std::sort(file.tensors_.begin(), file.tensors_.end(),
             [](const TensorInfo& a, const TensorInfo& b) { return a.name < b.name; });
   return file;
