@@ -305,8 +305,10 @@ double WallSeconds() {
 TEST_F(MpiSweepTest, SigkillOfEveryProcessLosesOnlyWorkAfterTheLastSnapshot) {
   // A node that dies: mpiexec and every rank SIGKILLed at once, no handler
   // runs. The snapshot must open, hold what finished before it with intact
-  // artifacts, and a sweep resumed from it must finish every job once.
-  const std::string sweep = WriteSweep({"a.png", "b.png"}, 60, "1e-3, 1e-2");
+  // artifacts, and a sweep resumed from it must finish every job once. Jobs
+  // of 400 iterations, so that the sweep cannot end before the kill even on
+  // an idle machine.
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 400, "1e-3, 1e-2");
   const std::string snapshot = root_ + "/snapshot";
   const double interval = 2.0;
   const pid_t pid = Start(sweep, {"--snapshot", snapshot, "--snapshot-every", "2s"});
