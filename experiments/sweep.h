@@ -133,6 +133,12 @@ struct SweepSpec {
   // hold. 1 (default): one device per job. Not part of a job's key: the
   // result equals the single-device one within docs/BAND_SPLIT.md's tolerance.
   int devices_per_job = 1;
+  // Let a job's group of devices_per_job ranks span nodes when a node has
+  // fewer worker ranks left than a whole group (scheduler/worker_groups.h):
+  // `bands_across_nodes: true` or the override bands_across_nodes=true.
+  // Default false: each node needs a multiple of devices_per_job workers.
+  // CPU only (the MPI collectives cross hosts; NCCL bands stay on one node).
+  bool bands_across_nodes = false;
   // Leave out images that cannot be read or decoded (header check) instead of
   // refusing the sweep: `skip_unreadable: true`, override skip_unreadable=true,
   // or --skip-unreadable on plan and sweep. Default false: every bad image is

@@ -492,6 +492,12 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
                                      std::to_string(spec.devices_per_job) + " needs device cpu or cuda (each rank " +
                                      "of a job's group takes its own GPU), not '" + base_options.device + "'");
     }
+    if (spec.bands_across_nodes && spec.devices_per_job > 1 && base_options.device != "cpu") {
+      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": bands_across_nodes lets a " +
+                                     "band split's ranks sit on different nodes, which needs device cpu (its MPI " +
+                                     "collectives cross hosts; a CUDA band split uses NCCL on one node), not '" +
+                                     base_options.device + "'");
+    }
     const Result<CheckedLayers>& checked = layers.Check(base_options);
     if (!checked.ok()) return checked.status().WithContext(spec.source + ": with " + Describe(params));
     base_options.weights = checked->weights_path;

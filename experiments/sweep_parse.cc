@@ -16,17 +16,17 @@
 namespace stylesweep {
 namespace {
 
-const std::vector<std::string> kTopLevelKeys = {"name",    "description", "method", "count",  "seed",
-                                                "parameters", "content",  "style",  "base",   "zip",
-                                                "repeats", "output",      "metric", "devices_per_job",
-                                                "skip_unreadable"};
+const std::vector<std::string> kTopLevelKeys = {
+    "name",   "description",     "method",             "count",          "seed",  "parameters", "content", "style",
+    "base",   "zip",             "repeats",            "output",         "metric",
+    "devices_per_job",           "bands_across_nodes", "skip_unreadable"};
 const std::vector<std::string> kParameterKeys = {"values", "value", "distribution", "min", "max"};
 const std::vector<std::string> kOutputKeys = {"dataset", "name", "keep", "format", "shard_size", "include_content",
                                               "max_per_folder"};
 const std::vector<std::string> kMetricKeys = {"name", "goal", "top"};
 const std::vector<std::string> kDistributionNames = {"uniform", "log_uniform", "int_uniform"};
 const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "sampling_seed", "method",
-                                                       "devices_per_job", "skip_unreadable"};
+                                                       "devices_per_job", "bands_across_nodes", "skip_unreadable"};
 constexpr int kMaxRepeats = 100000;
 
 std::string Trim(const std::string& s) {
@@ -262,6 +262,13 @@ class SweepParser {
       SS_ASSIGN_OR_RETURN(spec.devices_per_job,
                           Integer(root["devices_per_job"], "devices_per_job", 1, kMaxDevicesPerJob));
     }
+    if (root["bands_across_nodes"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(std::string across, Scalar(root["bands_across_nodes"], "bands_across_nodes"));
+      if (across != "true" && across != "false") {
+        return ErrorAt(root["bands_across_nodes"], "bands_across_nodes must be true or false, not '" + across + "'");
+      }
+      spec.bands_across_nodes = across == "true";
+    }
 
     if (root["skip_unreadable"].IsDefined()) {
       SS_ASSIGN_OR_RETURN(std::string skip, Scalar(root["skip_unreadable"], "skip_unreadable"));
@@ -494,9 +501,9 @@ Status ApplySweepOverride(SweepSpec& spec, const std::string& override_text) {
   if (value.empty()) return bad("no value after '='");
 
   if (std::find(kSweepLevelOverrides.begin(), kSweepLevelOverrides.end(), key) != kSweepLevelOverrides.end()) {
-    if (key == "skip_unreadable") {
-      if (value != "true" && value != "false") return bad("skip_unreadable must be true or false");
-      spec.skip_unreadable = value == "true";
+    if (key == "skip_unreadable" || key == "bands_across_nodes") {
+      if (value != "true" && value != "false") return bad(key + " must be true or false");
+      (key == "skip_unreadable" ? spec.skip_unreadable : spec.bands_across_nodes) = value == "true";
       return Status::Ok();
     }
     if (key == "method") {

@@ -68,6 +68,28 @@ Result<std::string> Submit(const std::string& script_path) {
   return job_id;
 }
 
+// kInvalidArgument when the allocation's workers cannot form the sweep's
+// groups of devices_per_job (scheduler/worker_groups.h): a multiple per node,
+// or in all with bands_across_nodes.
+Status CheckBandPlacement(const SweepSpec& spec, const SlurmJobOptions& job) {
+  const int workers_per_node = SlurmWorkersPerNode(job);
+  const int devices_per_job = spec.devices_per_job;
+  if (spec.bands_across_nodes && workers_per_node * job.nodes % devices_per_job != 0) {
+    return Status::InvalidArgument("devices_per_job " + std::to_string(devices_per_job) +
+                                   " with bands_across_nodes runs each job on that many workers, but " +
+                                   std::to_string(job.nodes) + " node(s) x " + std::to_string(workers_per_node) +
+                                   " worker(s) is not a multiple of it; change --nodes or --tasks-per-node");
+  }
+  if (!spec.bands_across_nodes && workers_per_node % devices_per_job != 0) {
+    return Status::InvalidArgument("devices_per_job " + std::to_string(devices_per_job) +
+                                   " runs each job on that many GPUs of one node, but each node gets " +
+                                   std::to_string(workers_per_node) + " worker(s); use --gpus-per-node " +
+                                   std::to_string(devices_per_job) + " or a multiple of it (or, for a CPU " +
+                                   "sweep, bands_across_nodes: true to let a job's group span nodes)");
+  }
+  return Status::Ok();
+}
+
 int RunSlurmCommand(int argc, char** argv) {
   SlurmJobOptions job;
   std::string file, script_path, store_dir, log_dir, shared_dir, job_name;
@@ -153,14 +175,8 @@ int RunSlurmCommand(int argc, char** argv) {
   job.log_dir = Absolute(log_dir);
   Status valid = ValidateSlurmJobOptions(job);
   if (!valid.ok()) return ReportError("slurm", valid);
-  const int workers_per_node = SlurmWorkersPerNode(job);
-  if (workers_per_node % spec->devices_per_job != 0) {
-    return ReportError("slurm", Status::InvalidArgument(
-                                    "devices_per_job " + std::to_string(spec->devices_per_job) +
-                                    " runs each job on that many GPUs of one node, but each node gets " +
-                                    std::to_string(workers_per_node) + " worker(s); use --gpus-per-node " +
-                                    std::to_string(spec->devices_per_job) + " or a multiple of it"));
-  }
+  Status placed = CheckBandPlacement(*spec, job);
+  if (!placed.ok()) return ReportError("slurm", placed);
   const std::string script = SlurmBatchScript(job);
   if (dry_run) {
     std::cout << script;

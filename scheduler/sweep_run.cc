@@ -135,8 +135,8 @@ SweepOutcome WorkerOutcome(const Status& status, int rank) {
 // Under mpiexec with devices_per_job > 1: rank 0 coordinates the group
 // leaders; each group runs its jobs as band splits. `spec` is loaded on rank 0 only.
 SweepOutcome RunGroupedSweep(const SweepRequest& request, const Result<SweepSpec>& spec, int devices_per_job,
-                             int rank) {
-  Result<WorkerGroups> groups = FormWorkerGroups(MPI_COMM_WORLD, devices_per_job);
+                             bool across_nodes, int rank) {
+  Result<WorkerGroups> groups = FormWorkerGroups(MPI_COMM_WORLD, devices_per_job, across_nodes);
   if (!groups.ok()) {
     // Every rank has the same error; rank 0 says it.
     SweepOutcome outcome = Failed(groups.status(), rank == 0);
@@ -170,22 +170,24 @@ SweepOutcome RunUnderMpi(const SweepRequest& request) {
   if (status.ok()) status = MpiStatus(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
   if (!status.ok()) return Failed(status);
   // Rank 0 loads the sweep (a file the other ranks may not see) and tells
-  // every rank its devices_per_job; 1 when it does not load, which the
-  // coordinator then reports.
+  // every rank its devices_per_job and bands_across_nodes; 1 and false when
+  // it does not load, which the coordinator then reports.
   Result<SweepSpec> spec = Status::Internal("the sweep file is read on rank 0 only");
-  int devices_per_job = 1;
+  int placement[2] = {1, 0};  // devices_per_job, bands_across_nodes
   if (rank == 0) {
     spec = LoadSweepFile(request.file, request.overrides);
-    if (spec.ok()) devices_per_job = spec->devices_per_job;
+    if (spec.ok()) placement[0] = spec->devices_per_job;
+    if (spec.ok()) placement[1] = spec->bands_across_nodes ? 1 : 0;
   }
-  status = MpiStatus(MPI_Bcast(&devices_per_job, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast of devices_per_job");
+  status = MpiStatus(MPI_Bcast(placement, 2, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast of devices_per_job");
   if (!status.ok()) return Failed(status, rank == 0);
+  const int devices_per_job = placement[0];
   if (size == 1) {
     EngineExecutor executor(ExecutorOptionsFor(request));
     LocalTransport transport(&executor, StopRequested, HelloFor(0, executor.GpuForThisProcess()));
     return spec.ok() ? CoordinateSweep(request, *spec, transport, 1, StopRequested) : Failed(spec.status());
   }
-  if (devices_per_job > 1) return RunGroupedSweep(request, spec, devices_per_job, rank);
+  if (devices_per_job > 1) return RunGroupedSweep(request, spec, devices_per_job, placement[1] != 0, rank);
   if (rank == 0) {
     MpiTransport transport(MPI_COMM_WORLD);
     return CoordinateOverMpi(request, spec, transport, 1);

@@ -7,50 +7,82 @@
 
 namespace stylesweep {
 
-Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& node_of_rank, int coordinator_rank,
-                                                       int devices_per_job) {
-  if (devices_per_job < 1) return Status::InvalidArgument("devices_per_job must be >= 1");
-  // Worker ranks per node, in rank order; nodes in order of their first rank.
-  std::vector<int> node_order;
-  std::map<int, std::vector<int>> workers;
-  std::map<int, int> first_rank;
+namespace {
+
+// The worker ranks of each node, in rank order; nodes in order of their first rank.
+struct NodeWorkers {
+  int first_rank = 0;        // the node's first world rank, which names it in messages
+  bool coordinator = false;  // the coordinator runs here
+  std::vector<int> ranks;    // its worker ranks
+};
+
+std::vector<NodeWorkers> WorkersByNode(const std::vector<int>& node_of_rank, int coordinator_rank) {
+  std::vector<NodeWorkers> nodes;
+  std::map<int, size_t> index_of_node;
   for (int rank = 0; rank < static_cast<int>(node_of_rank.size()); ++rank) {
-    const int node = node_of_rank[rank];
-    if (first_rank.emplace(node, rank).second) node_order.push_back(node);
-    if (rank != coordinator_rank) workers[node].push_back(rank);
+    auto [it, added] = index_of_node.emplace(node_of_rank[rank], nodes.size());
+    if (added) nodes.push_back(NodeWorkers{rank, false, {}});
+    NodeWorkers& node = nodes[it->second];
+    if (rank == coordinator_rank) node.coordinator = true;
+    else node.ranks.push_back(rank);
   }
+  return nodes;
+}
+
+// A node whose worker count is not a multiple of n, without bands_across_nodes.
+Status NodeDoesNotFit(const NodeWorkers& node, int n, int coordinator_rank) {
+  const std::string count = std::to_string(n);
+  const int fit = static_cast<int>((node.ranks.size() + n - 1) / n) * n;
+  return Status::InvalidArgument(
+      "devices_per_job " + count + " runs each job on a group of " + count +
+      " worker ranks of one node, but the node of rank " + std::to_string(node.first_rank) + " has " +
+      std::to_string(node.ranks.size()) + " worker rank(s)" +
+      (node.coordinator ? " besides the coordinator (rank " + std::to_string(coordinator_rank) + ")" : "") +
+      "; give each node a multiple of " + count + " worker ranks (here: " + std::to_string(fit) +
+      (node.coordinator ? ", so mpiexec -n " + std::to_string(fit + 1) + " on one node" : "") +
+      "), or set bands_across_nodes: true (CPU sweeps) to let a group span nodes");
+}
+
+}  // namespace
+
+Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& node_of_rank, int coordinator_rank,
+                                                       int devices_per_job, bool across_nodes) {
+  const int n = devices_per_job;
+  if (n < 1) return Status::InvalidArgument("devices_per_job must be >= 1");
   std::vector<std::vector<int>> groups;
-  int total_workers = 0;
-  for (int node : node_order) {
-    const std::vector<int>& ranks = workers[node];
-    total_workers += static_cast<int>(ranks.size());
-    if (ranks.size() % devices_per_job != 0) {
-      const bool coordinator_here = coordinator_rank >= 0 && coordinator_rank < static_cast<int>(node_of_rank.size()) &&
-                                    node_of_rank[coordinator_rank] == node;
-      const int fit = static_cast<int>((ranks.size() + devices_per_job - 1) / devices_per_job) * devices_per_job;
-      return Status::InvalidArgument(
-          "devices_per_job " + std::to_string(devices_per_job) + " runs each job on a group of " +
-          std::to_string(devices_per_job) + " worker ranks of one node, but the node of rank " +
-          std::to_string(first_rank[node]) + " has " + std::to_string(ranks.size()) + " worker rank(s)" +
-          (coordinator_here ? " besides the coordinator (rank " + std::to_string(coordinator_rank) + ")" : "") +
-          "; give each node a multiple of " + std::to_string(devices_per_job) + " worker ranks (here: " +
-          std::to_string(fit) + (coordinator_here ? ", so mpiexec -n " + std::to_string(fit + 1) + " on one node" : "") +
-          ")");
+  std::vector<int> left_over;  // with across_nodes: the ranks no whole one-node group took, in node order
+  size_t total_workers = 0;
+  for (const NodeWorkers& node : WorkersByNode(node_of_rank, coordinator_rank)) {
+    total_workers += node.ranks.size();
+    const size_t whole = node.ranks.size() / n * n;
+    if (whole != node.ranks.size() && !across_nodes) return NodeDoesNotFit(node, n, coordinator_rank);
+    for (size_t start = 0; start < whole; start += n) {
+      groups.emplace_back(node.ranks.begin() + static_cast<std::ptrdiff_t>(start),
+                          node.ranks.begin() + static_cast<std::ptrdiff_t>(start + n));
     }
-    for (size_t start = 0; start < ranks.size(); start += devices_per_job) {
-      groups.emplace_back(ranks.begin() + static_cast<std::ptrdiff_t>(start),
-                          ranks.begin() + static_cast<std::ptrdiff_t>(start + devices_per_job));
-    }
+    left_over.insert(left_over.end(), node.ranks.begin() + static_cast<std::ptrdiff_t>(whole), node.ranks.end());
   }
   if (total_workers == 0) {
-    return Status::InvalidArgument("devices_per_job " + std::to_string(devices_per_job) +
+    return Status::InvalidArgument("devices_per_job " + std::to_string(n) +
                                    " needs worker ranks besides the coordinator: mpiexec -n " +
-                                   std::to_string(devices_per_job + 1) + " or more");
+                                   std::to_string(n + 1) + " or more");
+  }
+  if (left_over.size() % n != 0) {
+    const size_t fit = (total_workers + n - 1) / n * n;
+    return Status::InvalidArgument(
+        "devices_per_job " + std::to_string(n) + " with bands_across_nodes runs each job on a group of " +
+        std::to_string(n) + " worker ranks, but there are " + std::to_string(total_workers) +
+        " worker rank(s) besides the coordinator; give them a multiple of " + std::to_string(n) + " (here: " +
+        std::to_string(fit) + ", so mpiexec -n " + std::to_string(fit + 1) + ")");
+  }
+  for (size_t start = 0; start < left_over.size(); start += n) {
+    groups.emplace_back(left_over.begin() + static_cast<std::ptrdiff_t>(start),
+                        left_over.begin() + static_cast<std::ptrdiff_t>(start + n));
   }
   return groups;
 }
 
-Result<WorkerGroups> FormWorkerGroups(MPI_Comm world, int devices_per_job) {
+Result<WorkerGroups> FormWorkerGroups(MPI_Comm world, int devices_per_job, bool across_nodes) {
   int rank = 0, size = 1;
   SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_rank(world, &rank), "MPI_Comm_rank"));
   SS_RETURN_IF_ERROR(MpiStatus(MPI_Comm_size(world, &size), "MPI_Comm_size"));
@@ -68,7 +100,7 @@ Result<WorkerGroups> FormWorkerGroups(MPI_Comm world, int devices_per_job) {
                                "MPI_Allgather of the node ids"));
 
   // Every rank plans from the same table, so all agree on success or error.
-  SS_ASSIGN_OR_RETURN(std::vector<std::vector<int>> groups, PlanWorkerGroups(node_of_rank, 0, devices_per_job));
+  SS_ASSIGN_OR_RETURN(std::vector<std::vector<int>> groups, PlanWorkerGroups(node_of_rank, 0, devices_per_job, across_nodes));
   WorkerGroups result;
   int color = MPI_UNDEFINED, key = 0;
   for (size_t g = 0; g < groups.size(); ++g) {

@@ -3,7 +3,10 @@
 // consecutive ranks. A group's first rank (its leader) is one worker to the
 // coordinator; the other members follow the leader and run each of its jobs
 // with it as one band split (scheduler/band_executor.h), one device per rank.
-// Groups never span nodes, so NCCL can join a group's GPUs.
+// Groups stay on one node, so NCCL can join a group's GPUs, unless the sweep
+// sets bands_across_nodes (CPU bands only: their MPI collectives reach other
+// hosts); then the ranks a node has left over after its whole groups are
+// grouped with those of the next nodes.
 #pragma once
 
 #include <vector>
@@ -16,13 +19,17 @@ namespace stylesweep {
 
 // The groups, from where each rank runs. `node_of_rank[r]` identifies rank
 // r's node (equal values: the same node); `coordinator_rank` joins no group.
-// Each node's worker ranks are grouped in rank order. Returns the groups'
-// world ranks, leaders first, in order of their leaders. kInvalidArgument
-// when a node's worker count is not a multiple of `devices_per_job` (naming
-// the node by its first rank and the mpiexec -n that would fit) or when
-// there are no workers at all.
+// Each node's worker ranks are grouped in rank order, nodes in order of their
+// first rank. With `across_nodes` false every node needs a multiple of
+// `devices_per_job` worker ranks; with it true each node first fills whole
+// groups of its own and the ranks left over (fewer than devices_per_job per
+// node) form groups across nodes, in node order, so only the total must be a
+// multiple. Returns the groups' world ranks, leaders first: the one-node
+// groups in order of their leaders, then the spanning ones. kInvalidArgument
+// when the counts do not fit (naming the node by its first rank, or the
+// total, and what would fit) or when there are no workers at all.
 Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& node_of_rank, int coordinator_rank,
-                                                       int devices_per_job);
+                                                       int devices_per_job, bool across_nodes);
 
 // This rank's place in the groups.
 struct WorkerGroups {
@@ -35,7 +42,7 @@ struct WorkerGroups {
 // Collective over `world` (rank 0 is the coordinator): finds each rank's node
 // (MPI_Comm_split_type, MPI_COMM_TYPE_SHARED), plans the groups and splits
 // `world` into them. Every rank returns the same PlanWorkerGroups error when
-// the ranks cannot be grouped.
-Result<WorkerGroups> FormWorkerGroups(MPI_Comm world, int devices_per_job);
+// the ranks cannot be grouped. `across_nodes`: the sweep's bands_across_nodes.
+Result<WorkerGroups> FormWorkerGroups(MPI_Comm world, int devices_per_job, bool across_nodes);
 
 }  // namespace stylesweep

@@ -14,6 +14,12 @@
 #            daemon and is then ended here, as the batch script does)
 #   killed   every process of nodeB SIGKILLed mid-sweep: Open MPI ends the
 #            job; no FINISHED run is lost and a rerun on nodeA finishes all
+#   bands    devices_per_job 2 with ranks 0-1 on nodeA and rank 2 on nodeB:
+#            refused without bands_across_nodes (nodeA's one worker cannot
+#            hold a group); with it, one group spans both nodes and 4 jobs
+#            of 10 iterations finish with the losses of the same band split
+#            on one node (1e-5 relative) and of a one-process run (2e-2,
+#            docs/BAND_SPLIT.md's tolerance for evaluations 3-10)
 #
 #   tests/cluster/multi_node_test.sh STYLESWEEP_BINARY SOURCE_DIR PART
 #
@@ -38,12 +44,13 @@ fail() {
 source "$source_dir/tests/cluster/netns_nodes.sh"
 nodes_check || skip "$nodes_missing"
 command -v mpiexec >/dev/null || skip "mpiexec is not installed"
-case $part in hosts | batched | outage | lost | killed) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
+case $part in hosts | batched | outage | lost | killed | bands) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
 
 nodes_work_dir stylesweep_nodes
 nodes_up "$work" 2 || fail "could not make the nodes"
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
+export STYLESWEEP_HASH_CACHE=$work/file-hashes.tsv  # not ~/.cache
 store=$work/store
 exit_file=$work/exit-status
 mpi=(mpiexec --mca plm_rsh_agent "$nodes_agent" --mca btl tcp,vader,self
@@ -94,22 +101,32 @@ check_all_finished() {
   ((finished == expected_jobs)) || fail "$finished of $expected_jobs runs FINISHED: $(runs_csv | tr '\n' ' ')"
 }
 
-# compare_with_one_process [FLAGS...]: runs 4 of the jobs in one process
-# (no MPI) and checks that their total_loss equals the cluster's (relative
-# 1e-5: the same code on the same CPU, one thread each).
+# compare_losses REFERENCE_STORE WHAT TOLERANCE: checks that the 4 jobs of
+# REFERENCE_STORE (run WHAT) have the total_loss of the same jobs in $store,
+# within TOLERANCE relative.
+compare_losses() {
+  local reference=$1 what=$2 tolerance=$3
+  local losses="--columns config_hash,metrics.total_loss --format csv"
+  "$binary" runs --store "$reference" $losses | tail -n +2 | sort >"$work/reference.csv"
+  "$binary" runs --store "$store" $losses | tail -n +2 | sort >"$work/cluster.csv"
+  local compared
+  compared=$(join -t, "$work/reference.csv" "$work/cluster.csv" | awk -F, -v tolerance="$tolerance" -v what="$what" '
+    { d = $2 - $3; if (d < 0) d = -d; s = $2 < 0 ? -$2 : $2
+      if (d > tolerance * s) { print "job " $1 ": " $2 " " what ", " $3 " across nodes" > "/dev/stderr"; bad = 1 }
+      if (s > 0 && d / s > worst) worst = d / s
+      n++ }
+    END { print n, worst + 0; exit bad }') || fail "losses differ between the run $what and the one across nodes"
+  [[ ${compared%% *} == 4 ]] || fail "compared ${compared%% *} jobs with the run $what, not 4"
+  log "total_loss $what vs across nodes: largest relative difference ${compared#* }"
+}
+
+# compare_with_one_process [FLAGS...]: runs 4 of the jobs in one process (no
+# MPI) and checks that their total_loss equals the cluster's (relative 1e-5:
+# the same code on the same CPU, one thread each).
 compare_with_one_process() {
   "$binary" sweep "$sweep" alpha_beta=1e-4,1e-3 "$@" --store "$work/reference" --progress none \
     >"$work/reference.log" 2>&1 || fail "the one-process reference sweep failed"
-  local losses="--columns config_hash,metrics.total_loss --format csv"
-  "$binary" runs --store "$work/reference" $losses | tail -n +2 | sort >"$work/reference.csv"
-  "$binary" runs --store "$store" $losses | tail -n +2 | sort >"$work/cluster.csv"
-  local compared
-  compared=$(join -t, "$work/reference.csv" "$work/cluster.csv" | awk -F, '
-    { d = $2 - $3; if (d < 0) d = -d; s = $2 < 0 ? -$2 : $2
-      if (d > 1e-5 * s) { print "job " $1 ": " $2 " in one process, " $3 " across nodes" > "/dev/stderr"; bad = 1 }
-      n++ }
-    END { print n; exit bad }') || fail "losses differ between one process and two nodes"
-  ((compared == 4)) || fail "compared $compared jobs with the one-process run, not 4"
+  compare_losses "$work/reference" "in one process" 1e-5
 }
 
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/setup.sh installs it)"
@@ -191,6 +208,44 @@ case $part in
     ((sweep_status == 0)) || fail "the rerun on nodeA exited $sweep_status, not 0"
     check_all_finished
     log "killed: the rerun finished the rest in $((SECONDS - started)) s in all"
+    ;;
+  bands)
+    on_node nodeA "${mpi[@]}" --host 10.77.0.1:2,10.77.0.2:1 -n 3 "$binary" sweep "$sweep" alpha_beta=1e-4,1e-3 \
+      devices_per_job=2 --store "$work/refused" --progress none >"$work/refused.log" 2>&1 &&
+      fail "devices_per_job 2 with one worker per node ran without bands_across_nodes"
+    grep -q "the node of rank 0 has 1 worker rank(s) besides the coordinator.*bands_across_nodes: true" "$work/refused.log" ||
+      fail "the refusal does not name the node and bands_across_nodes: $(cat "$work/refused.log")"
+    # 10 iterations: docs/BAND_SPLIT.md states the band split's agreement
+    # with one device for the first 10 evaluations; L-BFGS drifts after that.
+    bands=(alpha_beta=1e-4,1e-3 num_iterations=10 devices_per_job=2)
+    start_sweep 5m 10.77.0.1:2,10.77.0.2:1 3 "${bands[@]}" bands_across_nodes=true
+    # The group's second rank must really run on nodeB, as a stylesweep process there.
+    seen_on_b=0
+    while kill -0 "$sweep_pid" 2>/dev/null; do
+      for pid in $(node_pids nodeB); do
+        [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == *stylesweep* ]] && seen_on_b=1
+      done
+      ((seen_on_b)) && break
+      sleep 0.2
+    done
+    wait_sweep 300
+    ((sweep_status == 0)) || fail "the band-split sweep across nodes exited $sweep_status, not 0"
+    ((seen_on_b)) || fail "no stylesweep process ran on nodeB"
+    expected_jobs=4 check_all_finished
+    [[ $(runs_csv | grep -vc '^FINISHED,1,nodeA$') -eq 0 ]] ||
+      fail "runs not FINISHED once by the group's leader on nodeA: $(runs_csv | tr '\n' ' ')"
+    devices=$(sqlite3 -readonly "$store/store.db" "SELECT DISTINCT device FROM runs")
+    [[ $devices == cpu,cpu ]] || fail "runs recorded on '$devices', not on the group's 'cpu,cpu'"
+    # The same band split with both ranks on nodeA: the same sums in the same
+    # order, so the same losses (1e-5); only the network between them differs.
+    on_node nodeA "${mpi[@]}" --host 10.77.0.1:3 -n 3 "$binary" sweep "$sweep" "${bands[@]}" \
+      --store "$work/one-node" --progress none >"$work/one-node.log" 2>&1 || fail "the one-node band split failed"
+    compare_losses "$work/one-node" "on one node" 1e-5
+    # One process, no band split: docs/BAND_SPLIT.md's tolerance for evaluations 3-10.
+    "$binary" sweep "$sweep" alpha_beta=1e-4,1e-3 num_iterations=10 --store "$work/reference" --progress none \
+      >"$work/reference.log" 2>&1 || fail "the one-process reference sweep failed"
+    compare_losses "$work/reference" "in one process" 2e-2
+    log "bands: 4 jobs on one group across nodeA and nodeB in $((SECONDS - started)) s"
     ;;
 esac
 echo "PASSED: $part"

@@ -87,6 +87,19 @@ TEST_F(SweepExpand, DevicesPerJobKeepsJobKeysAndRefusesWhatABandSplitCannotRun) 
   EXPECT_NE(pinned.status().message().find("needs device cpu or cuda"), std::string::npos) << pinned.status().message();
 }
 
+TEST_F(SweepExpand, BandsAcrossNodesNeedsTheCpu) {
+  Result<std::vector<JobSpec>> cpu =
+      Expand(std::string(kMinimalSweep) + "base: {device: cpu}\ndevices_per_job: 2\nbands_across_nodes: true\n");
+  ASSERT_TRUE(cpu.ok()) << cpu.status().ToString();
+  Result<std::vector<JobSpec>> cuda =
+      Expand(std::string(kMinimalSweep) + "base: {device: cuda}\ndevices_per_job: 2\nbands_across_nodes: true\n");
+  ASSERT_FALSE(cuda.ok());
+  EXPECT_NE(cuda.status().message().find("bands_across_nodes lets a band split's ranks sit on different nodes, "
+                                         "which needs device cpu"),
+            std::string::npos)
+      << cuda.status().message();
+}
+
 TEST_F(SweepExpand, ZipGroupsAdvanceTogether) {
   Result<std::vector<JobSpec>> jobs = Expand(std::string(kMinimalSweep) +
                                              "parameters:\n"

@@ -94,6 +94,27 @@ TEST(ParseSweep, DevicesPerJobFromTheFileOrAnOverride) {
   EXPECT_NE(ErrorOf(kMinimalSweep, {"devices_per_job=65"}).find("at most 64 devices per job"), std::string::npos);
 }
 
+TEST(ParseSweep, BandsAcrossNodesFromTheFileOrAnOverride) {
+  Result<SweepSpec> plain = ParseText(kMinimalSweep);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->bands_across_nodes);
+  Result<SweepSpec> file = ParseText(std::string(kMinimalSweep) + "bands_across_nodes: true
+");
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_TRUE(file->bands_across_nodes);
+  Result<SweepSpec> overridden =
+      ParseText(std::string(kMinimalSweep) + "bands_across_nodes: true
+", {"bands_across_nodes=false"});
+  ASSERT_TRUE(overridden.ok()) << overridden.status().ToString();
+  EXPECT_FALSE(overridden->bands_across_nodes);
+  EXPECT_NE(ErrorOf(std::string(kMinimalSweep) + "bands_across_nodes: yes please
+")
+                .find("bands_across_nodes must be true or false, not 'yes please'"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(kMinimalSweep, {"bands_across_nodes=1"}).find("bands_across_nodes must be true or false"),
+            std::string::npos);
+}
+
 TEST(ParseSweep, OutputFormatShardsAndNestedNames) {
   Result<SweepSpec> plain = ParseText(std::string(kMinimalSweep) + "output: {dataset: out}\n");
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
