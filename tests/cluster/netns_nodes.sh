@@ -2,7 +2,10 @@
 # source. Each node is a network namespace of its own with one address on a
 # private bridge-less link (10.77.0.0/24, which exists only inside these
 # namespaces) and, for every process started on it, its own UTS namespace
-# whose host name is the node's name (nodeA, nodeB, nodeC).
+# whose host name is the node's name (nodeA, nodeB, nodeC) and its own mount
+# namespace whose /tmp is the node's own folder (WORK_DIR/tmp-nodeA ...), as
+# on real nodes: srun's PMIx plugin and Open MPI keep per-node files there.
+# WORK_DIR itself stays visible at its path on every node.
 #
 #   source tests/cluster/netns_nodes.sh
 #   nodes_check || skip "$nodes_missing"   # root, iproute2, unshare
@@ -28,6 +31,7 @@ nodes_names=()      # node names, nodeA first
 nodes_ns=()         # their namespace names, same order
 nodes_hub=""        # the namespace that holds the bridge
 nodes_agent=""      # rsh agent for Open MPI (plm_rsh_agent)
+nodes_enter=""      # NODE CMD...: runs CMD on NODE (what on_node and the agent use)
 nodes_missing=""    # why nodes_check failed
 
 # Returns 0 when nodes can be made here; else sets nodes_missing.
@@ -62,9 +66,24 @@ nodes_up() {
     ip -n "$ns" addr add "$nodes_subnet.$((i + 1))/24" dev "v$name" || return 1
     ip -n "$ns" link set "v$name" up || return 1
   done
+  nodes_write_enter "$work" "$count" || return 1
   # The agent: AGENT HOST CMD... runs CMD on HOST (a node name or address)
-  # in that node's namespaces, as Open MPI's rsh/ssh launcher would.
+  # in that node's namespaces, as Open MPI's rsh/ssh launcher would: CMD
+  # arrives as words for a shell to parse.
   nodes_agent=$work/netns_rsh_agent
+  printf '#!/bin/bash\nhost=$1; shift\nexec %q "$host" /bin/sh -c "$*"\n' "$nodes_enter" >"$nodes_agent"
+  chmod +x "$nodes_agent"
+}
+
+# nodes_write_enter WORK_DIR COUNT: writes $nodes_enter, which runs
+# CMD... on NODE (a name or an address): nsenter into the node's network
+# namespace, then unshare a UTS namespace (the node's host name) and a
+# private mount namespace in which WORK_DIR/tmp-NODE is bind-mounted on /tmp
+# with WORK_DIR bind-mounted back at its own path inside it.
+nodes_write_enter() {
+  local work=$1 count=$2 i
+  local inside=${work#/tmp/}  # WORK_DIR's path below /tmp, if it is there
+  nodes_enter=$work/netns_enter
   {
     echo '#!/bin/bash'
     echo 'host=$1; shift'
@@ -72,11 +91,22 @@ nodes_up() {
     for ((i = 0; i < count; i++)); do
       echo "  ${nodes_names[i]}|$nodes_subnet.$((i + 1))) ns=${nodes_ns[i]} name=${nodes_names[i]} ;;"
     done
-    echo '  *) echo "netns_rsh_agent: no node $host" >&2; exit 255 ;;'
+    echo '  *) echo "netns_enter: no node $host" >&2; exit 255 ;;'
     echo 'esac'
-    echo 'exec nsenter --net=/run/netns/"$ns" unshare --uts /bin/sh -c "hostname $name && exec $*"'
-  } >"$nodes_agent"
-  chmod +x "$nodes_agent"
+    printf 'work=%q\n' "$work"
+    echo 'tmp=$work/tmp-$name'
+    echo 'enter=(nsenter --net=/run/netns/"$ns" unshare --uts --mount --propagation private /bin/sh -c)'
+    if [[ $inside != "$work" ]]; then
+      printf 'inside=$tmp/%q\n' "$inside"
+      echo 'mkdir -p "$inside" || exit 255'
+      echo 'exec "${enter[@]}" '"'"'hostname "$1" && mount --bind "$2" "$3" && mount --rbind "$4" /tmp && shift 4 && exec "$@"'"'"' \'
+      echo '  enter "$name" "$work" "$inside" "$tmp" "$@"'
+    else
+      echo 'mkdir -p "$tmp" || exit 255'
+      echo 'exec "${enter[@]}" '"'"'hostname "$1" && mount --rbind "$2" /tmp && shift 2 && exec "$@"'"'"' enter "$name" "$tmp" "$@"'
+    fi
+  } >"$nodes_enter"
+  chmod +x "$nodes_enter"
 }
 
 # The namespace of node $1.
@@ -86,11 +116,11 @@ node_ns() {
   echo "netns_nodes: no node $1" >&2; return 1
 }
 
-# on_node NAME CMD...: runs CMD on node NAME (its network namespace, its host name).
+# on_node NAME CMD...: runs CMD on node NAME (its network namespace, its host
+# name, its /tmp).
 on_node() {
-  local ns; ns=$(node_ns "$1") || return 1
-  local name=$1; shift
-  nsenter --net=/run/netns/"$ns" unshare --uts /bin/sh -c 'hostname "$0" && exec "$@"' "$name" "$@"
+  node_ns "$1" >/dev/null || return 1
+  "$nodes_enter" "$@"
 }
 
 # node_link NAME up|down: connects or cuts node NAME's only link.

@@ -1,7 +1,9 @@
 # A Slurm cluster on the namespace nodes of netns_nodes.sh (source that
 # first, then this): munged and slurmctld on nodeA, one slurmd per node with
 # NodeName nodeA, nodeB, ... and NodeAddr its 10.77.0.x address. Every daemon
-# runs inside a node's namespaces, so nodes_down ends them all.
+# runs inside a node's namespaces, so nodes_down ends them all; each node has
+# its own /tmp (netns_nodes.sh), so srun's PMIx plugin, which keeps a folder
+# per job step there, works across the nodes.
 #
 #   slurm_nodes_up DIR     # after nodes_up; exports SLURM_CONF
 #   on_node nodeA sbatch ... / squeue ...   # the controller answers only there
