@@ -43,6 +43,15 @@ std::string RecordedDevice(const std::string& job_device, const std::string& wor
   return device;
 }
 
+// The line that says where an MPI worker runs and which GPU(s) a job with
+// device "cuda" takes there (the local-rank rule, docs/CLUSTER.md).
+std::string WorkerReadyLine(int worker, const WorkerHello& hello) {
+  const bool gpu = hello.gpu.rfind("cuda", 0) == 0;
+  return "[sweep] worker " + std::to_string(worker + 1) + ": rank " + std::to_string(hello.rank) + " on host " +
+         hello.host + ", local rank " + std::to_string(hello.local_rank) +
+         (gpu ? ", device cuda runs on " + hello.gpu : ", no GPU visible");
+}
+
 // The judge's scores among a finished job's metrics (their last points).
 std::map<std::string, double> JudgeScoresOf(const JobOutcome& outcome) {
   std::map<std::string, double> scores;
@@ -400,6 +409,7 @@ Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experime
       WorkerState& worker = workers.at(event->worker);
       worker.ready = true;
       worker.hello = event->hello;
+      if (worker.hello.rank > 0) progress.Message(WorkerReadyLine(event->worker, worker.hello));
     } else if (event->kind == WorkerEvent::Kind::kReport) {
       WorkerState& worker = workers.at(event->worker);
       auto running = std::find_if(worker.slots.begin(), worker.slots.end(),

@@ -172,7 +172,8 @@ class SilentWorkerTransport : public Transport {
     if (announced_ < 2) {
       event.kind = WorkerEvent::Kind::kReady;
       event.worker = announced_;
-      event.hello = WorkerHello{announced_ == 0 ? "nodeA" : "nodeB", announced_ + 1, 0, 1, "cpu"};
+      // nodeB's worker is local rank 1 with a GPU for cuda jobs (the jobs here run on the CPU).
+      event.hello = announced_ == 0 ? WorkerHello{"nodeA", 1, 0, 1, "cpu"} : WorkerHello{"nodeB", 2, 1, 1, "cuda:1"};
       ++announced_;
       return event;
     }
@@ -228,6 +229,12 @@ TEST_F(CoordinatorTest, SilentWorkerIsLostItsJobRunsElsewhereAndItsLateResultIsI
   }
   EXPECT_NE(progress.str().find("lost worker 2 (rank 2 on host nodeB): silent for"), std::string::npos) << progress.str();
   EXPECT_NE(progress.str().find("ignored a late report"), std::string::npos) << progress.str();
+  EXPECT_NE(progress.str().find("[sweep] worker 1: rank 1 on host nodeA, local rank 0, no GPU visible\n"),
+            std::string::npos)
+      << progress.str();
+  EXPECT_NE(progress.str().find("[sweep] worker 2: rank 2 on host nodeB, local rank 1, device cuda runs on cuda:1\n"),
+            std::string::npos)
+      << progress.str();
 }
 
 TEST_F(CoordinatorTest, DatasetGetsImagesAndOneManifestLinePerJob) {
