@@ -150,6 +150,43 @@ TEST(SlurmScript, ValidationNamesTheBadOption) {
   }
 }
 
+// The whole script for two option sets that between them take every branch,
+// against the scripts in tests/runner/testdata: a change to the script shows
+// as a diff there. On a mismatch the script written is left as NAME.actual
+// in the test's working folder (build/tests/runner).
+void ExpectScriptAsRecorded(const SlurmJobOptions& options, const std::string& name) {
+  const std::string recorded = ReadFile(std::string(STYLESWEEP_TESTDATA_DIR) + "/" + name);
+  const std::string written = SlurmBatchScript(options);
+  if (written != recorded) {
+    std::ofstream(name + ".actual", std::ios::binary) << written;
+    ADD_FAILURE() << "the script differs from testdata/" << name << (recorded.empty() ? " (empty or missing)" : "")
+                  << "; diff it with " << name << ".actual";
+  }
+}
+
+TEST(SlurmScript, IsTheRecordedScriptForGpusAndAnAutomaticLauncher) {
+  ExpectScriptAsRecorded(Options(), "slurm_script_gpus.sbatch");
+}
+
+TEST(SlurmScript, IsTheRecordedScriptForACpuArrayUnderMpiexec) {
+  SlurmJobOptions options = Options();
+  options.shared_dir.clear();
+  options.gpus_per_node = 0;
+  options.tasks_per_node = 3;
+  options.cpus_per_task = 4;
+  options.threads = 2;
+  options.worker_timeout = "90s";
+  options.array_size = 3;
+  options.launcher = "mpiexec";
+  options.signal_seconds = 300;
+  options.snapshot_every = "90s";
+  options.time_limit.clear();
+  options.partition.clear();
+  options.account.clear();
+  options.extra_sbatch = {"--mem=8G", "--overcommit"};
+  ExpectScriptAsRecorded(options, "slurm_script_cpu_array.sbatch");
+}
+
 TEST(SlurmScript, ParsesSlurmTimes) {
   EXPECT_EQ(*ParseSlurmTime("04:00:00"), 4 * 3600);
   EXPECT_EQ(*ParseSlurmTime("1-02:03:04"), 86400 + 2 * 3600 + 3 * 60 + 4);
