@@ -43,6 +43,171 @@ esac
   return block;
 }
 
+// The comment that heads the script, the #SBATCH lines and the shell's options.
+void WriteSbatchHeader(const SlurmJobOptions& options, std::ostream& out) {
+  const bool array = options.array_size >= 2;
+  out << "#!/bin/bash\n"
+      << "# Written by `stylesweep slurm`: runs sweep " << options.sweep_file << "\n"
+      << "# with one MPI rank per GPU plus the coordinator (rank 0). On USR1 (sent\n"
+      << "# " << options.signal_seconds << " s before the time limit, or on preemption) it stops cleanly,\n"
+      << "# saves the store, requeues itself and resumes where it stopped. While it\n"
+      << "# runs, rank 0 snapshots the store into the submit folder every " << options.snapshot_every << ",\n"
+      << "# so a node that dies loses little; a new start resumes from the newest.\n"
+      << "# See docs/CLUSTER.md.\n";
+  out << "#SBATCH --job-name=" << options.job_name << "\n";
+  out << "#SBATCH --nodes=" << options.nodes << "\n";
+  out << "#SBATCH --ntasks=" << SlurmTaskCount(options) << "\n";
+  if (options.gpus_per_node > 0) out << "#SBATCH --gpus-per-node=" << options.gpus_per_node << "\n";
+  if (options.cpus_per_task > 0) out << "#SBATCH --cpus-per-task=" << options.cpus_per_task << "\n";
+  if (!options.time_limit.empty()) out << "#SBATCH --time=" << options.time_limit << "\n";
+  if (!options.partition.empty()) out << "#SBATCH --partition=" << options.partition << "\n";
+  if (!options.account.empty()) out << "#SBATCH --account=" << options.account << "\n";
+  if (array) out << "#SBATCH --array=0-" << options.array_size - 1 << "\n";
+  out << "#SBATCH --chdir=" << options.work_dir << "\n";
+  out << "#SBATCH --output=" << options.log_dir << (array ? "/%x-%A_%a.out" : "/%x-%j.out") << "\n";
+  out << "#SBATCH --open-mode=append\n";
+  out << "#SBATCH --signal=B:USR1@" << options.signal_seconds << "\n";
+  out << "#SBATCH --requeue\n";
+  for (const std::string& extra : options.extra_sbatch) out << "#SBATCH " << extra << "\n";
+  out << "set -uo pipefail\n\n";
+
+}
+
+// The binary, the sweep's arguments, the job's tag and the submit folder's
+// store (an array task's own share of it).
+void WriteSweepArguments(const SlurmJobOptions& options, std::ostream& out) {
+  out << "stylesweep=" << ShellQuote(options.stylesweep_path) << "\n";
+  out << "sweep_args=(" << ShellQuote(options.sweep_file);
+  for (const std::string& override_text : options.overrides) out << " " << ShellQuote(override_text);
+  if (!options.shared_dir.empty()) out << " --shared-dir " << ShellQuote(options.shared_dir);
+  if (options.threads > 0) out << " --threads " << options.threads;
+  if (!options.worker_timeout.empty()) out << " --worker-timeout " << ShellQuote(options.worker_timeout);
+  out << " --progress plain --snapshot-every " << ShellQuote(options.snapshot_every) << ")\n";
+  if (options.array_size >= 2) {
+    out << "# Array task i of n runs share i/n of the sweep into its own store; join the\n"
+        << "# stores afterwards with `stylesweep merge " << options.store_dir << "-share-* -o " << options.store_dir
+        << "`.\n"
+        << "job_tag=${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\n"
+        << "submit_store=" << ShellQuote(options.store_dir) << "-share-${SLURM_ARRAY_TASK_ID}\n"
+        << "sweep_args+=(--share \"${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT:-" << options.array_size
+        << "}\")\n";
+  } else {
+    out << "job_tag=${SLURM_JOB_ID}\n"
+        << "submit_store=" << ShellQuote(options.store_dir) << "\n";
+  }
+}
+
+// The local store on the first node, restored from the newest whole store in
+// the submit folder.
+void WriteLocalStore(std::ostream& out) {
+out << R"sh(# The store on the local disk of this (the first) node, where rank 0 runs:
+# SQLite's WAL needs a local filesystem, and only rank 0 opens the store.
+local_root=${STYLESWEEP_LOCAL_DIR:-${TMPDIR:-/tmp}}/stylesweep-${job_tag}
+local_store=$local_root/store
+echo "stylesweep: job $job_tag start $((${SLURM_RESTART_COUNT:-0} + 1)) on $(hostname) at $(date -Is)"
+rm -rf "$local_root" && mkdir -p "$local_store" || { echo "stylesweep: cannot create $local_store" >&2; exit 1; }
+# Resume from the newest whole store in the submit folder: the last snapshot
+# or the last save, whatever became of the job that wrote it. A save cut off
+# between its two renames leaves the previous store as <store>.old-<job>;
+# a <store>.partial-<job> copy is never whole and is not used.
+restore_from=""
+for candidate in "$submit_store" "$submit_store".old-*; do
+  [[ -f $candidate/store.db ]] || continue
+  if [[ -z $restore_from || $candidate/store.db -nt $restore_from/store.db ]]; then restore_from=$candidate; fi
+done
+if [[ -n $restore_from ]]; then
+  echo "stylesweep: resuming from $restore_from"
+  cp -a "$restore_from/." "$local_store/" || { echo "stylesweep: cannot copy $restore_from to $local_store" >&2; exit 1; }
+  rm -f "$local_store"/.snapshot-store.db.*  # an interrupted snapshot's temporary file
+fi
+
+)sh";
+}
+
+// The sweep under the launcher in the background, the stop traps, and the
+// wait that ends a launcher outliving the sweep's written status; $status.
+void WriteRunAndWait(std::ostream& out) {
+  out << R"sh(echo "stylesweep: launcher $launcher, $SLURM_NTASKS ranks on $SLURM_JOB_NUM_NODES node(s) (tasks per node: ${SLURM_TASKS_PER_NODE:-?})"
+
+stop_signal=""
+on_stop() {
+  # Forwards the stop as USR1: srun and mpiexec pass USR1 on to every rank.
+  stop_signal=$1
+  echo "stylesweep: $1 received at $(date -Is): stopping the sweep"
+  kill -USR1 "$sweep_pid" 2>/dev/null
+}
+trap 'on_stop USR1' USR1
+trap 'on_stop TERM' TERM
+
+# Rank 0 snapshots the store into the submit folder while the sweep runs:
+# what survives a node that dies with no exit path run.
+exit_file=$local_root/exit-status
+"${launch[@]}" "$stylesweep" sweep "${sweep_args[@]}" --store "$local_store" --snapshot "$submit_store" \
+  --exit-file "$exit_file" &
+sweep_pid=$!
+# Wait until the sweep has ended (`wait` also returns early when a trapped
+# signal arrives). Once rank 0 has written its exit status the store is
+# closed; a launcher still running $launcher_grace s later is waiting for a
+# node that is gone, and is ended: the status written is the sweep's.
+launcher_grace=${STYLESWEEP_LAUNCHER_GRACE:-)sh" << kSlurmLauncherGraceSeconds << R"sh(}
+exit_seen=""
+while kill -0 "$sweep_pid" 2>/dev/null; do
+  if [[ -s $exit_file ]]; then
+    exit_seen=${exit_seen:-$SECONDS}
+    if ((SECONDS - exit_seen >= launcher_grace)); then
+      echo "stylesweep: the sweep ended with status $(<"$exit_file") but the launcher still waits (a lost node?); ending it"
+      kill -TERM "$sweep_pid" 2>/dev/null; sleep 5; kill -KILL "$sweep_pid" 2>/dev/null
+      break
+    fi
+  fi
+  sleep 1 & wait $! 2>/dev/null
+done
+wait "$sweep_pid"
+status=$?
+if [[ -s $exit_file ]]; then status=$(<"$exit_file"); fi
+echo "stylesweep: sweep exited with status $status at $(date -Is)"
+
+)sh";
+}
+
+// The copy of the local store back to the submit folder, whole or not at all.
+void WriteSaveStore(std::ostream& out) {
+  out << R"sh(# Copy the store back: a complete copy under a temporary name, then renames,
+# so the submit folder always holds one whole store.
+partial=$submit_store.partial-$job_tag
+rm -rf "$partial"
+if cp -a "$local_store" "$partial"; then
+  if [[ -e $submit_store ]]; then mv "$submit_store" "$submit_store.old-$job_tag"; fi
+  mv "$partial" "$submit_store" && rm -rf "$submit_store.old-$job_tag" "$local_root"
+  echo "stylesweep: store saved to $submit_store"
+else
+  echo "stylesweep: could not copy the store to $submit_store; it is still at $local_store on $(hostname)" >&2
+  rm -rf "$partial"
+  exit 1
+fi
+
+)sh";
+}
+
+// Requeue after a stop for preemption (75) or lost workers (69), not after TERM.
+void WriteRequeue(std::ostream& out) {
+  out << "# " << kSlurmRequeueExitCode
+      << ": the sweep stopped for preemption or the time limit (USR1); " << kSlurmLostWorkersExitCode
+      << ": it lost\n"
+         "# workers (a node stopped answering). Requeue, and the next start resumes from\n"
+         "# the saved store. After TERM (scancel, or Slurm requeueing or preempting the\n"
+         "# job itself) Slurm decides what happens next.\n"
+      << "if [[ ($status -eq " << kSlurmRequeueExitCode << " || $status -eq " << kSlurmLostWorkersExitCode
+      << ") && $stop_signal != TERM ]]; then\n";
+  out << R"sh(  echo "stylesweep: requeueing job $job_tag"
+  if ! scontrol requeue "$job_tag"; then
+    echo "stylesweep: requeue refused; submit this script again to resume" >&2
+  fi
+fi
+exit "$status"
+)sh";
+}
+
 }  // namespace
 
 std::string ShellQuote(const std::string& text) {
@@ -153,145 +318,14 @@ Status ValidateSlurmJobOptions(const SlurmJobOptions& options) {
 }
 
 std::string SlurmBatchScript(const SlurmJobOptions& options) {
-  const bool array = options.array_size >= 2;
   std::ostringstream out;
-  out << "#!/bin/bash\n"
-      << "# Written by `stylesweep slurm`: runs sweep " << options.sweep_file << "\n"
-      << "# with one MPI rank per GPU plus the coordinator (rank 0). On USR1 (sent\n"
-      << "# " << options.signal_seconds << " s before the time limit, or on preemption) it stops cleanly,\n"
-      << "# saves the store, requeues itself and resumes where it stopped. While it\n"
-      << "# runs, rank 0 snapshots the store into the submit folder every " << options.snapshot_every << ",\n"
-      << "# so a node that dies loses little; a new start resumes from the newest.\n"
-      << "# See docs/CLUSTER.md.\n";
-  out << "#SBATCH --job-name=" << options.job_name << "\n";
-  out << "#SBATCH --nodes=" << options.nodes << "\n";
-  out << "#SBATCH --ntasks=" << SlurmTaskCount(options) << "\n";
-  if (options.gpus_per_node > 0) out << "#SBATCH --gpus-per-node=" << options.gpus_per_node << "\n";
-  if (options.cpus_per_task > 0) out << "#SBATCH --cpus-per-task=" << options.cpus_per_task << "\n";
-  if (!options.time_limit.empty()) out << "#SBATCH --time=" << options.time_limit << "\n";
-  if (!options.partition.empty()) out << "#SBATCH --partition=" << options.partition << "\n";
-  if (!options.account.empty()) out << "#SBATCH --account=" << options.account << "\n";
-  if (array) out << "#SBATCH --array=0-" << options.array_size - 1 << "\n";
-  out << "#SBATCH --chdir=" << options.work_dir << "\n";
-  out << "#SBATCH --output=" << options.log_dir << (array ? "/%x-%A_%a.out" : "/%x-%j.out") << "\n";
-  out << "#SBATCH --open-mode=append\n";
-  out << "#SBATCH --signal=B:USR1@" << options.signal_seconds << "\n";
-  out << "#SBATCH --requeue\n";
-  for (const std::string& extra : options.extra_sbatch) out << "#SBATCH " << extra << "\n";
-  out << "set -uo pipefail\n\n";
-
-  out << "stylesweep=" << ShellQuote(options.stylesweep_path) << "\n";
-  out << "sweep_args=(" << ShellQuote(options.sweep_file);
-  for (const std::string& override_text : options.overrides) out << " " << ShellQuote(override_text);
-  if (!options.shared_dir.empty()) out << " --shared-dir " << ShellQuote(options.shared_dir);
-  if (options.threads > 0) out << " --threads " << options.threads;
-  if (!options.worker_timeout.empty()) out << " --worker-timeout " << ShellQuote(options.worker_timeout);
-  out << " --progress plain --snapshot-every " << ShellQuote(options.snapshot_every) << ")\n";
-  if (array) {
-    out << "# Array task i of n runs share i/n of the sweep into its own store; join the\n"
-        << "# stores afterwards with `stylesweep merge " << options.store_dir << "-share-* -o " << options.store_dir
-        << "`.\n"
-        << "job_tag=${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\n"
-        << "submit_store=" << ShellQuote(options.store_dir) << "-share-${SLURM_ARRAY_TASK_ID}\n"
-        << "sweep_args+=(--share \"${SLURM_ARRAY_TASK_ID}/${SLURM_ARRAY_TASK_COUNT:-" << options.array_size
-        << "}\")\n";
-  } else {
-    out << "job_tag=${SLURM_JOB_ID}\n"
-        << "submit_store=" << ShellQuote(options.store_dir) << "\n";
-  }
-  out << R"sh(# The store on the local disk of this (the first) node, where rank 0 runs:
-# SQLite's WAL needs a local filesystem, and only rank 0 opens the store.
-local_root=${STYLESWEEP_LOCAL_DIR:-${TMPDIR:-/tmp}}/stylesweep-${job_tag}
-local_store=$local_root/store
-echo "stylesweep: job $job_tag start $((${SLURM_RESTART_COUNT:-0} + 1)) on $(hostname) at $(date -Is)"
-rm -rf "$local_root" && mkdir -p "$local_store" || { echo "stylesweep: cannot create $local_store" >&2; exit 1; }
-# Resume from the newest whole store in the submit folder: the last snapshot
-# or the last save, whatever became of the job that wrote it. A save cut off
-# between its two renames leaves the previous store as <store>.old-<job>;
-# a <store>.partial-<job> copy is never whole and is not used.
-restore_from=""
-for candidate in "$submit_store" "$submit_store".old-*; do
-  [[ -f $candidate/store.db ]] || continue
-  if [[ -z $restore_from || $candidate/store.db -nt $restore_from/store.db ]]; then restore_from=$candidate; fi
-done
-if [[ -n $restore_from ]]; then
-  echo "stylesweep: resuming from $restore_from"
-  cp -a "$restore_from/." "$local_store/" || { echo "stylesweep: cannot copy $restore_from to $local_store" >&2; exit 1; }
-  rm -f "$local_store"/.snapshot-store.db.*  # an interrupted snapshot's temporary file
-fi
-
-)sh";
+  WriteSbatchHeader(options, out);
+  WriteSweepArguments(options, out);
+  WriteLocalStore(out);
   out << LauncherBlock(options.launcher);
-  out << R"sh(echo "stylesweep: launcher $launcher, $SLURM_NTASKS ranks on $SLURM_JOB_NUM_NODES node(s) (tasks per node: ${SLURM_TASKS_PER_NODE:-?})"
-
-stop_signal=""
-on_stop() {
-  # Forwards the stop as USR1: srun and mpiexec pass USR1 on to every rank.
-  stop_signal=$1
-  echo "stylesweep: $1 received at $(date -Is): stopping the sweep"
-  kill -USR1 "$sweep_pid" 2>/dev/null
-}
-trap 'on_stop USR1' USR1
-trap 'on_stop TERM' TERM
-
-# Rank 0 snapshots the store into the submit folder while the sweep runs:
-# what survives a node that dies with no exit path run.
-exit_file=$local_root/exit-status
-"${launch[@]}" "$stylesweep" sweep "${sweep_args[@]}" --store "$local_store" --snapshot "$submit_store" \
-  --exit-file "$exit_file" &
-sweep_pid=$!
-# Wait until the sweep has ended (`wait` also returns early when a trapped
-# signal arrives). Once rank 0 has written its exit status the store is
-# closed; a launcher still running $launcher_grace s later is waiting for a
-# node that is gone, and is ended: the status written is the sweep's.
-launcher_grace=${STYLESWEEP_LAUNCHER_GRACE:-)sh" << kSlurmLauncherGraceSeconds << R"sh(}
-exit_seen=""
-while kill -0 "$sweep_pid" 2>/dev/null; do
-  if [[ -s $exit_file ]]; then
-    exit_seen=${exit_seen:-$SECONDS}
-    if ((SECONDS - exit_seen >= launcher_grace)); then
-      echo "stylesweep: the sweep ended with status $(<"$exit_file") but the launcher still waits (a lost node?); ending it"
-      kill -TERM "$sweep_pid" 2>/dev/null; sleep 5; kill -KILL "$sweep_pid" 2>/dev/null
-      break
-    fi
-  fi
-  sleep 1 & wait $! 2>/dev/null
-done
-wait "$sweep_pid"
-status=$?
-if [[ -s $exit_file ]]; then status=$(<"$exit_file"); fi
-echo "stylesweep: sweep exited with status $status at $(date -Is)"
-
-# Copy the store back: a complete copy under a temporary name, then renames,
-# so the submit folder always holds one whole store.
-partial=$submit_store.partial-$job_tag
-rm -rf "$partial"
-if cp -a "$local_store" "$partial"; then
-  if [[ -e $submit_store ]]; then mv "$submit_store" "$submit_store.old-$job_tag"; fi
-  mv "$partial" "$submit_store" && rm -rf "$submit_store.old-$job_tag" "$local_root"
-  echo "stylesweep: store saved to $submit_store"
-else
-  echo "stylesweep: could not copy the store to $submit_store; it is still at $local_store on $(hostname)" >&2
-  rm -rf "$partial"
-  exit 1
-fi
-
-)sh";
-  out << "# " << kSlurmRequeueExitCode
-      << ": the sweep stopped for preemption or the time limit (USR1); " << kSlurmLostWorkersExitCode
-      << ": it lost\n"
-         "# workers (a node stopped answering). Requeue, and the next start resumes from\n"
-         "# the saved store. After TERM (scancel, or Slurm requeueing or preempting the\n"
-         "# job itself) Slurm decides what happens next.\n"
-      << "if [[ ($status -eq " << kSlurmRequeueExitCode << " || $status -eq " << kSlurmLostWorkersExitCode
-      << ") && $stop_signal != TERM ]]; then\n";
-  out << R"sh(  echo "stylesweep: requeueing job $job_tag"
-  if ! scontrol requeue "$job_tag"; then
-    echo "stylesweep: requeue refused; submit this script again to resume" >&2
-  fi
-fi
-exit "$status"
-)sh";
+  WriteRunAndWait(out);
+  WriteSaveStore(out);
+  WriteRequeue(out);
   return out.str();
 }
 
