@@ -85,6 +85,7 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
   document["source"] = spec.source;
   document["count"] = jobs.size();
   document["devices_per_job"] = spec.devices_per_job;
+  document["bands_across_nodes"] = spec.bands_across_nodes;
   document["batch_jobs"] = batch_jobs;
   if (!spec.output.dataset_dir.empty()) document["dataset"] = spec.output.dataset_dir;
   auto& left_out = document["skipped_images"] = nlohmann::json::array();

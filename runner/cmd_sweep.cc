@@ -196,7 +196,8 @@ int RunSweepCommand(int argc, char** argv) {
                  "of finished work; `stylesweep sweep --store DIR` resumes from it (docs/CLUSTER.md).\n"
                  "With devices_per_job: K in the sweep (or the override devices_per_job=K), the workers\n"
                  "of each node form groups of K ranks and each job runs on a group as one band split\n"
-                 "(docs/BAND_SPLIT.md): mpiexec -n 1+G*K runs G jobs at a time.\n\n"
+                 "(docs/BAND_SPLIT.md): mpiexec -n 1+G*K runs G jobs at a time. A CPU sweep with\n"
+                 "bands_across_nodes: true may put a group's ranks on several nodes.\n\n"
               << visible;
     return kExitOk;
   }

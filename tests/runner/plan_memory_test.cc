@@ -74,6 +74,18 @@ TEST_F(PlanMemoryTest, JobsThatDoNotFitAreRefusedWithWhatWouldFit) {
   EXPECT_EQ(roomy.exit_code, 0) << roomy.output;
 }
 
+TEST_F(PlanMemoryTest, PlanJsonGivesTheBandPlacementAsJsonTypes) {
+  const std::string sweep = WriteSweep("64");
+  CommandResult plain = RunStylesweep({"plan", sweep, "--format", "json"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_NE(plain.output.find("\"bands_across_nodes\": false"), std::string::npos) << plain.output;
+  CommandResult across =
+      RunStylesweep({"plan", sweep, "devices_per_job=2", "bands_across_nodes=true", "--format", "json"});
+  ASSERT_EQ(across.exit_code, 0) << across.output;
+  EXPECT_NE(across.output.find("\"bands_across_nodes\": true"), std::string::npos) << across.output;
+  EXPECT_NE(across.output.find("\"devices_per_job\": 2"), std::string::npos) << across.output;
+}
+
 TEST_F(PlanMemoryTest, DevicesPerJobChecksTheShareOfEachDevice) {
   // The job that 32 GiB refuses (above) is offered a band split; the sweep
   // setting that takes the offer then plans it per device, and a larger
