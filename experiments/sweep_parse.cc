@@ -90,6 +90,13 @@ class SweepParser {
     return node.Scalar();
   }
 
+  // `true` or `false`; anything else is an error at the node naming `what`.
+  Result<bool> Boolean(const YAML::Node& node, const std::string& what) const {
+    SS_ASSIGN_OR_RETURN(std::string text, Scalar(node, what));
+    if (text != "true" && text != "false") return ErrorAt(node, what + " must be true or false, not '" + text + "'");
+    return text == "true";
+  }
+
   Result<long long> Integer(const YAML::Node& node, const std::string& what, long long min, long long max) const {
     SS_ASSIGN_OR_RETURN(std::string text, Scalar(node, what));
     std::istringstream in(text);
@@ -263,19 +270,10 @@ class SweepParser {
                           Integer(root["devices_per_job"], "devices_per_job", 1, kMaxDevicesPerJob));
     }
     if (root["bands_across_nodes"].IsDefined()) {
-      SS_ASSIGN_OR_RETURN(std::string across, Scalar(root["bands_across_nodes"], "bands_across_nodes"));
-      if (across != "true" && across != "false") {
-        return ErrorAt(root["bands_across_nodes"], "bands_across_nodes must be true or false, not '" + across + "'");
-      }
-      spec.bands_across_nodes = across == "true";
+      SS_ASSIGN_OR_RETURN(spec.bands_across_nodes, Boolean(root["bands_across_nodes"], "bands_across_nodes"));
     }
-
     if (root["skip_unreadable"].IsDefined()) {
-      SS_ASSIGN_OR_RETURN(std::string skip, Scalar(root["skip_unreadable"], "skip_unreadable"));
-      if (skip != "true" && skip != "false") {
-        return ErrorAt(root["skip_unreadable"], "skip_unreadable must be true or false, not '" + skip + "'");
-      }
-      spec.skip_unreadable = skip == "true";
+      SS_ASSIGN_OR_RETURN(spec.skip_unreadable, Boolean(root["skip_unreadable"], "skip_unreadable"));
     }
 
     if (root["base"].IsDefined()) {
