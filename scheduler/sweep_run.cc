@@ -157,13 +157,15 @@ SweepOutcome RunGroupedSweep(const SweepRequest& request, const Result<SweepSpec
 //   2. MPI_Gather to rank 0 of each rank's SmallestGpuBytes (one int64; 0 on
 //      rank 0 of several ranks, which only coordinates);
 //   3. with devices_per_job > 1: FormWorkerGroups (MPI_Comm_split_type,
-//      MPI_Allgather, MPI_Comm_split);
+//      MPI_Bcast on each node, MPI_Allgather, MPI_Comm_split);
 // then the transport's point-to-point messages (mpi_transport.h). Rank 0 of
 // several ranks runs in the front executable and the other ranks in the
 // engine (runner/engine_routes.cc), both through this one function: a
 // collective added, removed or reordered here changes both, but a
 // collective made elsewhere on one side only would leave the other waiting
-// forever. Keep every collective of the start-up in this function.
+// forever. Keep every collective of the start-up in this function. (The
+// collectives within a group's communicator, band_executor.h, involve worker
+// ranks only, all of them in the engine.)
 SweepOutcome RunUnderMpi(const SweepRequest& request, SweepWorkerSide* workers) {
   int rank = 0, size = 1;
   Status status = MpiStatus(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
@@ -187,7 +189,7 @@ SweepOutcome RunUnderMpi(const SweepRequest& request, SweepWorkerSide* workers) 
   status = MpiStatus(MPI_Bcast(&devices_per_job, 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast of devices_per_job");
   if (!status.ok()) return Failed(status, rank == 0);
   const bool runs_jobs = size == 1 || rank != 0;
-  std::int64_t own_gpu_bytes = runs_jobs && workers != nullptr ? workers->SmallestGpuBytes() : 0;
+  const std::int64_t own_gpu_bytes = runs_jobs && workers != nullptr ? workers->SmallestGpuBytes() : 0;
   std::vector<std::int64_t> gathered(rank == 0 ? static_cast<std::size_t>(size) : 0);
   status = MpiStatus(MPI_Gather(&own_gpu_bytes, 1, MPI_INT64_T, gathered.data(), 1, MPI_INT64_T, 0, MPI_COMM_WORLD),
                      "MPI_Gather of the workers' GPU memory");
