@@ -16,7 +16,10 @@ namespace stylesweep {
 
 class EngineSweepWorkers : public SweepWorkerSide {
  public:
-  // SmallestCudaDeviceMemory (engine/device_memory.h); 0 without a CUDA device.
+  // SmallestCudaDeviceMemory (engine/device_memory.h); 0 without a CUDA
+  // device. With a CUDA LibTorch this starts the CUDA runtime on every
+  // worker at start-up, also for a sweep of CPU jobs (the workers do not
+  // read the sweep file, so they cannot tell).
   std::int64_t SmallestGpuBytes() override;
   SweepOutcome RunAlone(const SweepRequest& request, const SweepSpec& spec, std::int64_t smallest_gpu_bytes) override;
   Status RunWorker(const SweepRequest& request, int rank) override;
