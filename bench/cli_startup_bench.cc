@@ -12,6 +12,11 @@
 // until it execs, and Linux carries that high-water mark (about 7 MiB here)
 // into the child's ru_maxrss. Values at the floor mean "at most that".
 //
+// With CLI_STARTUP_BENCH_BASELINE=PATH (another build's `stylesweep`, e.g.
+// one of an earlier commit) each front command also runs through PATH,
+// registered right after the same command of this build ("baseline/..."), so
+// that the two are measured minutes apart at most on a loaded machine.
+//
 // Fixtures: an 8-run store built in a temporary folder, and store_bench's
 // 100,000-run store (STORE_BENCH_FIXTURE_DIR; `build/bin/store_bench
 // --benchmark_filter=RunsWhereTop20` builds it once). Output of the commands
@@ -124,20 +129,36 @@ int main(int argc, char** argv) {
   const std::string small = stylesweep::SmallStore();
   const std::string large = STORE_BENCH_FIXTURE_DIR;
   const std::string quickstart = std::string(STYLESWEEP_SOURCE_DIR) + "/experiments/sweeps/quickstart.yaml";
-  for (const auto& [label, binary] : {std::pair<std::string, std::string>{"front", STYLESWEEP_BIN},
-                                      std::pair<std::string, std::string>{"engine", STYLESWEEP_ENGINE_BIN}}) {
-    Register(label + "/--help", {binary, "--help"});
-    Register(label + "/plan_quickstart", {binary, "plan", quickstart});
-    if (label == "engine") continue;  // the store commands are the front's only
-    Register(label + "/experiments", {binary, "experiments", "--store", small});
-    Register(label + "/show_1", {binary, "show", "1", "--store", small});
-    Register(label + "/runs", {binary, "runs", "--store", small});
-    Register(label + "/runs_where_100k_limit_5",
-             {binary, "runs", "--store", large, "--where", stylesweep::kWhere, "--limit", "5"}, large + "/.complete");
-    Register(label + "/runs_where_sorted_100k_limit_5",
-             {binary, "runs", "--store", large, "--where", stylesweep::kWhere, "--sort", "metrics.loss/m0", "--limit", "5"},
-             large + "/.complete");
+  // The front's commands: name, arguments, the fixture a command needs.
+  struct FrontCommand {
+    std::string name;
+    std::vector<std::string> args;
+    std::string needs;
+  };
+  const std::vector<FrontCommand> commands = {
+      {"--help", {"--help"}, ""},
+      {"plan_quickstart", {"plan", quickstart}, ""},
+      {"experiments", {"experiments", "--store", small}, ""},
+      {"show_1", {"show", "1", "--store", small}, ""},
+      {"runs", {"runs", "--store", small}, ""},
+      {"runs_where_100k_limit_5", {"runs", "--store", large, "--where", stylesweep::kWhere, "--limit", "5"},
+       large + "/.complete"},
+      {"runs_where_sorted_100k_limit_5",
+       {"runs", "--store", large, "--where", stylesweep::kWhere, "--sort", "metrics.loss/m0", "--limit", "5"},
+       large + "/.complete"},
+  };
+  const char* baseline = std::getenv("CLI_STARTUP_BENCH_BASELINE");
+  if (baseline != nullptr && *baseline != '\0') benchmark::AddCustomContext("baseline", baseline);
+  for (const FrontCommand& command : commands) {
+    std::vector<std::string> command_line = {STYLESWEEP_BIN};
+    command_line.insert(command_line.end(), command.args.begin(), command.args.end());
+    Register("front/" + command.name, command_line, command.needs);
+    if (baseline == nullptr || *baseline == '\0') continue;
+    command_line.front() = baseline;
+    Register("baseline/" + command.name, command_line, command.needs);
   }
+  Register("engine/--help", {STYLESWEEP_ENGINE_BIN, "--help"});
+  Register("engine/plan_quickstart", {STYLESWEEP_ENGINE_BIN, "plan", quickstart});
   Register("probe/plain", {STARTUP_PROBE_PLAIN});
   Register("probe/linked_with_libmpi", {STARTUP_PROBE_MPI});
   benchmark::Initialize(&argc, argv);

@@ -1,8 +1,4 @@
-// BatchCompatibilityKey (declared in engine/style_transfer.h) is plain
-// string work on StyleOptions: it lives in engine_core so the torch-free
-// parts (`stylesweep plan`, the sweep coordinator) link it without LibTorch.
-#include "engine/style_options.h"
-#include "engine/style_transfer.h"
+#include "engine/batch_compatibility.h"
 
 namespace stylesweep {
 

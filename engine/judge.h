@@ -34,18 +34,13 @@
 
 #include "common/status.h"
 #include "engine/image.h"
+#include "engine/judge_metric_names.h"
 
 namespace stylesweep {
 
 // Bumped whenever a formula, a layer, the network or the sizing changes:
 // scores of another version are never compared with this one's.
 inline constexpr int kJudgeVersion = 1;
-
-inline constexpr const char* kStyleDistanceMetric = "eval/style_distance";
-inline constexpr const char* kContentDistanceMetric = "eval/content_distance";
-inline constexpr const char* kSsimMetric = "eval/ssim";
-inline constexpr const char* kColorDistanceMetric = "eval/color_distance";
-inline constexpr const char* kJudgeIdMetric = "eval/judge_id";
 
 struct JudgeScores {
   double style_distance = 0;    // >= 0; 0: the output's Gram matrices equal the style's

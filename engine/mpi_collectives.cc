@@ -6,14 +6,6 @@
 
 namespace stylesweep {
 
-Status MpiStatus(int code, const std::string& operation) {
-  if (code == MPI_SUCCESS) return Status::Ok();
-  char text[MPI_MAX_ERROR_STRING] = {};
-  int length = 0;
-  MPI_Error_string(code, text, &length);
-  return Status::Unavailable(operation + " failed: " + std::string(text, static_cast<size_t>(length)));
-}
-
 namespace {
 
 Result<MPI_Datatype> MpiTypeOf(const torch::Tensor& tensor, const std::string& operation) {

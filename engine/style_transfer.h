@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "engine/batch_compatibility.h"
 #include "engine/image.h"
 #include "engine/style_options.h"
 
@@ -86,16 +87,9 @@ struct EngineConfig {
   int sync_every = 20;          // L-BFGS evaluations between host reads of losses and optimiser state; 1: every one
 };
 
-// The settings two jobs must share to run in one batch: backbone, weights,
-// pooling, layers, size and stages, style scale, resize filter, optimiser
-// (L-BFGS, with its history, tolerance and normalisation), device, tf32 and
-// memory format. Jobs of one batch may differ in content and style images,
-// style blend, content/style/tv weights, style layer weights, seed, init,
-// colour preservation and snapshots. Adam jobs never batch.
-std::string BatchCompatibilityKey(const StyleOptions& options);
-
-// True when `a` and `b` have the same BatchCompatibilityKey (their content
-// images must also have the same size to share a batch; RunBatch checks).
+// True when `a` and `b` have the same BatchCompatibilityKey
+// (engine/batch_compatibility.h); their content images must also have the
+// same size to share a batch (RunBatch checks).
 bool BatchCompatible(const StyleJob& a, const StyleJob& b);
 
 class StyleTransfer {

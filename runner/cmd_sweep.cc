@@ -4,7 +4,9 @@
 // ranks 1..N-1 run jobs. Started without mpiexec, one process runs every job
 // itself. Re-running a sweep skips FINISHED jobs and resumes the rest.
 // This file parses the flags, hands them to the scheduler (sweep_run.h) and
-// prints what came back; the exit code is its verdict.
+// prints what came back; the exit code is its verdict. It is built into both
+// executables: the engine, where it runs jobs, and the front, which runs it
+// as rank 0 of several ranks (runner/sweep_command.h).
 #include <cstdio>
 #include <iostream>
 
@@ -13,6 +15,7 @@
 #include "common/duration.h"
 #include "common/text.h"
 #include "runner/command.h"
+#include "runner/sweep_command.h"
 #include "runner/sweep_command_line.h"
 #include "scheduler/memory_check.h"
 #include "scheduler/stop_signal.h"
@@ -227,7 +230,7 @@ int RunSweepCommand(int argc, char** argv) {
   request.batch_jobs = *batch_jobs;  // 0: auto
   request.log = &std::cerr;
   request.finish = Finish;
-  const SweepOutcome outcome = RunSweepRequest(request);
+  const SweepOutcome outcome = RunSweepRequest(request, SweepWorkersOfThisExecutable());
   if (outcome.finished) return outcome.exit_code;
   const int code = Finish(outcome);
   if (outcome.coordinator) WriteSweepExitFile(request.exit_file, code, std::cerr);

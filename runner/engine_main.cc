@@ -1,5 +1,6 @@
 // stylesweep-engine: the commands that optimise and so load LibTorch
-// (stylize, sweep, plan --device-memory auto). Users type `stylesweep`; its
+// (stylize, evaluate, plan --device-memory auto, and sweep on every rank
+// that runs jobs; a sweep's coordinator over several ranks stays in the front). Users type `stylesweep`; its
 // front executable (main.cc) replaces itself with this one for those command
 // lines, with the same argv (runner/engine_routes.h).
 #include <iostream>
@@ -8,6 +9,18 @@
 #include "engine/host_allocator.h"
 #include "runner/command.h"
 #include "runner/engine_routes.h"
+#include "runner/sweep_command.h"
+#include "scheduler/sweep_workers.h"
+
+namespace stylesweep {
+
+// The engine runs a sweep's jobs: alone, or as its worker ranks.
+SweepWorkerSide* SweepWorkersOfThisExecutable() {
+  static EngineSweepWorkers workers;
+  return &workers;
+}
+
+}  // namespace stylesweep
 
 int main(int argc, char** argv) {
   // Before any thread or tensor: large CPU tensors reused rather than mapped

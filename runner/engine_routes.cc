@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "common/mpi_launch.h"
+
 namespace stylesweep {
 namespace {
 
@@ -28,12 +30,20 @@ bool AsksForDeviceMemoryAuto(int argc, char** argv) {
   return false;
 }
 
+// `sweep` runs jobs, and so needs LibTorch, everywhere except on rank 0 of a
+// launch of several ranks: that rank only coordinates (and answers the
+// memory check from the workers' GPUs, scheduler/sweep_run.h), so it stays
+// in the front. Without a launcher, under `mpiexec -n 1`, or when the
+// launcher's environment does not say the rank and size, the process may
+// have to run jobs: the engine, which can also coordinate.
+bool RunsSweepJobs(int, char**) { return !IsCoordinatorOfSeveralRanks(MpiLaunchFromEnvironment()); }
+
 }  // namespace
 
 const std::vector<EngineRoute>& EngineRoutes() {
   static const std::vector<EngineRoute> routes = {
       {"stylize", "stylise one image (Gatys et al., L-BFGS or Adam)", nullptr},
-      {"sweep", "run a sweep's jobs (locally, or under mpiexec) into the store", nullptr},
+      {"sweep", nullptr, RunsSweepJobs},
       {"evaluate", "score images or stored runs on one scale (style, content, SSIM, colour)", nullptr},
       {"plan", nullptr, AsksForDeviceMemoryAuto},
   };

@@ -3,11 +3,12 @@
 //
 // The front (runner/main.cc) runs the commands that only read files and the
 // store: `--help`, experiments/runs/show/compare/export, plan, report, merge,
-// slurm. It starts in milliseconds because it maps neither LibTorch nor MPI.
-// A command that optimises is listed in EngineRoutes(); for it the front
-// replaces itself with the engine (execv, same argv and environment) before
-// anything else happens, so `mpiexec -n N stylesweep sweep ...` and srun
-// start the engine on every rank without knowing of it.
+// slurm, and a sweep's coordinator (rank 0 of several MPI ranks). It starts
+// in milliseconds because it maps no LibTorch. A command that optimises is
+// listed in EngineRoutes(); for it the front replaces itself with the engine
+// (execv, same argv and environment) before anything else happens, so
+// `mpiexec -n N stylesweep sweep ...` and srun start the engine on every
+// rank that runs jobs without knowing of it.
 //
 // To route a new command that needs LibTorch: add its row here (engine_routes.cc)
 // and its cmd_*.cc to the `stylesweep-engine` sources in runner/CMakeLists.txt.

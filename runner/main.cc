@@ -1,7 +1,8 @@
 // stylesweep: neural style transfer sweeps. `stylesweep COMMAND --help` for each command.
 //
-// The front executable: it links neither LibTorch nor MPI, runs the commands
-// that read files and the store itself, and hands the command lines listed in
+// The front executable: it links no LibTorch, runs the commands that read
+// files and the store itself, and rank 0 of a sweep over several MPI ranks
+// (the coordinator), and hands the command lines listed in
 // runner/engine_routes.h to `stylesweep-engine` (docs/ARCHITECTURE.md, "Two
 // executables, one command").
 #include <iostream>
@@ -9,6 +10,14 @@
 
 #include "runner/command.h"
 #include "runner/engine_routes.h"
+#include "runner/sweep_command.h"
+
+namespace stylesweep {
+
+// The front runs `sweep` only as the coordinator: no jobs here.
+SweepWorkerSide* SweepWorkersOfThisExecutable() { return nullptr; }
+
+}  // namespace stylesweep
 
 int main(int argc, char** argv) {
   const std::vector<stylesweep::Command> all = stylesweep::AllCommands(stylesweep::Commands());

@@ -19,7 +19,7 @@
 #include "common/sha256.h"
 #include "common/text.h"
 #include "engine/style_options.h"
-#include "engine/style_transfer.h"
+#include "engine/batch_compatibility.h"
 #include "scheduler/dataset_keep.h"
 #include "scheduler/job_queue.h"
 #include "scheduler/progress.h"

@@ -11,8 +11,9 @@
 // longest remaining cost a worker gets one whose style it ran last, so its
 // style-target cache hits. With batch_jobs K > 1 a worker gets up to K jobs
 // at once: the next job as above plus the longest remaining jobs with the
-// same BatchCompatibilityKey (engine/style_transfer.h); each job is still its
-// own run (started, recorded FINISHED / FAILED / KILLED and retried alone).
+// same BatchCompatibilityKey (engine/batch_compatibility.h); each job is
+// still its own run (started, recorded FINISHED / FAILED / KILLED and
+// retried alone).
 //
 // Failure: a job's failure is recorded FAILED with its message and retried
 // up to `retries` more times; the sweep goes on. A store write that fails is

@@ -1,6 +1,6 @@
 #include "scheduler/dataset_keep.h"
 
-#include "engine/judge.h"
+#include "engine/judge_metric_names.h"
 #include "scheduler/coordinator.h"
 #include "store/query.h"
 

@@ -4,7 +4,7 @@
 // one: same order, but its style-target cache hits. Equal jobs leave in the
 // order they were pushed. PopCompatible fills a batch: the longest remaining
 // job with a given batch key (jobs a worker may run together, see
-// BatchCompatibilityKey in engine/style_transfer.h).
+// BatchCompatibilityKey in engine/batch_compatibility.h).
 //
 // Threading: not thread-safe; the coordinator's thread only.
 #pragma once

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "engine/device_memory.h"
-#include "engine/style_transfer.h"
+#include "engine/batch_compatibility.h"
 #include "experiments/job_memory.h"
 
 namespace stylesweep {
@@ -89,18 +89,17 @@ BatchChoice ChooseBatchJobs(const std::vector<JobSpec>& jobs, const MemoryLimit&
   return choice;
 }
 
-MemoryLimit SweepMemoryLimit(const std::vector<JobSpec>& jobs) {
+MemoryLimit SweepMemoryLimit(const std::vector<JobSpec>& jobs, std::int64_t smallest_gpu_bytes) {
   MemoryLimit limit;
-  if (std::none_of(jobs.begin(), jobs.end(), RunsOnCuda)) return limit;
-  Result<std::int64_t> smallest = SmallestCudaDeviceMemory();
-  if (!smallest.ok()) return limit;  // the engine reports a missing device when a job runs
-  limit.bytes = *smallest;
+  if (smallest_gpu_bytes <= 0 || std::none_of(jobs.begin(), jobs.end(), RunsOnCuda)) return limit;
+  limit.bytes = smallest_gpu_bytes;
   limit.cuda_only = true;
   return limit;
 }
 
-Status CheckSweepJobsFit(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands, int batch_jobs) {
-  const MemoryLimit limit = SweepMemoryLimit(jobs);
+Status CheckSweepJobsFit(const std::vector<JobSpec>& jobs, const std::string& models_dir,
+                         std::int64_t smallest_gpu_bytes, int bands, int batch_jobs) {
+  const MemoryLimit limit = SweepMemoryLimit(jobs, smallest_gpu_bytes);
   if (limit.bytes <= 0 && bands <= 1) return Status::Ok();
   JobPlacement placement;
   placement.bands = bands;

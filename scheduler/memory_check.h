@@ -48,18 +48,21 @@ struct BatchChoice {
 BatchChoice ChooseBatchJobs(const std::vector<JobSpec>& jobs, const MemoryLimit& limit,
                             const std::string& models_dir);
 
-// `stylesweep sweep`'s check before any job runs. `bands`: the devices each
-// job is split over (devices_per_job); `batch_jobs`: the --batch-jobs K each
-// job's batch may reach. With bands > 1, a job whose image cannot be split
-// into that many bands is an error naming it. When any job runs on CUDA and
-// a CUDA device is visible, the CUDA jobs that exceed the smallest device's
-// memory are kOutOfMemory (CheckJobsFitMemory's message). Otherwise Ok.
-// Reads device properties only: creates no allocation on the device.
-Status CheckSweepJobsFit(const std::vector<JobSpec>& jobs, const std::string& models_dir, int bands = 1,
-                         int batch_jobs = 1);
+// `stylesweep sweep`'s check before any job runs. `smallest_gpu_bytes`: the
+// smallest GPU memory among the ranks that run jobs (sweep_run.h), 0 when
+// they see none. `bands`: the devices each job is split over
+// (devices_per_job); `batch_jobs`: the --batch-jobs K each job's batch may
+// reach. With bands > 1, a job whose image cannot be split into that many
+// bands is an error naming it. When any job runs on CUDA and
+// `smallest_gpu_bytes` > 0, the CUDA jobs that exceed it are kOutOfMemory
+// (CheckJobsFitMemory's message). Otherwise Ok. Torch-free: asks no device.
+Status CheckSweepJobsFit(const std::vector<JobSpec>& jobs, const std::string& models_dir,
+                         std::int64_t smallest_gpu_bytes, int bands = 1, int batch_jobs = 1);
 
-// The limit `stylesweep sweep` checks CUDA jobs against: the smallest
-// visible CUDA device's memory when any job runs on CUDA; 0 otherwise.
-MemoryLimit SweepMemoryLimit(const std::vector<JobSpec>& jobs);
+// The limit `stylesweep sweep` checks CUDA jobs against:
+// `smallest_gpu_bytes` (as in CheckSweepJobsFit) when any job runs on CUDA;
+// 0 (no check) otherwise, or when no rank sees a GPU (the engine then
+// reports the missing device when a CUDA job runs).
+MemoryLimit SweepMemoryLimit(const std::vector<JobSpec>& jobs, std::int64_t smallest_gpu_bytes);
 
 }  // namespace stylesweep

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/text.h"
-#include "engine/style_transfer.h"
+#include "engine/style_options.h"
 
 namespace stylesweep {
 namespace {

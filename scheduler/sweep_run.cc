@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <vector>
 
 #include <mpi.h>
 
@@ -12,8 +13,6 @@
 #include "common/shared_dir.h"
 #include "experiments/file_hash.h"
 #include "engine/mpi_status.h"
-#include "scheduler/band_executor.h"
-#include "scheduler/engine_executor.h"
 #include "scheduler/hash_cache.h"
 #include "scheduler/memory_check.h"
 #include "scheduler/mpi_transport.h"
@@ -27,25 +26,6 @@
 
 namespace stylesweep {
 namespace {
-
-// This machine's name, for the workers' hello.
-std::string HostName() {
-  char buffer[256] = {};
-  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "unknown";
-  return buffer;
-}
-
-WorkerHello HelloFor(int rank, const std::string& gpus) {
-  return WorkerHello{HostName(), rank, LocalRankFromEnvironment(), static_cast<int>(getpid()), gpus};
-}
-
-EngineExecutorOptions ExecutorOptionsFor(const SweepRequest& request) {
-  EngineExecutorOptions options;
-  options.models_dir = SharedModelsDir(request.shared_dir);
-  options.num_threads = request.threads;
-  options.local_rank = LocalRankFromEnvironment();
-  return options;
-}
 
 SweepOutcome Failed(Status status, bool coordinator = true) {
   SweepOutcome outcome;
@@ -103,8 +83,9 @@ Status CheckPlacement(const SweepRequest& request, const SweepSpec& spec, int de
 // MPI_Finalize for ranks that are gone; it also ends it when some workers do
 // not stop within 30 s.
 SweepOutcome CoordinateOverMpi(const SweepRequest& request, const Result<SweepSpec>& spec, MpiTransport& transport,
-                               int devices_per_worker) {
-  SweepOutcome outcome = spec.ok() ? CoordinateSweep(request, *spec, transport, devices_per_worker, StopRequested)
+                               int devices_per_worker, std::int64_t smallest_gpu_bytes) {
+  SweepOutcome outcome = spec.ok() ? CoordinateSweep(request, *spec, transport, devices_per_worker,
+                                                     smallest_gpu_bytes, StopRequested)
                                    : Failed(spec.status());
   if (request.finish) {
     outcome.exit_code = request.finish(outcome);
@@ -132,10 +113,22 @@ SweepOutcome WorkerOutcome(const Status& status, int rank) {
   return Failed(status.ok() ? status : status.WithContext("rank " + std::to_string(rank)), /*coordinator=*/false);
 }
 
+// A process without a worker side (the front executable) that would have to
+// run jobs (`where`: "MPI rank 2 of 3"): the launcher's environment said rank
+// 0 of several ranks (runner/engine_routes.cc), but MPI or the environment
+// now says otherwise.
+Status NoWorkerSide(const std::string& where) {
+  return Status::Internal("the stylesweep front executable only coordinates a sweep as rank 0 of several MPI "
+                          "ranks, but here (" + where + ") it would run jobs: the launcher's environment "
+                          "(OMPI_COMM_WORLD_RANK/SIZE, PMIX_RANK, PMI_RANK/SIZE, SLURM_PROCID/SLURM_STEP_NUM_TASKS) "
+                          "disagrees with MPI; start stylesweep-engine instead");
+}
+
 // Under mpiexec with devices_per_job > 1: rank 0 coordinates the group
 // leaders; each group runs its jobs as band splits. `spec` is loaded on rank 0 only.
 SweepOutcome RunGroupedSweep(const SweepRequest& request, const Result<SweepSpec>& spec, int devices_per_job,
-                             bool across_nodes, int rank) {
+                             bool across_nodes, std::int64_t smallest_gpu_bytes, int rank,
+                             SweepWorkerSide* workers) {
   Result<WorkerGroups> groups = FormWorkerGroups(MPI_COMM_WORLD, devices_per_job, across_nodes);
   if (!groups.ok()) {
     // Every rank has the same error; rank 0 says it.
@@ -143,18 +136,12 @@ SweepOutcome RunGroupedSweep(const SweepRequest& request, const Result<SweepSpec
     outcome.quiet = rank != 0;
     return outcome;
   }
-  const EngineExecutorOptions executor_options = ExecutorOptionsFor(request);
   SweepOutcome outcome;
   if (rank == 0) {
     MpiTransport transport(MPI_COMM_WORLD, groups->leaders);
-    outcome = CoordinateOverMpi(request, spec, transport, devices_per_job);
-  } else if (groups->group_rank == 0) {
-    BandSplitExecutor executor(groups->group, executor_options);
-    Status status = RunMpiWorker(MPI_COMM_WORLD, executor, HelloFor(rank, executor.GroupGpus()), StopRequested);
-    Status stopped = executor.StopFollowers();
-    outcome = WorkerOutcome(status.ok() ? stopped : status, rank);
+    outcome = CoordinateOverMpi(request, spec, transport, devices_per_job, smallest_gpu_bytes);
   } else {
-    outcome = WorkerOutcome(RunBandFollower(groups->group, executor_options, StopRequested), rank);
+    outcome = WorkerOutcome(workers->RunGroupMember(request, *groups, rank), rank);
   }
   if (groups->group != MPI_COMM_NULL) {
     Status freed = MpiStatus(MPI_Comm_free(&groups->group), "MPI_Comm_free");
@@ -164,11 +151,32 @@ SweepOutcome RunGroupedSweep(const SweepRequest& request, const Result<SweepSpec
 }
 
 // Every rank under mpiexec, between MPI_Init_thread and MPI_Finalize.
-SweepOutcome RunUnderMpi(const SweepRequest& request) {
+//
+// The start-up collectives on MPI_COMM_WORLD, in this order on every rank:
+//   1. MPI_Bcast from rank 0 of devices_per_job and bands_across_nodes (two ints);
+//   2. MPI_Gather to rank 0 of each rank's SmallestGpuBytes (one int64; 0 on
+//      rank 0 of several ranks, which only coordinates);
+//   3. with devices_per_job > 1: FormWorkerGroups (MPI_Comm_split_type,
+//      MPI_Bcast on each node, MPI_Allgather, MPI_Comm_split);
+// then the transport's point-to-point messages (mpi_transport.h). Rank 0 of
+// several ranks runs in the front executable and the other ranks in the
+// engine (runner/engine_routes.cc), both through this one function: a
+// collective added, removed or reordered here changes both, but a
+// collective made elsewhere on one side only would leave the other waiting
+// forever. Keep every collective of the start-up in this function. (The
+// collectives within a group's communicator, band_executor.h, involve worker
+// ranks only, all of them in the engine.)
+SweepOutcome RunUnderMpi(const SweepRequest& request, SweepWorkerSide* workers) {
   int rank = 0, size = 1;
   Status status = MpiStatus(MPI_Comm_rank(MPI_COMM_WORLD, &rank), "MPI_Comm_rank");
   if (status.ok()) status = MpiStatus(MPI_Comm_size(MPI_COMM_WORLD, &size), "MPI_Comm_size");
   if (!status.ok()) return Failed(status);
+  if (workers == nullptr && (rank != 0 || size == 1)) {
+    const Status no_workers = NoWorkerSide("MPI rank " + std::to_string(rank) + " of " + std::to_string(size));
+    if (size == 1) return Failed(no_workers);
+    std::cerr << "stylesweep sweep: error: " << no_workers.message() << "\n";
+    MPI_Abort(MPI_COMM_WORLD, 1);  // the coordinator would wait for this rank's hello forever
+  }
   // Rank 0 loads the sweep (a file the other ranks may not see) and tells
   // every rank its devices_per_job and bands_across_nodes; 1 and false when
   // it does not load, which the coordinator then reports.
@@ -182,22 +190,35 @@ SweepOutcome RunUnderMpi(const SweepRequest& request) {
   status = MpiStatus(MPI_Bcast(placement, 2, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Bcast of devices_per_job");
   if (!status.ok()) return Failed(status, rank == 0);
   const int devices_per_job = placement[0];
+  const bool runs_jobs = size == 1 || rank != 0;
+  const std::int64_t own_gpu_bytes = runs_jobs && workers != nullptr ? workers->SmallestGpuBytes() : 0;
+  std::vector<std::int64_t> gathered(rank == 0 ? static_cast<std::size_t>(size) : 0);
+  status = MpiStatus(MPI_Gather(&own_gpu_bytes, 1, MPI_INT64_T, gathered.data(), 1, MPI_INT64_T, 0, MPI_COMM_WORLD),
+                     "MPI_Gather of the workers' GPU memory");
+  if (!status.ok()) return Failed(status, rank == 0);
+  const std::int64_t smallest_gpu_bytes = rank == 0 ? SmallestGpuOfWorkers(gathered) : 0;
   if (size == 1) {
-    EngineExecutor executor(ExecutorOptionsFor(request));
-    LocalTransport transport(&executor, StopRequested, HelloFor(0, executor.GpuForThisProcess()));
-    return spec.ok() ? CoordinateSweep(request, *spec, transport, 1, StopRequested) : Failed(spec.status());
+    return spec.ok() ? workers->RunAlone(request, *spec, smallest_gpu_bytes) : Failed(spec.status());
   }
-  if (devices_per_job > 1) return RunGroupedSweep(request, spec, devices_per_job, placement[1] != 0, rank);
+  if (devices_per_job > 1) {
+    return RunGroupedSweep(request, spec, devices_per_job, placement[1] != 0, smallest_gpu_bytes, rank, workers);
+  }
   if (rank == 0) {
     MpiTransport transport(MPI_COMM_WORLD);
-    return CoordinateOverMpi(request, spec, transport, 1);
+    return CoordinateOverMpi(request, spec, transport, 1, smallest_gpu_bytes);
   }
-  EngineExecutor executor(ExecutorOptionsFor(request));
-  return WorkerOutcome(
-      RunMpiWorker(MPI_COMM_WORLD, executor, HelloFor(rank, executor.GpuForThisProcess()), StopRequested), rank);
+  return WorkerOutcome(workers->RunWorker(request, rank), rank);
 }
 
 }  // namespace
+
+std::int64_t SmallestGpuOfWorkers(const std::vector<std::int64_t>& per_rank) {
+  std::int64_t smallest = 0;
+  for (std::size_t r = per_rank.size() == 1 ? 0 : 1; r < per_rank.size(); ++r) {
+    if (per_rank[r] > 0 && (smallest == 0 || per_rank[r] < smallest)) smallest = per_rank[r];
+  }
+  return smallest;
+}
 
 void WriteSweepExitFile(const std::string& path, int code, std::ostream& log) {
   if (path.empty()) return;
@@ -219,7 +240,8 @@ Result<std::string> ExperimentNameFor(RunStore& store, const std::string& name, 
 }
 
 SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec, Transport& transport,
-                             int devices_per_worker, const std::function<bool()>& should_stop) {
+                             int devices_per_worker, std::int64_t smallest_gpu_bytes,
+                             const std::function<bool()>& should_stop) {
   SweepOutcome outcome;
   outcome.spec = spec;
   auto fail = [&](Status status) {
@@ -252,13 +274,14 @@ SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec,
   int batch_jobs = request.batch_jobs;
   if (batch_jobs == 0 && spec.devices_per_job > 1) batch_jobs = 1;  // a band split runs one job at a time
   if (batch_jobs == 0) {
-    const BatchChoice choice = ChooseBatchJobs(*jobs, SweepMemoryLimit(*jobs), models_dir);
+    const BatchChoice choice = ChooseBatchJobs(*jobs, SweepMemoryLimit(*jobs, smallest_gpu_bytes), models_dir);
     if (request.log != nullptr) *request.log << "stylesweep sweep: " << choice.note << "\n";
     batch_jobs = choice.batch_jobs;
   }
   // Before anything runs: images too short for devices_per_job bands, and
   // CUDA jobs (or their batches) larger than the smallest GPU.
-  if (Status fits = CheckSweepJobsFit(*jobs, models_dir, spec.devices_per_job, batch_jobs); !fits.ok()) {
+  if (Status fits = CheckSweepJobsFit(*jobs, models_dir, smallest_gpu_bytes, spec.devices_per_job, batch_jobs);
+      !fits.ok()) {
     return fail(fits);
   }
 
@@ -307,14 +330,13 @@ SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec,
   return outcome;
 }
 
-SweepOutcome RunSweepRequest(const SweepRequest& request) {
+SweepOutcome RunSweepRequest(const SweepRequest& request, SweepWorkerSide* workers) {
   if (!LaunchedUnderMpi()) {
+    if (workers == nullptr) return Failed(NoWorkerSide("no MPI launcher"));
     InstallStopSignalHandlers();
     Result<SweepSpec> spec = LoadSweepFile(request.file, request.overrides);
     if (!spec.ok()) return Failed(spec.status());
-    EngineExecutor executor(ExecutorOptionsFor(request));
-    LocalTransport transport(&executor, StopRequested, HelloFor(0, executor.GpuForThisProcess()));
-    return CoordinateSweep(request, *spec, transport, 1, StopRequested);
+    return workers->RunAlone(request, *spec, workers->SmallestGpuBytes());
   }
   int provided = MPI_THREAD_SINGLE;
   Status started = MpiStatus(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
@@ -332,7 +354,7 @@ SweepOutcome RunSweepRequest(const SweepRequest& request) {
              !handler.ok()) {
     outcome = Failed(handler);
   } else {
-    outcome = RunUnderMpi(request);
+    outcome = RunUnderMpi(request, workers);
   }
   Status finalized = MpiStatus(MPI_Finalize(), "MPI_Finalize");
   if (outcome.status.ok() && !finalized.ok()) outcome.status = finalized;

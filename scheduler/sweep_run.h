@@ -3,9 +3,9 @@
 // printed summary:
 //
 //   started without mpiexec: one process loads the sweep, coordinates and runs
-//     every job itself (LocalTransport, EngineExecutor);
-//   under mpiexec: MPI_Init_thread (MPI_THREAD_FUNNELED required), rank 0
-//     loads the sweep and broadcasts its devices_per_job, then rank 0
+//     every job itself (SweepWorkerSide::RunAlone: LocalTransport, EngineExecutor);
+//   under mpiexec: MPI_Init_thread (MPI_THREAD_FUNNELED required), then the
+//     start-up collectives (RunSweepRequest's comment lists them), then rank 0
 //     coordinates (MpiTransport) while the other ranks run jobs
 //     (RunMpiWorker), or with devices_per_job > 1 form groups that each run
 //     one job as a band split (worker_groups.h, band_executor.h);
@@ -13,10 +13,16 @@
 //     memory check (memory_check.h), the coordinator (coordinator.h), the
 //     best runs and the HTML report.
 //
+// This file is torch-free: the ranks that run jobs are a SweepWorkerSide,
+// which the engine executable provides (sweep_workers.h). The front
+// executable, which links no LibTorch, runs rank 0 of a launch of several
+// ranks with none (docs/ARCHITECTURE.md, "Two executables, one command").
+//
 // Every MPI call's return code is checked (MPI_COMM_WORLD uses
 // MPI_ERRORS_RETURN); a failure is an error naming the call.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -32,6 +38,7 @@
 namespace stylesweep {
 
 struct SweepOutcome;
+struct WorkerGroups;
 
 // What `stylesweep sweep` asks for (its flags, already checked).
 struct SweepRequest {
@@ -83,12 +90,42 @@ struct SweepOutcome {
   int exit_code = 0;            // what request.finish returned, when `finished`
 };
 
+// The ranks that run jobs, as the engine executable provides them
+// (EngineSweepWorkers, sweep_workers.h). RunSweepRequest calls each on the
+// ranks that play that part; it makes every MPI collective of the start-up
+// itself, so the part here begins after them.
+class SweepWorkerSide {
+ public:
+  virtual ~SweepWorkerSide() = default;
+
+  // The total memory of the smallest CUDA device this process sees, in
+  // bytes; 0 when it sees none. Asked on every rank that runs jobs, before
+  // any job (the coordinator checks and sizes batches with it).
+  virtual std::int64_t SmallestGpuBytes() = 0;
+
+  // Started alone (no launcher, or one rank): coordinates `spec` and runs
+  // every job in this process (CoordinateSweep over a LocalTransport).
+  virtual SweepOutcome RunAlone(const SweepRequest& request, const SweepSpec& spec,
+                                std::int64_t smallest_gpu_bytes) = 0;
+
+  // Worker rank `rank` of MPI_COMM_WORLD (devices_per_job 1): runs jobs
+  // until the coordinator stops it (RunMpiWorker).
+  virtual Status RunWorker(const SweepRequest& request, int rank) = 0;
+
+  // Rank `rank` of a group (devices_per_job > 1, never rank 0): the leader
+  // runs the group's jobs as band splits, the others follow it.
+  virtual Status RunGroupMember(const SweepRequest& request, const WorkerGroups& groups, int rank) = 0;
+};
+
 // Runs the sweep `request` names. Collective under mpiexec: every rank calls
-// it once, and it initialises and finalises MPI itself. Never throws; errors
-// come back in the outcome (kInvalidArgument for a bad sweep file or a
-// devices_per_job that the ranks do not match, kUnavailable for a failed MPI
-// call, the store's codes for the store).
-SweepOutcome RunSweepRequest(const SweepRequest& request);
+// it once, and it initialises and finalises MPI itself. `workers` runs the
+// jobs; null in a process that only coordinates (the front executable, on
+// rank 0 of several ranks), where any other part is an error (kInternal; on a
+// rank other than 0 the MPI job is aborted, since the coordinator would wait
+// for it). Never throws; errors come back in the outcome (kInvalidArgument
+// for a bad sweep file or a devices_per_job that the ranks do not match,
+// kUnavailable for a failed MPI call, the store's codes for the store).
+SweepOutcome RunSweepRequest(const SweepRequest& request, SweepWorkerSide* workers);
 
 // The coordinator's part on `transport` for a loaded `spec`: expands the
 // jobs, keeps request.share, sizes batches (request.batch_jobs 0: auto),
@@ -96,9 +133,19 @@ SweepOutcome RunSweepRequest(const SweepRequest& request);
 // runs the coordinator, then reads the best runs and (unless interrupted)
 // writes the report beside the store. `devices_per_worker`: the ranks each
 // worker of `transport` runs a job on; it must equal spec.devices_per_job.
+// `smallest_gpu_bytes`: the smallest GPU memory among the ranks that run
+// jobs (SweepWorkerSide::SmallestGpuBytes), 0 when they see none: the CUDA
+// jobs are checked, and --batch-jobs auto sized, against it.
 // `should_stop` is polled as in CoordinatorOptions.
 SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec, Transport& transport,
-                             int devices_per_worker, const std::function<bool()>& should_stop);
+                             int devices_per_worker, std::int64_t smallest_gpu_bytes,
+                             const std::function<bool()>& should_stop);
+
+// The memory RunSweepRequest checks CUDA jobs against, from what every rank
+// reported (`per_rank[r]`: rank r's SmallestGpuBytes, 0 without a GPU): the
+// smallest positive value among the ranks that run jobs, that is rank 0
+// alone, else ranks 1.. (rank 0 only coordinates). 0 when none sees a GPU.
+std::int64_t SmallestGpuOfWorkers(const std::vector<std::int64_t>& per_rank);
 
 // Writes `code` and a newline to `path` (--exit-file), for a batch script
 // that must act on the sweep's status even while the launcher still waits

@@ -5,12 +5,11 @@
 #include <set>
 
 #include "common/text.h"
+#include "engine/judge_metric_names.h"
 #include "store/format.h"
 
 namespace stylesweep {
 namespace {
-
-constexpr const char* kJudgeIdMetric = "eval/judge_id";  // engine/judge.h writes it; the store is torch-free
 
 std::optional<std::vector<double>> ObjectiveValues(const RunRecord& run, const std::vector<ParetoObjective>& objectives) {
   std::vector<double> values;

@@ -56,8 +56,17 @@ TEST(ChooseBatchJobs, WithoutDeviceMemoryToFillItIsOne) {
 }
 
 TEST(SweepMemoryLimit, CpuJobsAreNotChecked) {
-  EXPECT_EQ(SweepMemoryLimit(MakeJobs(3)).bytes, 0);
-  EXPECT_TRUE(CheckSweepJobsFit(MakeJobs(3), "").ok());
+  EXPECT_EQ(SweepMemoryLimit(MakeJobs(3), 8LL << 30).bytes, 0);
+  EXPECT_TRUE(CheckSweepJobsFit(MakeJobs(3), "", 1 << 20).ok());
+}
+
+TEST(SweepMemoryLimit, CudaJobsAreCheckedAgainstTheWorkersSmallestGpu) {
+  std::vector<JobSpec> jobs = MakeJobs(3);
+  jobs[1].options.device = "cuda";
+  const MemoryLimit limit = SweepMemoryLimit(jobs, 8LL << 30);
+  EXPECT_EQ(limit.bytes, 8LL << 30);
+  EXPECT_TRUE(limit.cuda_only);
+  EXPECT_EQ(SweepMemoryLimit(jobs, 0).bytes, 0) << "no worker sees a GPU: nothing to check against";
 }
 
 }  // namespace

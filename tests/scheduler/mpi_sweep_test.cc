@@ -45,6 +45,8 @@ class MpiSweepTest : public ::testing::Test {
     setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
     root_ = dir_.path();
+    // The file-hash cache in the test's folder, not the user's ~/.cache.
+    setenv("STYLESWEEP_HASH_CACHE", (root_ + "/file-hashes.tsv").c_str(), 1);
     store_dir_ = root_ + "/store";
     WriteImage(root_ + "/a.png", 32, 1);
     WriteImage(root_ + "/b.png", 32, 2);
@@ -74,6 +76,7 @@ class MpiSweepTest : public ::testing::Test {
   pid_t Start(const std::string& sweep, const std::vector<std::string>& extra = {}, int ranks = 3) {
     std::vector<std::string> args;
     if (ranks > 0) args = {MPIEXEC_BIN, "-n", std::to_string(ranks), "--oversubscribe", "--mca", "btl", "self,tcp"};
+    if (ranks > 0) args.insert(args.end(), mpiexec_options_.begin(), mpiexec_options_.end());
     for (const char* arg : {STYLESWEEP_BIN, "sweep"}) args.push_back(arg);
     for (const std::string& arg : {sweep, std::string("--store"), store_dir_, std::string("--threads"), std::string("1"),
                                    std::string("--progress"), std::string("plain"), std::string("--progress-interval"),
@@ -157,6 +160,7 @@ class MpiSweepTest : public ::testing::Test {
   std::string store_dir_;
   std::string last_log_;
   int launches_ = 0;
+  std::vector<std::string> mpiexec_options_;  // more mpiexec options, before the program
 };
 
 // The pid of `parent`'s child process that is MPI rank `rank`, or -1.
@@ -211,6 +215,64 @@ TEST_F(MpiSweepTest, EveryJobFinishesExactlyOnce) {
   ASSERT_EQ(RunToEnd(sweep), 0) << Log();
   EXPECT_NE(Log().find("0 to run, 4 already done"), std::string::npos) << Log();
   for (const auto& run : Runs()) EXPECT_EQ(run.attempts, 1);
+}
+
+// The lines mpiexec --tag-output prefixed with "[<job>,<rank>]<stderr>:"
+// (or <stdout>), by rank; untagged lines (mpiexec's own) are left out.
+std::map<int, std::string> OutputByRank(const std::string& log) {
+  std::map<int, std::string> by_rank;
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    const std::size_t comma = line.find(',');
+    const std::size_t close = line.find("]<");
+    if (line.empty() || line[0] != '[' || comma == std::string::npos || close == std::string::npos || comma > close) {
+      continue;
+    }
+    by_rank[std::stoi(line.substr(comma + 1, close - comma - 1))] += line.substr(close + 1) + "\n";
+  }
+  return by_rank;
+}
+
+// Rank 0 of `mpiexec -n 3 stylesweep sweep` stays in the front executable
+// and never maps LibTorch; the workers run in the engine; the runs are the
+// ones one process alone records. Each rank's loaded libraries come from
+// the dynamic loader's own trace (LD_DEBUG=files, for the ranks only),
+// which continues across the front's execv into the engine.
+TEST_F(MpiSweepTest, CoordinatorRankRunsInTheFrontWithoutLibTorch) {
+  const std::string sweep = WriteSweep({"a.png", "b.png"}, 3, "1e-3");
+  mpiexec_options_ = {"--tag-output", "-x", "LD_DEBUG=files"};
+  ASSERT_EQ(RunToEnd(sweep), 0) << Log().substr(0, 20000);
+  const std::map<int, std::string> ranks = OutputByRank(Log());
+  ASSERT_EQ(ranks.size(), 3u) << Log().substr(0, 20000);
+  auto maps = [&](int rank, const std::string& library) {
+    return ranks.at(rank).find("file=" + library) != std::string::npos;
+  };
+  // Every rank's trace is there and shows MPI ...
+  for (int rank = 0; rank < 3; ++rank) {
+    EXPECT_TRUE(maps(rank, "libstdc++")) << "rank " << rank << ": no loader trace";
+    EXPECT_TRUE(maps(rank, "libmpi")) << "rank " << rank;
+  }
+  // ... the coordinator's without LibTorch, the workers' with it.
+  for (const char* library : {"libtorch", "libc10"}) EXPECT_FALSE(maps(0, library)) << "rank 0 maps " << library;
+  EXPECT_TRUE(maps(1, "libtorch")) << "rank 1 did not run in the engine";
+  EXPECT_TRUE(maps(2, "libtorch")) << "rank 2 did not run in the engine";
+  std::map<std::string, double> distributed;
+  for (const auto& run : Runs()) {
+    EXPECT_EQ(run.status, RunStatus::kFinished) << run.error_message;
+    EXPECT_NE(run.rank, 0) << "rank 0 only coordinates";
+    ASSERT_EQ(run.latest_metrics.count("total_loss"), 1u);
+    distributed[run.config_hash] = run.latest_metrics.at("total_loss").value;
+  }
+  ASSERT_EQ(distributed.size(), 4u) << Log().substr(0, 20000);
+
+  // One process alone (the engine, as before the coordinator moved): the
+  // same jobs, one CPU thread each way, so bitwise the same losses.
+  mpiexec_options_.clear();
+  store_dir_ = root_ + "/alone";
+  ASSERT_EQ(Wait(Start(sweep, {}, 0)), 0) << Log();
+  std::map<std::string, double> alone;
+  for (const auto& run : Runs()) alone[run.config_hash] = run.latest_metrics.at("total_loss").value;
+  EXPECT_EQ(distributed, alone);
 }
 
 TEST_F(MpiSweepTest, WithoutMpiexecOneProcessRunsEveryJob) {

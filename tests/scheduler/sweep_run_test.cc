@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -23,6 +24,9 @@ using testing::TempDir;
 
 class SweepRunTest : public ::testing::Test {
  protected:
+  // The file-hash cache in the test's folder, not the user's ~/.cache.
+  void SetUp() override { setenv("STYLESWEEP_HASH_CACHE", (dir_.path() + "/file-hashes.tsv").c_str(), 1); }
+
   // The shipped quickstart sweep: 2 contents x 2 styles x 2 alpha/beta = 8 jobs.
   SweepSpec Quickstart(const std::vector<std::string>& overrides = {}) {
     Result<SweepSpec> spec = LoadSweepFile(STYLESWEEP_SWEEPS_DIR "/quickstart.yaml", overrides);
@@ -39,10 +43,12 @@ class SweepRunTest : public ::testing::Test {
     return request;
   }
 
-  SweepOutcome Run(const SweepRequest& request, const SweepSpec& spec, int devices_per_worker = 1) {
+  // `smallest_gpu_bytes`: what the workers reported (0: no GPU).
+  SweepOutcome Run(const SweepRequest& request, const SweepSpec& spec, int devices_per_worker = 1,
+                   std::int64_t smallest_gpu_bytes = 0) {
     const auto never = [] { return false; };
     LocalTransport transport(&executor_, never, WorkerHello{"host", 0, 0, 1, "cpu"});
-    return CoordinateSweep(request, spec, transport, devices_per_worker, never);
+    return CoordinateSweep(request, spec, transport, devices_per_worker, smallest_gpu_bytes, never);
   }
 
   TempDir dir_;
@@ -104,6 +110,42 @@ TEST_F(SweepRunTest, AutoBatchOnTheCpuIsOneJobAtATime) {
   SweepOutcome outcome = Run(request, Quickstart());
   ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
   EXPECT_NE(log_.str().find("--batch-jobs auto: 1 "), std::string::npos) << log_.str();
+}
+
+// The GPU memory the workers report (SmallestGpuOfWorkers) is what CUDA jobs
+// are checked and batches sized against; the coordinator asks no device.
+TEST_F(SweepRunTest, CudaJobsLargerThanTheWorkersSmallestGpuAreRefusedBeforeAnyJob) {
+  SweepOutcome outcome = Run(Request(), Quickstart({"device=cuda"}), 1, /*smallest_gpu_bytes=*/1 << 20);
+  EXPECT_EQ(outcome.status.code(), StatusCode::kOutOfMemory) << outcome.status.ToString();
+  EXPECT_NE(outcome.status.message().find("do not fit in 1.00 MiB of device memory"), std::string::npos) << outcome.status.message();
+  EXPECT_TRUE(executor_.ran.empty());
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/runs"));  // refused before the store opens
+
+  // No worker sees a GPU: nothing to check against here (the engine says
+  // so when a job runs), and the same jobs on the CPU are never checked.
+  EXPECT_TRUE(Run(Request(), Quickstart({"device=cuda"}), 1, 0).status.ok());
+  SweepRequest cpu = Request();
+  cpu.restart = true;
+  EXPECT_TRUE(Run(cpu, Quickstart(), 1, 1 << 20).status.ok());
+}
+
+TEST_F(SweepRunTest, AutoBatchFillsTheWorkersSmallestGpu) {
+  SweepRequest request = Request();
+  request.batch_jobs = 0;
+  SweepOutcome outcome = Run(request, Quickstart({"device=cuda"}), 1, /*smallest_gpu_bytes=*/80LL << 30);
+  ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+  // The 8 jobs share one batch key (one backbone, size and optimiser), and
+  // a batch of all of them fits 80 GiB.
+  EXPECT_NE(log_.str().find("--batch-jobs auto: 8, the largest batch"), std::string::npos) << log_.str();
+  EXPECT_NE(log_.str().find("that fits 80.0 GiB"), std::string::npos) << log_.str();
+}
+
+TEST(SmallestGpuOfWorkers, TheSmallestGpuAmongTheRanksThatRunJobs) {
+  EXPECT_EQ(SmallestGpuOfWorkers({0, 80, 40, 0}), 40) << "rank 0 coordinates; 0: a rank without a GPU";
+  EXPECT_EQ(SmallestGpuOfWorkers({10, 80, 40}), 40) << "rank 0 of several runs no job: its GPU does not count";
+  EXPECT_EQ(SmallestGpuOfWorkers({24}), 24) << "alone, the one rank runs every job";
+  EXPECT_EQ(SmallestGpuOfWorkers({0, 0, 0}), 0);
+  EXPECT_EQ(SmallestGpuOfWorkers({}), 0);
 }
 
 TEST_F(SweepRunTest, DevicesPerJobWithoutMatchingRanksIsRefusedWithTheCommandToUse) {
