@@ -98,17 +98,14 @@ TEST(ParseSweep, BandsAcrossNodesFromTheFileOrAnOverride) {
   Result<SweepSpec> plain = ParseText(kMinimalSweep);
   ASSERT_TRUE(plain.ok());
   EXPECT_FALSE(plain->bands_across_nodes);
-  Result<SweepSpec> file = ParseText(std::string(kMinimalSweep) + "bands_across_nodes: true
-");
+  Result<SweepSpec> file = ParseText(std::string(kMinimalSweep) + "bands_across_nodes: true\n");
   ASSERT_TRUE(file.ok()) << file.status().ToString();
   EXPECT_TRUE(file->bands_across_nodes);
   Result<SweepSpec> overridden =
-      ParseText(std::string(kMinimalSweep) + "bands_across_nodes: true
-", {"bands_across_nodes=false"});
+      ParseText(std::string(kMinimalSweep) + "bands_across_nodes: true\n", {"bands_across_nodes=false"});
   ASSERT_TRUE(overridden.ok()) << overridden.status().ToString();
   EXPECT_FALSE(overridden->bands_across_nodes);
-  EXPECT_NE(ErrorOf(std::string(kMinimalSweep) + "bands_across_nodes: yes please
-")
+  EXPECT_NE(ErrorOf(std::string(kMinimalSweep) + "bands_across_nodes: yes please\n")
                 .find("bands_across_nodes must be true or false, not 'yes please'"),
             std::string::npos);
   EXPECT_NE(ErrorOf(kMinimalSweep, {"bands_across_nodes=1"}).find("bands_across_nodes must be true or false"),
