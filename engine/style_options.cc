@@ -13,13 +13,6 @@
 namespace stylesweep {
 namespace {
 
-std::string Trim(const std::string& s) {
-  auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  auto end = s.find_last_not_of(" \t\r\n");
-  return s.substr(begin, end - begin + 1);
-}
-
 bool ParseDouble(const std::string& text, double& out) {
   std::string t = Trim(text);
   if (t.empty()) return false;
