@@ -130,24 +130,39 @@ po::options_description GeneralOptions(StylizeFlags& flags) {
       ("history-json", po::value(&flags.history_json)->value_name("FILE"), "write per-iteration losses and timings as JSON")
       ("shared-dir", po::value(&flags.shared_dir)->value_name("DIR"),
        "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
-      ("threads", po::value(&flags.threads)->default_value(0), "CPU threads (0: LibTorch's default)")
+      ("threads", po::value(&flags.threads)->default_value(0)->value_name("N"), "CPU threads (0: LibTorch's default)")
       ("devices", po::value(&flags.devices)->value_name("LIST"),
        "split the image into bands across these devices, one MPI rank each: "
        "mpiexec -n 2 stylesweep stylize --devices cpu,cpu (or cuda:0,cuda:1) ...; see docs/BAND_SPLIT.md")
-      ("print-every", po::value(&flags.print_every)->default_value(0),
+      ("print-every", po::value(&flags.print_every)->default_value(0)->value_name("N"),
        "print losses every N iterations (0: a live progress line on a terminal, every 50 otherwise)")
       ("quiet,q", po::bool_switch(&flags.quiet), "print nothing but errors");
   return general;
 }
 
-// One flag per engine setting (StyleOptionSpecs), its sweep key in brackets,
-// plus the documented aliases.
+// A setting's default as --help states it: numbers in their shortest form
+// (1000, not 1e+03); alpha_beta's as the ratio of the two weights; "" for
+// settings without one (the per-backbone layers, weights).
+std::string HelpDefault(const OptionSpec& spec) {
+  static const StyleOptions defaults;
+  if (std::string(spec.key) == "alpha_beta") {
+    return FormatShortestDouble(defaults.content_weight / defaults.style_weight) +
+           ", content-weight / style-weight";
+  }
+  const std::string text = GetStyleOption(defaults, spec.key);
+  if (spec.type != OptionType::kNumber || text.empty()) return text;
+  const double value = std::strtod(text.c_str(), nullptr);
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
+  return FormatShortestDouble(value);
+}
+
+// One flag per engine setting (StyleOptionSpecs), its sweep key in brackets
+// and its default, plus the documented aliases.
 po::options_description EngineOptions() {
-  const StyleOptions defaults;
   po::options_description engine("engine settings (also sweep parameters, by the name in brackets)");
   for (const auto& spec : StyleOptionSpecs()) {
     std::string help = std::string(spec.help) + " [" + spec.key + "]";
-    std::string default_text = std::string(spec.key) == "alpha_beta" ? "" : GetStyleOption(defaults, spec.key);
+    const std::string default_text = HelpDefault(spec);
     if (!default_text.empty()) help += " (default: " + default_text + ")";
     engine.add_options()(spec.flag, po::value<std::string>()->value_name("V"), help.c_str());
   }
