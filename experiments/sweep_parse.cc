@@ -54,6 +54,25 @@ class SweepParser {
     return {mark.line + 1, mark.column + 1};
   }
 
+  // "unknown key" naming the closest allowed key; at the top level, an
+  // engine setting (or a key closer to one than to any top-level key) is
+  // pointed to base: or parameters:.
+  static std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& allowed,
+                                       const std::string& where) {
+    const std::string closest = ClosestWord(key, allowed);
+    if (&allowed == &kTopLevelKeys) {
+      if (FindStyleOption(key) != nullptr) {
+        return "'" + key + "' is an engine setting: put it under base: (fixed) or parameters: (swept)";
+      }
+      const std::string setting = ClosestStyleOptionKey(key);
+      if (EditDistance(key, setting) < EditDistance(key, closest)) {
+        return where + ": unknown key '" + key + "' (did you mean the engine setting '" + setting +
+               "'? put it under base: (fixed) or parameters: (swept))";
+      }
+    }
+    return where + ": unknown key '" + key + "' (did you mean '" + closest + "'?)";
+  }
+
   // Checks every key of `map` is in `allowed` and none repeats.
   Status CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& where) const {
     std::set<std::string> seen;
@@ -62,11 +81,7 @@ class SweepParser {
       const std::string key = it->first.Scalar();
       if (!seen.insert(key).second) return ErrorAt(it->first, where + ": '" + key + "' is given twice");
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string message = where + ": unknown key '" + key + "' (did you mean '" + ClosestWord(key, allowed) + "'?)";
-      if (&allowed == &kTopLevelKeys && FindStyleOption(key) != nullptr) {
-        message = "'" + key + "' is an engine setting: put it under base: (fixed) or parameters: (swept)";
-      }
-      return ErrorAt(it->first, message);
+      return ErrorAt(it->first, UnknownKeyMessage(key, allowed, where));
     }
     return Status::Ok();
   }
@@ -572,7 +587,8 @@ Result<SweepSpec> ParseSweep(const std::string& yaml_text, const std::string& so
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& error) {
-    return parser.ErrorAt(SourceMark{error.mark.line + 1, error.mark.column + 1}, error.msg);
+    return parser.ErrorAt(SourceMark{error.mark.line + 1, error.mark.column + 1},
+                          "not valid YAML: " + error.msg + " (check the brackets, quotes and indentation here)");
   }
   Result<SweepSpec> parsed = Status::Internal("sweep not parsed");
   try {
