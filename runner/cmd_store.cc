@@ -252,9 +252,10 @@ int Export(int argc, char** argv) {
     return ExportDatasetCommand(store_dir, dataset);
   }
   auto format = ParseOutputFormat(format_text);
-  if (!format.ok()) return ReportError("export", format.status());
-  if (*format == OutputFormat::kTable) {
-    return ReportError("export", Status::InvalidArgument("export writes csv or json; use `runs` for a table"));
+  if (!format.ok() || *format == OutputFormat::kTable) {
+    return ReportError("export", Status::InvalidArgument("--format must be csv, json, folder or webdataset, not '" +
+                                                         format_text + "'" +
+                                                         (format.ok() ? " (use `runs` for a table)" : "")));
   }
   auto store = OpenForReading(store_dir);
   if (!store.ok()) return ReportError("export", store.status());

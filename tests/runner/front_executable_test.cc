@@ -63,6 +63,16 @@ class FrontExecutableTest : public ::testing::Test {
   std::string sweep_;
 };
 
+TEST_F(FrontExecutableTest, ExportNamesItsOwnFormatsWhenRefusingOne) {
+  const CommandResult xml = testing::RunStylesweep({"export", "-e", "fixture", "--format", "xml", "--store", store_});
+  EXPECT_EQ(xml.exit_code, 2) << xml.output;
+  EXPECT_NE(xml.output.find("--format must be csv, json, folder or webdataset, not 'xml'"), std::string::npos)
+      << xml.output;
+  const CommandResult table = testing::RunStylesweep({"export", "-e", "fixture", "--format", "table", "--store", store_});
+  EXPECT_EQ(table.exit_code, 2) << table.output;
+  EXPECT_NE(table.output.find("not 'table' (use `runs` for a table)"), std::string::npos) << table.output;
+}
+
 TEST_F(FrontExecutableTest, StoreAndPlanningCommandsMapNeitherLibTorchNorMpi) {
   const std::vector<std::vector<std::string>> command_lines = {
       {"--help"},
