@@ -27,6 +27,7 @@
 #include "engine/style_transfer.h"
 #include "runner/command.h"
 #include "scheduler/run_params.h"
+#include "store/format.h"
 
 namespace stylesweep {
 namespace {
@@ -70,14 +71,6 @@ std::string SnapshotPath(const std::string& output, int iteration) {
   char suffix[32];
   std::snprintf(suffix, sizeof(suffix), "_%05d", iteration);
   return (path.parent_path() / (path.stem().string() + suffix + ".png")).string();
-}
-
-std::string FormatDuration(double seconds) {
-  char buf[32];
-  if (seconds < 60) std::snprintf(buf, sizeof(buf), "%.0fs", seconds);
-  else if (seconds < 3600) std::snprintf(buf, sizeof(buf), "%dm%02ds", int(seconds) / 60, int(seconds) % 60);
-  else std::snprintf(buf, sizeof(buf), "%dh%02dm", int(seconds) / 3600, int(seconds) % 3600 / 60);
-  return buf;
 }
 
 nlohmann::json HistoryJson(const StyleJob& job, const TransferResult& result) {
@@ -146,14 +139,12 @@ po::options_description GeneralOptions(StylizeFlags& flags) {
 std::string HelpDefault(const OptionSpec& spec) {
   static const StyleOptions defaults;
   if (std::string(spec.key) == "alpha_beta") {
-    return FormatShortestDouble(defaults.content_weight / defaults.style_weight) +
+    return FormatNumberExact(defaults.content_weight / defaults.style_weight) +
            ", content-weight / style-weight";
   }
   const std::string text = GetStyleOption(defaults, spec.key);
   if (spec.type != OptionType::kNumber || text.empty()) return text;
-  const double value = std::strtod(text.c_str(), nullptr);
-  if (value == std::floor(value) && std::fabs(value) < 1e15) return std::to_string(static_cast<long long>(value));
-  return FormatShortestDouble(value);
+  return FormatNumberExact(std::strtod(text.c_str(), nullptr));
 }
 
 // One flag per engine setting (StyleOptionSpecs), its sweep key in brackets
