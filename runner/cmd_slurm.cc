@@ -83,24 +83,24 @@ po::options_description SlurmOptions(SlurmJobOptions& job, SlurmFlags& flags) {
   po::options_description visible("slurm options");
   visible.add_options()
       ("help,h", "show this help")
-      ("nodes", po::value(&job.nodes)->default_value(1), "nodes per allocation")
-      ("gpus-per-node", po::value(&job.gpus_per_node)->default_value(1), "GPUs per node; 0: CPU only")
-      ("tasks-per-node", po::value(&job.tasks_per_node)->default_value(0),
+      ("nodes", po::value(&job.nodes)->value_name("N")->default_value(1), "nodes per allocation")
+      ("gpus-per-node", po::value(&job.gpus_per_node)->value_name("N")->default_value(1), "GPUs per node; 0: CPU only")
+      ("tasks-per-node", po::value(&job.tasks_per_node)->value_name("N")->default_value(0),
        "workers per node (0: one per GPU, or 1 without GPUs); rank 0 coordinates on top of these")
-      ("cpus-per-task", po::value(&job.cpus_per_task)->default_value(0), "CPUs per rank (0: the site's default)")
+      ("cpus-per-task", po::value(&job.cpus_per_task)->value_name("N")->default_value(0), "CPUs per rank (0: the site's default)")
       ("time", po::value(&job.time_limit)->value_name("HH:MM:SS"), "time limit per allocation ([D-]HH:MM:SS)")
       ("partition", po::value(&job.partition)->value_name("P"), "partition")
       ("account", po::value(&job.account)->value_name("A"), "account to charge")
       ("array", po::value(&job.array_size)->default_value(0)->value_name("K"),
        "split the sweep into K allocations (a job array), each running one share into STORE-share-<i>")
-      ("store", po::value(&flags.store_dir)->default_value(DefaultStoreDir()),
+      ("store", po::value(&flags.store_dir)->value_name("DIR")->default_value(DefaultStoreDir()),
        "store folder in the submit folder; the job works on a local copy and saves it here")
       ("log-dir", po::value(&flags.log_dir)->default_value(".")->value_name("DIR"), "folder for the job logs")
       ("script", po::value(&flags.script_path)->value_name("PATH"), "where to write the batch script (default: JOB-NAME.sbatch)")
       ("job-name", po::value(&flags.job_name)->value_name("NAME"), "Slurm job name (default: stylesweep-SWEEPNAME)")
       ("launcher", po::value(&job.launcher)->default_value("auto")->value_name("auto|srun-pmix|srun-pmi2|mpiexec"),
        "how ranks start: srun with the site's PMIx or PMI2 (auto picks), or mpiexec inside the allocation")
-      ("signal-seconds", po::value(&job.signal_seconds)->default_value(120),
+      ("signal-seconds", po::value(&job.signal_seconds)->value_name("SECONDS")->default_value(120),
        "seconds before the time limit that the job is told to stop, save and requeue")
       ("snapshot-every", po::value(&job.snapshot_every)->default_value("5m")->value_name("DURATION"),
        "while the job runs, copy the store into --store this often (e.g. 90s, 5m): a node that dies loses at most "
@@ -109,7 +109,7 @@ po::options_description SlurmOptions(SlurmJobOptions& job, SlurmFlags& flags) {
        "one more sbatch option for the script, e.g. --sbatch=--mem=32G (repeatable)")
       ("shared-dir", po::value(&flags.shared_dir)->value_name("DIR"),
        "folder with models/ and images/ as the nodes see it (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
-      ("threads", po::value(&job.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
+      ("threads", po::value(&job.threads)->value_name("N")->default_value(0), "CPU threads per worker (0: LibTorch's default)")
       ("worker-timeout", po::value(&job.worker_timeout)->value_name("DURATION"),
        "the sweep's --worker-timeout (default 5m): a silent worker is lost after this long")
       ("dry-run", po::bool_switch(&flags.dry_run), "print the batch script; write and submit nothing");

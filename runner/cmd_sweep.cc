@@ -142,18 +142,18 @@ po::options_description SweepOptions(SweepRequest& request, SweepFlags& flags) {
   po::options_description visible("sweep options");
   visible.add_options()
       ("help,h", "show this help")
-      ("store", po::value(&request.store_dir)->default_value(DefaultStoreDir()), "store folder (default: $STYLESWEEP_STORE, else runs/)")
-      ("retries", po::value(&request.retries)->default_value(1), "extra attempts for a job that fails in this sweep")
+      ("store", po::value(&request.store_dir)->value_name("DIR")->default_value(DefaultStoreDir()), "store folder (default: $STYLESWEEP_STORE, else runs/)")
+      ("retries", po::value(&request.retries)->value_name("N")->default_value(1), "extra attempts for a job that fails in this sweep")
       ("retry-failed", po::bool_switch(&request.retry_failed), "also run jobs recorded FAILED by an earlier sweep")
       ("restart", po::bool_switch(&request.restart), "run every job again, as new runs in a new experiment NAME-2, NAME-3, ...")
       ("shared-dir", po::value(&request.shared_dir)->value_name("DIR"),
        "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
       ("share", po::value(&flags.share_text)->value_name("I/N"),
        "run only share I of N (0 <= I < N): the jobs at positions p with p mod N = I, for job arrays")
-      ("threads", po::value(&request.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
+      ("threads", po::value(&request.threads)->value_name("N")->default_value(0), "CPU threads per worker (0: LibTorch's default)")
       ("progress", po::value(&request.progress)->default_value("auto")->value_name("auto|live|plain|none"),
        "progress display: a live line (auto: when stderr is a terminal), plain lines, or none")
-      ("progress-interval", po::value(&request.progress_interval_seconds)->default_value(5.0), "seconds between plain progress lines")
+      ("progress-interval", po::value(&request.progress_interval_seconds)->value_name("SECONDS")->default_value(5.0), "seconds between plain progress lines")
       ("batch-jobs", po::value(&flags.batch_jobs_text)->default_value("1")->value_name("K|auto"),
        "jobs a worker runs at once as one batch (same backbone, size and optimiser settings; one forward/backward "
        "for all); auto: the largest batch (at most 16) that fits the smallest GPU, 1 on the CPU")
