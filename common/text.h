@@ -21,6 +21,23 @@ inline long long ParseDigits(const std::string& text, int max_digits) {
   return value;
 }
 
+// `s` without leading and trailing blanks (spaces, tabs, CR, LF).
+inline std::string Trim(const std::string& s) {
+  const size_t begin = s.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return "";
+  const size_t end = s.find_last_not_of(" \t\r\n");
+  return s.substr(begin, end - begin + 1);
+}
+
+// `text` with every occurrence of `from` (not empty) replaced by `to`, left
+// to right; a replacement is not searched again.
+inline std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
 // Levenshtein distance: insertions, deletions and substitutions each cost 1.
 inline size_t EditDistance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);

@@ -12,6 +12,10 @@
 namespace stylesweep {
 namespace {
 
+// How to get the layers the shared VGG19 prefix lacks, for messages.
+const std::string kFullWeightsHint =
+    "a full VGG19 is converted once with scripts/convert_vgg19.py (docs/CONVERTING_WEIGHTS.md)";
+
 LayerSpec Conv(const std::string& name, int in, int out, int kernel, int stride, int padding) {
   LayerSpec layer;
   layer.name = name;
@@ -225,7 +229,9 @@ Result<ResolvedLayers> ResolveLayers(const BackboneSpec& spec, const std::vector
       if (have.count(name) == 0) {
         return Status::InvalidArgument(std::string(what) + " layer '" + name +
                                        "' is not in the weights file, which provides " +
-                                       (available.empty() ? std::string("no layers") : JoinNames(available)));
+                                       (available.empty() ? std::string("no layers") : JoinNames(available)) +
+                                       "; choose one of those, or give --weights (sweep key weights) a file "
+                                       "that has it: " + kFullWeightsHint);
       }
     }
     return Status::Ok();
@@ -280,7 +286,8 @@ Result<WeightsInfo> InspectWeights(const BackboneSpec& spec, const std::string& 
     return Status::NotFound("weights file " + info.path + " does not exist" +
                             (weights_path.empty() ? " (the default for " + spec.name +
                                                         "; pass --weights or set --shared-dir)"
-                                                  : std::string()));
+                                                  : "; check the path (in a sweep, a relative path is read "
+                                                    "from the sweep file's folder); " + kFullWeightsHint));
   }
   SS_ASSIGN_OR_RETURN(SafetensorsFile file, SafetensorsFile::Open(info.path));
   std::vector<std::string> names;

@@ -41,32 +41,22 @@ std::int64_t Scaled(std::int64_t bytes, double factor) {
   return static_cast<std::int64_t>(std::ceil(static_cast<double>(bytes) * factor));
 }
 
-}  // namespace
+// The rows the estimate computes at: the image's, or with bands > 1 the
+// tallest band PlanBands would cut, halos included (engine/band_split.h).
+Result<int> ComputedHeight(const BackboneSpec& spec, const std::vector<std::string>& used,
+                           const MemoryEstimateInput& input) {
+  if (input.bands <= 1) return input.height;
+  auto layout = PlanBands(spec, used, input.height, input.bands);
+  if (!layout.ok()) return layout.status().WithContext("memory estimate for " + std::to_string(input.bands) + " bands");
+  int height = 0;
+  for (const Band& band : layout->bands) height = std::max(height, band.computed.size());
+  return height;
+}
 
-Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEstimateInput& input) {
-  if (input.height <= 0 || input.width <= 0) {
-    return Status::InvalidArgument("memory estimate: image size " + std::to_string(input.width) + "x" +
-                                   std::to_string(input.height) + " is not positive");
-  }
-  const std::vector<std::string> used = UnionOfLayerLists(input.content_layers, input.style_layers);
-  SS_ASSIGN_OR_RETURN(int deepest, DeepestLayerIndex(spec, used));
-  const std::set<std::string> read_by_loss(used.begin(), used.end());
-  MemoryEstimate estimate;
-  int height = input.height;
-  if (input.bands > 1) {
-    // The tallest band PlanBands would cut, halos included (engine/band_split.h).
-    auto layout = PlanBands(spec, used, input.height, input.bands);
-    if (!layout.ok()) return layout.status().WithContext("memory estimate for " + std::to_string(input.bands) + " bands");
-    height = 0;
-    for (const Band& band : layout->bands) height = std::max(height, band.computed.size());
-  }
-
-  const int loaded = input.loaded_layers > 0 ? std::min<int>(input.loaded_layers, spec.layers.size()) : deepest + 1;
-  for (const LayerTrace& t : TraceLayers(spec, loaded - 1, 64, 64)) estimate.weights += kFloatBytes * t.parameters;
-
-  // Optimisation phase at the stage size.
-  const std::vector<LayerTrace> layers = TraceLayers(spec, deepest, height, input.width);
-  const std::int64_t pixels = 3LL * height * input.width;
+// Sets `activations` (saved for backward) and `gradients` (three of the
+// largest tensor) for one job's optimisation pass over `layers`.
+void AddOptimisationPass(const BackboneSpec& spec, const std::vector<LayerTrace>& layers,
+                         const std::set<std::string>& read_by_loss, std::int64_t pixels, MemoryEstimate& estimate) {
   estimate.activations = 2 * kFloatBytes * pixels;  // the pixels leaf and the network input
   std::int64_t largest = pixels;
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -79,28 +69,38 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
     }
   }
   estimate.gradients = 3 * kFloatBytes * largest;
+}
 
-  std::int64_t content_target_bytes = 0, style_target_bytes = 0;
+// The bytes of one job's loss targets: content feature maps and style Grams.
+struct TargetBytes {
+  std::int64_t content = 0;
+  std::int64_t style = 0;
+};
+
+TargetBytes LossTargetBytes(const BackboneSpec& spec, const std::vector<LayerTrace>& layers,
+                            const MemoryEstimateInput& input) {
+  TargetBytes bytes;
   for (const auto& name : input.content_layers) {
-    content_target_bytes += kFloatBytes * layers[FindLayer(spec, name)].OutputElements();
+    bytes.content += kFloatBytes * layers[FindLayer(spec, name)].OutputElements();
   }
   for (const auto& name : input.style_layers) {
     const std::int64_t n = layers[FindLayer(spec, name)].out_channels;
-    style_target_bytes += kFloatBytes * n * n;
+    bytes.style += kFloatBytes * n * n;
   }
-  // Targets, plus (F - P) per content layer and G, (G/M - A) per style layer.
-  estimate.losses = 2 * content_target_bytes + 3 * style_target_bytes;
+  return bytes;
+}
 
-  // The optimiser's vectors cover the whole image on every device: a band
-  // split keeps the L-BFGS state replicated (engine/band_transfer.h).
+// The optimiser's vectors cover the whole image on every device: a band
+// split keeps the L-BFGS state replicated (engine/band_transfer.h).
+std::int64_t OptimizerBytes(const MemoryEstimateInput& input) {
   const std::int64_t image_pixels = 3LL * input.height * input.width;
-  if (input.optimizer == "adam") {
-    estimate.optimizer = 6 * kFloatBytes * image_pixels;
-  } else {
-    estimate.optimizer = (2LL * std::max(0, input.lbfgs_history) + 12) * kFloatBytes * image_pixels;
-  }
+  if (input.optimizer == "adam") return 6 * kFloatBytes * image_pixels;
+  return (2LL * std::max(0, input.lbfgs_history) + 12) * kFloatBytes * image_pixels;
+}
 
-  // Style-target phase: a forward pass without autograd at the style size.
+// Style-target phase: a forward pass without autograd at the style size keeps
+// two consecutive activations at a time.
+std::int64_t StylePassBytes(const BackboneSpec& spec, int deepest, const MemoryEstimateInput& input) {
   const int style_height = input.style_height > 0 ? input.style_height : input.height;
   const int style_width = input.style_width > 0 ? input.style_width : input.width;
   std::int64_t style_largest_pair = 2LL * 3 * style_height * style_width;
@@ -109,7 +109,32 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
     style_largest_pair = std::max(style_largest_pair, previous + t.OutputElements());
     previous = t.OutputElements();
   }
-  estimate.style_pass = kFloatBytes * style_largest_pair;
+  return kFloatBytes * style_largest_pair;
+}
+
+}  // namespace
+
+Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEstimateInput& input) {
+  if (input.height <= 0 || input.width <= 0) {
+    return Status::InvalidArgument("memory estimate: image size " + std::to_string(input.width) + "x" +
+                                   std::to_string(input.height) + " is not positive");
+  }
+  const std::vector<std::string> used = UnionOfLayerLists(input.content_layers, input.style_layers);
+  SS_ASSIGN_OR_RETURN(int deepest, DeepestLayerIndex(spec, used));
+  SS_ASSIGN_OR_RETURN(const int height, ComputedHeight(spec, used, input));
+  MemoryEstimate estimate;
+  const int loaded = input.loaded_layers > 0 ? std::min<int>(input.loaded_layers, spec.layers.size()) : deepest + 1;
+  for (const LayerTrace& t : TraceLayers(spec, loaded - 1, 64, 64)) estimate.weights += kFloatBytes * t.parameters;
+
+  // Optimisation phase at the stage size.
+  const std::vector<LayerTrace> layers = TraceLayers(spec, deepest, height, input.width);
+  const std::int64_t pixels = 3LL * height * input.width;
+  AddOptimisationPass(spec, layers, std::set<std::string>(used.begin(), used.end()), pixels, estimate);
+  const TargetBytes targets = LossTargetBytes(spec, layers, input);
+  // Targets, plus (F - P) per content layer and G, (G/M - A) per style layer.
+  estimate.losses = 2 * targets.content + 3 * targets.style;
+  estimate.optimizer = OptimizerBytes(input);
+  estimate.style_pass = StylePassBytes(spec, deepest, input);
 
   // A batch of jobs (StyleTransfer::RunBatch) shares the weights; each job
   // has its own activations, Grams, targets and optimiser state. Style
@@ -121,9 +146,8 @@ Result<MemoryEstimate> EstimateMemory(const BackboneSpec& spec, const MemoryEsti
   estimate.optimizer *= batch;
   const std::int64_t optimisation = estimate.weights + estimate.activations + estimate.gradients + estimate.losses +
                                     estimate.optimizer;
-  const std::int64_t style_phase = estimate.weights + batch * (content_target_bytes + style_target_bytes +
-                                                               kFloatBytes * 3 * pixels) +
-                                   estimate.style_pass;
+  const std::int64_t style_phase =
+      estimate.weights + batch * (targets.content + targets.style + kFloatBytes * 3 * pixels) + estimate.style_pass;
   estimate.peak_allocated = std::max(optimisation, style_phase);
   estimate.device_required = input.cuda ? Scaled(estimate.peak_allocated, kCudaHeadroom) + kCudaContextBytes
                                         : Scaled(estimate.peak_allocated, kCpuHeadroom);

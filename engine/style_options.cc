@@ -13,13 +13,6 @@
 namespace stylesweep {
 namespace {
 
-std::string Trim(const std::string& s) {
-  auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  auto end = s.find_last_not_of(" \t\r\n");
-  return s.substr(begin, end - begin + 1);
-}
-
 bool ParseDouble(const std::string& text, double& out) {
   std::string t = Trim(text);
   if (t.empty()) return false;
@@ -74,32 +67,32 @@ const std::vector<OptionSpec>& StyleOptionSpecs() {
       {"content_layers", "content-layers", OptionType::kStringList, "content layers, comma-separated (default per backbone)", {}},
       {"style_layers", "style-layers", OptionType::kStringList, "style layers, comma-separated (default per backbone)", {}},
       {"style_layer_weights", "style-layer-weights", OptionType::kNumberList, "w_l per style layer (default 1/number of layers)", {}},
-      {"content_weight", "content-weight", OptionType::kNumber, "alpha: content loss weight (default 1)", {}},
-      {"style_weight", "style-weight", OptionType::kNumber, "beta: style loss weight (default 1e3)", {}},
+      {"content_weight", "content-weight", OptionType::kNumber, "alpha: content loss weight", {}},
+      {"style_weight", "style-weight", OptionType::kNumber, "beta: style loss weight", {}},
       {"alpha_beta", "alpha-beta", OptionType::kNumber, "the paper's alpha/beta ratio: sets content-weight = R * style-weight", {}},
-      {"tv_weight", "tv-weight", OptionType::kNumber, "total-variation weight on the 0..255 scale (default 0)", {}},
+      {"tv_weight", "tv-weight", OptionType::kNumber, "total-variation weight on the 0..255 scale", {}},
       {"style_blend", "style-blend", OptionType::kNumberList, "one blend weight per style image (default equal)", {}},
-      {"size", "size", OptionType::kInt, "output longest side in px (default 512)", {}},
-      {"style_scale", "style-scale", OptionType::kNumber, "style longest side relative to the output's (default 1)", {}},
-      {"resize_filter", "resize-filter", OptionType::kString, "antialiased resize filter (default catmullrom)", {"catmullrom", "mitchell", "triangle", "box"}},
+      {"size", "size", OptionType::kInt, "output longest side in px", {}},
+      {"style_scale", "style-scale", OptionType::kNumber, "style longest side relative to the output's", {}},
+      {"resize_filter", "resize-filter", OptionType::kString, "antialiased resize filter: catmullrom, mitchell, triangle or box", {"catmullrom", "mitchell", "triangle", "box"}},
       {"preserve_colors", "preserve-colors", OptionType::kString, "colour preservation: none, luminance or histogram", {"none", "luminance", "histogram"}},
-      {"output_bit_depth", "output-bit-depth", OptionType::kInt, "PNG bit depth: 8 or 16 (default 8)", {}},
-      {"init", "init", OptionType::kString, "initial image: content, noise or style (default content)", {"content", "noise", "style"}},
-      {"optimizer", "optimizer", OptionType::kString, "lbfgs or adam (default lbfgs)", {"lbfgs", "adam"}},
-      {"num_iterations", "num-iterations", OptionType::kInt, "loss evaluations (default 500)", {}},
+      {"output_bit_depth", "output-bit-depth", OptionType::kInt, "PNG bit depth: 8 or 16", {}},
+      {"init", "init", OptionType::kString, "initial image: content, noise or style", {"content", "noise", "style"}},
+      {"optimizer", "optimizer", OptionType::kString, "lbfgs or adam", {"lbfgs", "adam"}},
+      {"num_iterations", "num-iterations", OptionType::kInt, "loss evaluations", {}},
       {"scales", "scales", OptionType::kScales, "coarse-to-fine stages SIZE:ITERS,... (overrides size and iterations)", {}},
-      {"lbfgs_history", "lbfgs-history", OptionType::kInt, "L-BFGS history size (default 100)", {}},
-      {"lbfgs_tolerance", "lbfgs-tolerance", OptionType::kNumber, "stop when the loss changes by less than this fraction (default 0: never)", {}},
-      {"stop_tolerance", "stop-tolerance", OptionType::kNumber, "stop when the loss improved by less than this fraction over the last stop-window iterations (default 0: never; L-BFGS only)", {}},
-      {"stop_window", "stop-window", OptionType::kInt, "iterations the stop-tolerance improvement is measured over (default 20)", {}},
-      {"normalize_objective", "normalize-objective", OptionType::kBool, "scale the objective by 1/max initial gradient for the optimiser (default true)", {}},
-      {"learning_rate", "learning-rate", OptionType::kNumber, "Adam step size on the 0..255 scale (default 10)", {}},
-      {"pixel_bounds", "pixel-bounds", OptionType::kString, "project: keep pixels in 0..255 while optimising, so the saved image is the optimised one (default); none: unbounded, clipped at save (earlier runs)", {"project", "none"}},
-      {"seed", "seed", OptionType::kInt, "random seed (default 0)", {}},
-      {"device", "device", OptionType::kString, "cpu, cuda or cuda:N (default cpu)", {}},
-      {"tf32", "tf32", OptionType::kBool, "CUDA: allow TF32 (default false)", {}},
+      {"lbfgs_history", "lbfgs-history", OptionType::kInt, "L-BFGS history size", {}},
+      {"lbfgs_tolerance", "lbfgs-tolerance", OptionType::kNumber, "stop when the loss changes by less than this fraction (0: never)", {}},
+      {"stop_tolerance", "stop-tolerance", OptionType::kNumber, "stop when the loss improved by less than this fraction over the last stop-window iterations (0: never; L-BFGS only)", {}},
+      {"stop_window", "stop-window", OptionType::kInt, "iterations the stop-tolerance improvement is measured over", {}},
+      {"normalize_objective", "normalize-objective", OptionType::kBool, "scale the objective by 1/max initial gradient for the optimiser", {}},
+      {"learning_rate", "learning-rate", OptionType::kNumber, "Adam step size on the 0..255 scale", {}},
+      {"pixel_bounds", "pixel-bounds", OptionType::kString, "project: keep pixels in 0..255 while optimising, so the saved image is the optimised one; none: unbounded, clipped at save (earlier runs)", {"project", "none"}},
+      {"seed", "seed", OptionType::kInt, "random seed", {}},
+      {"device", "device", OptionType::kString, "cpu, cuda or cuda:N", {}},
+      {"tf32", "tf32", OptionType::kBool, "CUDA: allow TF32", {}},
       {"channels_last", "channels-last", OptionType::kBool, "channels-last convolutions: for CUDA tensor cores; on the CPU 0-22% faster (SqueezeNet gains most)", {}},
-      {"save_every", "save-every", OptionType::kInt, "snapshot every K iterations (default 0: none)", {}},
+      {"save_every", "save-every", OptionType::kInt, "snapshot every K iterations (0: none)", {}},
   };
   return specs;
 }

@@ -249,4 +249,9 @@ const std::vector<std::string>& NonIdentityKeys();
 // The first 12 hex digits of a key, for tables and file names.
 std::string ShortKey(const std::string& key);
 
+// A dataset image's name from output.name: {content} and {style} (style
+// stems joined by "+"), {key} (ShortKey), {index}, {repeat} and {<param>}
+// for each swept setting replaced by the job's values; other text is kept.
+std::string DatasetFileName(const std::string& pattern, const JobSpec& job);
+
 }  // namespace stylesweep

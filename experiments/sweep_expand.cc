@@ -312,13 +312,6 @@ Result<StyleOptions> BuildOptions(const SweepSpec& spec, const Params& params, c
 
 std::string FileStem(const std::string& path) { return fs::path(path).stem().string(); }
 
-std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 double EstimateCost(const StyleOptions& options, const ImageProbe& content) {
   const double long_side = std::max(content.width, content.height);
   const double short_side = std::min(content.width, content.height);
@@ -413,6 +406,170 @@ std::string CanonicalJobJson(const JobSpec& job) {
   return identity.dump();  // nlohmann::json objects keep keys sorted
 }
 
+std::string DatasetFileName(const std::string& pattern, const JobSpec& job) {
+  std::vector<std::string> stems;
+  for (const auto& path : job.style_paths) stems.push_back(FileStem(path));
+  std::string name = pattern;
+  name = ReplaceAll(name, "{content}", FileStem(job.content_path));
+  name = ReplaceAll(name, "{style}", JoinStrings(stems, "+"));
+  name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
+  name = ReplaceAll(name, "{index}", std::to_string(job.index));
+  name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
+  for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
+  return name;
+}
+
+namespace {
+
+// The content images and the style sets (one image, or one blend) of a sweep.
+struct SweepImages {
+  std::vector<ImageFile> contents;
+  std::vector<std::vector<ImageFile>> style_sets;
+};
+
+// Resolves, probes and hashes every image, reporting every problem at once;
+// with skip_unreadable, the images left out go to `skipped` (when not null).
+Result<SweepImages> ResolveImages(const SweepSpec& spec, const Environment& env, FileHasher& hasher,
+                                  std::vector<SkippedImage>* skipped_out) {
+  ImageResolver resolver(env, hasher, spec.source);
+  resolver.SkipUnreadable(spec.skip_unreadable);
+  SweepImages images;
+  std::set<std::string> seen_content;
+  for (const auto& pattern : spec.content) {
+    for (auto& file : resolver.Resolve(pattern, "content", SourceMark{})) {
+      if (seen_content.insert(file.path).second) images.contents.push_back(std::move(file));
+    }
+  }
+  for (const auto& entry : spec.style) {
+    std::vector<ImageFile> blended;
+    for (const auto& pattern : entry.patterns) {
+      for (auto& file : resolver.Resolve(pattern, "style", entry.mark, !entry.blend)) {
+        if (entry.blend) blended.push_back(std::move(file));
+        else images.style_sets.push_back({std::move(file)});
+      }
+    }
+    if (entry.blend && !blended.empty()) images.style_sets.push_back(std::move(blended));
+  }
+  SS_RETURN_IF_ERROR(resolver.Problems().WithContext(spec.source));
+  const std::vector<SkippedImage> skipped = resolver.Skipped();
+  if (skipped_out != nullptr) *skipped_out = skipped;
+  if (!skipped.empty() && (images.contents.empty() || images.style_sets.empty())) {
+    return Status::NotFound(spec.source + ": skip_unreadable left out " + std::to_string(skipped.size()) +
+                            " unreadable image" + (skipped.size() == 1 ? "" : "s") + " (the first: " +
+                            skipped.front().path + ": " + skipped.front().reason + ") and no " +
+                            (images.contents.empty() ? "content image" : "style image") + " is left to run");
+  }
+  return images;
+}
+
+// The parameter configurations, refusing runaway sizes before building them.
+Result<std::vector<Params>> Configurations(const SweepSpec& spec, const SweepImages& images) {
+  const std::vector<Axis> axes = BuildAxes(spec);
+  double configurations = spec.method == SweepMethod::kRandom ? spec.count : 1.0;
+  if (spec.method == SweepMethod::kGrid) {
+    for (const auto& axis : axes) configurations *= static_cast<double>(axis.members.front()->values.size());
+  }
+  const double total = configurations * images.contents.size() * images.style_sets.size() * spec.repeats;
+  if (total > static_cast<double>(kMaxSweepJobs)) {
+    return Status::InvalidArgument(spec.source + ": the sweep expands to " + FormatShortestDouble(total) +
+                                   " jobs, more than the limit of " + std::to_string(kMaxSweepJobs) +
+                                   "; narrow the grid or use method: random with a count");
+  }
+  return spec.method == SweepMethod::kGrid ? GridConfigurations(spec, axes) : RandomConfigurations(spec, axes);
+}
+
+// The checked options of one configuration, with the weights and layers the
+// layer checker resolved. Errors name the configuration.
+Result<StyleOptions> ConfigurationOptions(const SweepSpec& spec, const Params& params, const Environment& env,
+                                          CachedLayerChecker& layers) {
+  const std::string with = spec.source + ": with " + Describe(params);
+  Result<StyleOptions> built = BuildOptions(spec, params, env);
+  if (!built.ok()) return built.status().WithContext(with);
+  StyleOptions options = std::move(built).value();
+  Status valid = ValidateStyleOptions(options);
+  if (!valid.ok()) return valid.WithContext(with);
+  const std::string devices = ": devices_per_job " + std::to_string(spec.devices_per_job);
+  if (spec.devices_per_job > 1 && options.optimizer != "lbfgs") {
+    return Status::InvalidArgument(with + devices + " runs each job as a band split, which " +
+                                   "supports optimizer lbfgs only, not '" + options.optimizer + "'");
+  }
+  if (spec.devices_per_job > 1 && options.device != "cpu" && options.device != "cuda") {
+    return Status::InvalidArgument(with + devices + " needs device cpu or cuda (each rank " +
+                                   "of a job's group takes its own GPU), not '" + options.device + "'");
+  }
+  if (spec.bands_across_nodes && spec.devices_per_job > 1 && options.device != "cpu") {
+    return Status::InvalidArgument(with + ": bands_across_nodes lets a band split's ranks sit on different nodes, "
+                                   "which needs device cpu (its MPI collectives cross hosts; a CUDA band split uses "
+                                   "NCCL on one node), not '" + options.device + "'");
+  }
+  const Result<CheckedLayers>& checked = layers.Check(options);
+  if (!checked.ok()) return checked.status().WithContext(with);
+  options.weights = checked->weights_path;
+  options.content_layers = checked->content_layers;
+  options.style_layers = checked->style_layers;
+  if (!options.style_layer_weights.empty() && options.style_layer_weights.size() != options.style_layers.size()) {
+    return Status::InvalidArgument(with + ": style_layer_weights has " +
+                                   std::to_string(options.style_layer_weights.size()) + " values for " +
+                                   std::to_string(options.style_layers.size()) + " style layers");
+  }
+  return options;
+}
+
+// Collects the jobs in order, dropping repeated identities and refusing two
+// dataset files of the same name.
+class JobList {
+ public:
+  explicit JobList(const SweepSpec& spec) : spec_(spec) {}
+
+  // Adds the repeats of one (configuration, content, style set).
+  Status Add(const StyleOptions& options, const Params& params, const std::string& weights_sha256,
+             const ImageFile& content, const std::vector<ImageFile>& styles) {
+    for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
+      JobSpec job;
+      job.content_path = content.path;
+      job.content_sha256 = content.sha256;
+      for (const auto& style : styles) {
+        job.style_paths.push_back(style.path);
+        job.style_sha256.push_back(style.sha256);
+      }
+      job.options = options;
+      job.options.seed = options.seed + static_cast<std::uint64_t>(repeat);
+      job.params = params;
+      job.repeat = repeat;
+      job.weights_sha256 = weights_sha256;
+      job.cost = EstimateCost(job.options, content.probe);
+      job.job_key = Sha256Hex(CanonicalJobJson(job));
+      if (!seen_keys_.insert(job.job_key).second) continue;
+      job.style_key = StyleKey(job);
+      job.index = static_cast<int>(jobs_.size());
+      if (!spec_.output.dataset_dir.empty()) SS_RETURN_IF_ERROR(NameOutput(job));
+      jobs_.push_back(std::move(job));
+    }
+    return Status::Ok();
+  }
+
+  std::vector<JobSpec> Take() { return std::move(jobs_); }
+
+ private:
+  Status NameOutput(JobSpec& job) {
+    const std::string name = DatasetFileName(spec_.output.name_pattern, job);
+    if (!output_names_.emplace(name, job.job_key).second) {
+      return Status::InvalidArgument(spec_.source + ": output.name '" + spec_.output.name_pattern +
+                                     "' gives two jobs the file name '" + name +
+                                     "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
+    }
+    job.output_name = name;
+    return Status::Ok();
+  }
+
+  const SweepSpec& spec_;
+  std::vector<JobSpec> jobs_;
+  std::set<std::string> seen_keys_;
+  std::map<std::string, std::string> output_names_;  // name -> job key
+};
+
+}  // namespace
+
 Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandContext& context) {
   if (!context.layer_checker) return Status::Internal("ExpandSweep needs a layer checker");
   Environment env;
@@ -425,143 +582,29 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
     own_hasher = std::make_unique<FileHasher>();
     hasher = own_hasher.get();
   }
-
-  // Images: every problem at once.
-  ImageResolver resolver(env, *hasher, spec.source);
-  resolver.SkipUnreadable(spec.skip_unreadable);
-  std::vector<ImageFile> contents;
-  std::set<std::string> seen_content;
-  for (const auto& pattern : spec.content) {
-    for (auto& file : resolver.Resolve(pattern, "content", SourceMark{})) {
-      if (seen_content.insert(file.path).second) contents.push_back(std::move(file));
-    }
-  }
-  std::vector<std::vector<ImageFile>> style_sets;
-  for (const auto& entry : spec.style) {
-    std::vector<ImageFile> blended;
-    for (const auto& pattern : entry.patterns) {
-      for (auto& file : resolver.Resolve(pattern, "style", entry.mark, !entry.blend)) {
-        if (entry.blend) blended.push_back(std::move(file));
-        else style_sets.push_back({std::move(file)});
-      }
-    }
-    if (entry.blend && !blended.empty()) style_sets.push_back(std::move(blended));
-  }
-  SS_RETURN_IF_ERROR(resolver.Problems().WithContext(spec.source));
-  const std::vector<SkippedImage> skipped = resolver.Skipped();
-  if (context.skipped != nullptr) *context.skipped = skipped;
-  if (!skipped.empty() && (contents.empty() || style_sets.empty())) {
-    return Status::NotFound(spec.source + ": skip_unreadable left out " + std::to_string(skipped.size()) +
-                            " unreadable image" + (skipped.size() == 1 ? "" : "s") + " (the first: " +
-                            skipped.front().path + ": " + skipped.front().reason + ") and no " +
-                            (contents.empty() ? "content image" : "style image") + " is left to run");
-  }
-
-  // Parameter configurations, refusing runaway sizes before building them.
-  const std::vector<Axis> axes = BuildAxes(spec);
-  double configurations = spec.method == SweepMethod::kRandom ? spec.count : 1.0;
-  if (spec.method == SweepMethod::kGrid) {
-    for (const auto& axis : axes) configurations *= static_cast<double>(axis.members.front()->values.size());
-  }
-  const double total = configurations * contents.size() * style_sets.size() * spec.repeats;
-  if (total > static_cast<double>(kMaxSweepJobs)) {
-    return Status::InvalidArgument(spec.source + ": the sweep expands to " + FormatShortestDouble(total) +
-                                   " jobs, more than the limit of " + std::to_string(kMaxSweepJobs) +
-                                   "; narrow the grid or use method: random with a count");
-  }
-  const std::vector<Params> configs =
-      spec.method == SweepMethod::kGrid ? GridConfigurations(spec, axes) : RandomConfigurations(spec, axes);
+  SS_ASSIGN_OR_RETURN(const SweepImages images, ResolveImages(spec, env, *hasher, context.skipped));
+  SS_ASSIGN_OR_RETURN(const std::vector<Params> configs, Configurations(spec, images));
 
   CachedLayerChecker layers(context.layer_checker, env.models_dir);
-  std::vector<JobSpec> jobs;
-  std::set<std::string> seen_keys;
-  std::map<std::string, std::string> output_names;  // name -> job key
+  JobList jobs(spec);
   for (const Params& params : configs) {
-    Result<StyleOptions> built = BuildOptions(spec, params, env);
-    if (!built.ok()) return built.status().WithContext(spec.source + ": with " + Describe(params));
-    StyleOptions base_options = std::move(built).value();
-    Status valid = ValidateStyleOptions(base_options);
-    if (!valid.ok()) return valid.WithContext(spec.source + ": with " + Describe(params));
-    if (spec.devices_per_job > 1 && base_options.optimizer != "lbfgs") {
-      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": devices_per_job " +
-                                     std::to_string(spec.devices_per_job) + " runs each job as a band split, which " +
-                                     "supports optimizer lbfgs only, not '" + base_options.optimizer + "'");
-    }
-    if (spec.devices_per_job > 1 && base_options.device != "cpu" && base_options.device != "cuda") {
-      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": devices_per_job " +
-                                     std::to_string(spec.devices_per_job) + " needs device cpu or cuda (each rank " +
-                                     "of a job's group takes its own GPU), not '" + base_options.device + "'");
-    }
-    if (spec.bands_across_nodes && spec.devices_per_job > 1 && base_options.device != "cpu") {
-      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": bands_across_nodes lets a " +
-                                     "band split's ranks sit on different nodes, which needs device cpu (its MPI " +
-                                     "collectives cross hosts; a CUDA band split uses NCCL on one node), not '" +
-                                     base_options.device + "'");
-    }
-    const Result<CheckedLayers>& checked = layers.Check(base_options);
-    if (!checked.ok()) return checked.status().WithContext(spec.source + ": with " + Describe(params));
-    base_options.weights = checked->weights_path;
-    base_options.content_layers = checked->content_layers;
-    base_options.style_layers = checked->style_layers;
-    if (!base_options.style_layer_weights.empty() &&
-        base_options.style_layer_weights.size() != base_options.style_layers.size()) {
-      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": style_layer_weights has " +
-                                     std::to_string(base_options.style_layer_weights.size()) + " values for " +
-                                     std::to_string(base_options.style_layers.size()) + " style layers");
-    }
-    Result<std::string> weights_sha = hasher->Hash(base_options.weights);
+    SS_ASSIGN_OR_RETURN(const StyleOptions options, ConfigurationOptions(spec, params, env, layers));
+    Result<std::string> weights_sha = hasher->Hash(options.weights);
     if (!weights_sha.ok()) return weights_sha.status().WithContext(spec.source + ": weights");
-
-    for (const auto& content : contents) {
-      for (const auto& styles : style_sets) {
-        if (!base_options.style_blend.empty() && base_options.style_blend.size() != styles.size()) {
+    for (const auto& content : images.contents) {
+      for (const auto& styles : images.style_sets) {
+        if (!options.style_blend.empty() && options.style_blend.size() != styles.size()) {
           return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": style_blend has " +
-                                         std::to_string(base_options.style_blend.size()) + " weights for " +
+                                         std::to_string(options.style_blend.size()) + " weights for " +
                                          std::to_string(styles.size()) + " style images");
         }
-        for (int repeat = 0; repeat < spec.repeats; ++repeat) {
-          JobSpec job;
-          job.content_path = content.path;
-          job.content_sha256 = content.sha256;
-          for (const auto& style : styles) {
-            job.style_paths.push_back(style.path);
-            job.style_sha256.push_back(style.sha256);
-          }
-          job.options = base_options;
-          job.options.seed = base_options.seed + static_cast<std::uint64_t>(repeat);
-          job.params = params;
-          job.repeat = repeat;
-          job.weights_sha256 = *weights_sha;
-          job.cost = EstimateCost(job.options, content.probe);
-          job.job_key = Sha256Hex(CanonicalJobJson(job));
-          if (!seen_keys.insert(job.job_key).second) continue;
-          job.style_key = StyleKey(job);
-          job.index = static_cast<int>(jobs.size());
-          if (!spec.output.dataset_dir.empty()) {
-            std::vector<std::string> stems;
-            for (const auto& path : job.style_paths) stems.push_back(FileStem(path));
-            std::string name = spec.output.name_pattern;
-            name = ReplaceAll(name, "{content}", FileStem(job.content_path));
-            name = ReplaceAll(name, "{style}", JoinStrings(stems, "+"));
-            name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
-            name = ReplaceAll(name, "{index}", std::to_string(job.index));
-            name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
-            for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
-            auto [existing, inserted] = output_names.emplace(name, job.job_key);
-            if (!inserted) {
-              return Status::InvalidArgument(spec.source + ": output.name '" + spec.output.name_pattern +
-                                             "' gives two jobs the file name '" + name +
-                                             "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
-            }
-            job.output_name = name;
-          }
-          jobs.push_back(std::move(job));
-        }
+        SS_RETURN_IF_ERROR(jobs.Add(options, params, *weights_sha, content, styles));
       }
     }
   }
-  SS_RETURN_IF_ERROR(CheckFilesPerFolder(spec, jobs));
-  return jobs;
+  std::vector<JobSpec> out = jobs.Take();
+  SS_RETURN_IF_ERROR(CheckFilesPerFolder(spec, out));
+  return out;
 }
 
 }  // namespace stylesweep

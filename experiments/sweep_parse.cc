@@ -29,20 +29,6 @@ const std::vector<std::string> kSweepLevelOverrides = {"repeats", "count", "samp
                                                        "devices_per_job", "bands_across_nodes", "skip_unreadable"};
 constexpr int kMaxRepeats = 100000;
 
-std::string Trim(const std::string& s) {
-  auto begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  auto end = s.find_last_not_of(" \t\r\n");
-  return s.substr(begin, end - begin + 1);
-}
-
-std::string ReplaceAll(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 bool IsListType(OptionType type) {
   return type == OptionType::kStringList || type == OptionType::kNumberList || type == OptionType::kScales;
 }
@@ -68,6 +54,25 @@ class SweepParser {
     return {mark.line + 1, mark.column + 1};
   }
 
+  // "unknown key" naming the closest allowed key; at the top level, an
+  // engine setting (or a key closer to one than to any top-level key) is
+  // pointed to base: or parameters:.
+  static std::string UnknownKeyMessage(const std::string& key, const std::vector<std::string>& allowed,
+                                       const std::string& where) {
+    const std::string closest = ClosestWord(key, allowed);
+    if (&allowed == &kTopLevelKeys) {
+      if (FindStyleOption(key) != nullptr) {
+        return "'" + key + "' is an engine setting: put it under base: (fixed) or parameters: (swept)";
+      }
+      const std::string setting = ClosestStyleOptionKey(key);
+      if (EditDistance(key, setting) < EditDistance(key, closest)) {
+        return where + ": unknown key '" + key + "' (did you mean the engine setting '" + setting +
+               "'? put it under base: (fixed) or parameters: (swept))";
+      }
+    }
+    return where + ": unknown key '" + key + "' (did you mean '" + closest + "'?)";
+  }
+
   // Checks every key of `map` is in `allowed` and none repeats.
   Status CheckKeys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& where) const {
     std::set<std::string> seen;
@@ -76,11 +81,7 @@ class SweepParser {
       const std::string key = it->first.Scalar();
       if (!seen.insert(key).second) return ErrorAt(it->first, where + ": '" + key + "' is given twice");
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string message = where + ": unknown key '" + key + "' (did you mean '" + ClosestWord(key, allowed) + "'?)";
-      if (&allowed == &kTopLevelKeys && FindStyleOption(key) != nullptr) {
-        message = "'" + key + "' is an engine setting: put it under base: (fixed) or parameters: (swept)";
-      }
-      return ErrorAt(it->first, message);
+      return ErrorAt(it->first, UnknownKeyMessage(key, allowed, where));
     }
     return Status::Ok();
   }
@@ -241,14 +242,31 @@ class SweepParser {
     spec.source = source_;
     if (!root.IsMap()) return ErrorAt(root, "a sweep file must be a map of keys (name:, method:, parameters:, ...)");
     SS_RETURN_IF_ERROR(CheckKeys(root, kTopLevelKeys, "sweep"));
+    SS_RETURN_IF_ERROR(ParseHeader(root, spec));
+    SS_RETURN_IF_ERROR(ParseSettings(root, spec));
+    SS_RETURN_IF_ERROR(ParseZip(root, spec));
+    SS_RETURN_IF_ERROR(ParseImages(root, spec));
+    if (root["output"].IsDefined()) SS_RETURN_IF_ERROR(ParseOutput(root["output"], spec.output));
+    if (root["metric"].IsDefined()) SS_RETURN_IF_ERROR(ParseMetric(root["metric"], spec.metric));
+    return spec;
+  }
 
+  // `key: true|false`.
+  Result<bool> Boolean(const YAML::Node& node, const std::string& what) const {
+    SS_ASSIGN_OR_RETURN(std::string text, Scalar(node, what));
+    if (text != "true" && text != "false") return ErrorAt(node, what + " must be true or false, not '" + text + "'");
+    return text == "true";
+  }
+
+  // name, description, method, count, seed, repeats, devices_per_job and
+  // skip_unreadable.
+  Status ParseHeader(const YAML::Node& root, SweepSpec& spec) const {
     if (!root["name"].IsDefined()) return ErrorAt(SourceMark{}, "the sweep needs a name:");
     SS_ASSIGN_OR_RETURN(spec.name, Scalar(root["name"], "name"));
     if (Trim(spec.name).empty()) return ErrorAt(root["name"], "name is empty");
     if (root["description"].IsDefined()) {
       SS_ASSIGN_OR_RETURN(spec.description, Scalar(root["description"], "description"));
     }
-
     if (root["method"].IsDefined()) {
       SS_ASSIGN_OR_RETURN(std::string method, Scalar(root["method"], "method"));
       if (method == "grid") spec.method = SweepMethod::kGrid;
@@ -275,7 +293,11 @@ class SweepParser {
     if (root["skip_unreadable"].IsDefined()) {
       SS_ASSIGN_OR_RETURN(spec.skip_unreadable, Boolean(root["skip_unreadable"], "skip_unreadable"));
     }
+    return Status::Ok();
+  }
 
+  // base: (fixed settings) and parameters: (swept ones); a key in both is refused.
+  Status ParseSettings(const YAML::Node& root, SweepSpec& spec) const {
     if (root["base"].IsDefined()) {
       const YAML::Node base = root["base"];
       if (!base.IsMap()) return ErrorAt(base, "base must be a map of engine settings");
@@ -285,35 +307,42 @@ class SweepParser {
         spec.base.emplace_back(it->first.Scalar(), text);
       }
     }
-    if (root["parameters"].IsDefined()) {
-      const YAML::Node parameters = root["parameters"];
-      if (!parameters.IsMap()) return ErrorAt(parameters, "parameters must be a map of engine settings");
-      SS_RETURN_IF_ERROR(CheckKeys(parameters, SettingKeys(), "parameters"));
-      for (auto it = parameters.begin(); it != parameters.end(); ++it) {
-        for (const auto& fixed : spec.base) {
-          if (fixed.first == it->first.Scalar()) {
-            return ErrorAt(it->first, "'" + fixed.first + "' is both in base and in parameters; keep one");
-          }
+    if (!root["parameters"].IsDefined()) return Status::Ok();
+    const YAML::Node parameters = root["parameters"];
+    if (!parameters.IsMap()) return ErrorAt(parameters, "parameters must be a map of engine settings");
+    SS_RETURN_IF_ERROR(CheckKeys(parameters, SettingKeys(), "parameters"));
+    for (auto it = parameters.begin(); it != parameters.end(); ++it) {
+      for (const auto& fixed : spec.base) {
+        if (fixed.first == it->first.Scalar()) {
+          return ErrorAt(it->first, "'" + fixed.first + "' is both in base and in parameters; keep one");
         }
-        SS_ASSIGN_OR_RETURN(ParameterSpec parameter, Parameter(it->first, it->second));
-        spec.parameters.push_back(std::move(parameter));
       }
+      SS_ASSIGN_OR_RETURN(ParameterSpec parameter, Parameter(it->first, it->second));
+      spec.parameters.push_back(std::move(parameter));
     }
-    if (root["zip"].IsDefined()) {
-      const YAML::Node zip = root["zip"];
-      if (!zip.IsSequence()) return ErrorAt(zip, "zip must be a list of groups: [[key_a, key_b], ...]");
-      for (const auto& group : zip) {
-        if (!group.IsSequence()) return ErrorAt(group, "each zip group must be a list of parameter names");
-        std::vector<std::string> keys;
-        for (const auto& key : group) {
-          SS_ASSIGN_OR_RETURN(std::string name, Scalar(key, "zip group entry"));
-          keys.push_back(name);
-        }
-        spec.zip.push_back(keys);
-        zip_marks_.push_back(MarkOf(group));
-      }
-    }
+    return Status::Ok();
+  }
 
+  // zip: [[key_a, key_b], ...]; the names are checked later, by Check.
+  Status ParseZip(const YAML::Node& root, SweepSpec& spec) const {
+    if (!root["zip"].IsDefined()) return Status::Ok();
+    const YAML::Node zip = root["zip"];
+    if (!zip.IsSequence()) return ErrorAt(zip, "zip must be a list of groups: [[key_a, key_b], ...]");
+    for (const auto& group : zip) {
+      if (!group.IsSequence()) return ErrorAt(group, "each zip group must be a list of parameter names");
+      std::vector<std::string> keys;
+      for (const auto& key : group) {
+        SS_ASSIGN_OR_RETURN(std::string name, Scalar(key, "zip group entry"));
+        keys.push_back(name);
+      }
+      spec.zip.push_back(keys);
+      zip_marks_.push_back(MarkOf(group));
+    }
+    return Status::Ok();
+  }
+
+  // content: and style: (a list inside style: is one blend).
+  Status ParseImages(const YAML::Node& root, SweepSpec& spec) const {
     if (!root["content"].IsDefined()) return ErrorAt(SourceMark{}, "the sweep needs content: (files, folders or globs)");
     SS_ASSIGN_OR_RETURN(spec.content, Patterns(root["content"], "content"));
     if (!root["style"].IsDefined()) return ErrorAt(SourceMark{}, "the sweep needs style: (files, folders or globs)");
@@ -331,74 +360,73 @@ class SweepParser {
     } else {
       return ErrorAt(style, "style must be a file, folder or glob, or a list of them ([a, b] inside the list blends)");
     }
+    return Status::Ok();
+  }
 
-    if (root["output"].IsDefined()) {
-      const YAML::Node output = root["output"];
-      if (!output.IsMap()) return ErrorAt(output, "output must be a map: {dataset: FOLDER, name: \"{content}_{style}\"}");
-      SS_RETURN_IF_ERROR(CheckKeys(output, kOutputKeys, "output"));
-      if (output["dataset"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(spec.output.dataset_dir, Scalar(output["dataset"], "output.dataset"));
-      }
-      if (output["name"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(spec.output.name_pattern, Scalar(output["name"], "output.name"));
-      }
-      if (Trim(spec.output.name_pattern).empty()) return ErrorAt(output, "output.name is empty");
-      if (output["keep"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(spec.output.keep, Scalar(output["keep"], "output.keep"));
-        if (Trim(spec.output.keep).empty()) return ErrorAt(output["keep"], "output.keep is empty");
-        if (spec.output.dataset_dir.empty()) {
-          return ErrorAt(output["keep"], "output.keep chooses the images of output.dataset; give output.dataset too");
-        }
-      }
-      const std::string& name = spec.output.name_pattern;
-      if (name.front() == '/' || name.back() == '/' || name.find("//") != std::string::npos ||
-          ("/" + name + "/").find("/../") != std::string::npos || ("/" + name + "/").find("/./") != std::string::npos) {
-        return ErrorAt(output["name"], "output.name '" + name + "' must be a relative path inside output.dataset "
-                                       "(no leading or trailing '/', no empty, '.' or '..' parts)");
-      }
-      if (output["format"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(spec.output.format, Scalar(output["format"], "output.format"));
-        if (spec.output.format != "folder" && spec.output.format != "webdataset") {
-          return ErrorAt(output["format"], "output.format must be folder or webdataset, not '" + spec.output.format + "'");
-        }
-      }
-      if (output["shard_size"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(spec.output.shard_size, Integer(output["shard_size"], "output.shard_size", 1, 1000000));
-      }
-      if (output["include_content"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(std::string include, Scalar(output["include_content"], "output.include_content"));
-        if (include != "true" && include != "false") {
-          return ErrorAt(output["include_content"], "output.include_content must be true or false, not '" + include + "'");
-        }
-        spec.output.include_content = include == "true";
-      }
-      if (output["max_per_folder"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(spec.output.max_per_folder,
-                            Integer(output["max_per_folder"], "output.max_per_folder", 0, kMaxSweepJobs));
-      }
-      if (spec.output.format != "webdataset" && (output["shard_size"].IsDefined() || output["include_content"].IsDefined())) {
-        return ErrorAt(output, "output.shard_size and output.include_content apply to output.format: webdataset only");
+  // output: {dataset, name, keep, format, shard_size, include_content, max_per_folder}.
+  Status ParseOutput(const YAML::Node& output, OutputSpec& out) const {
+    if (!output.IsMap()) return ErrorAt(output, "output must be a map: {dataset: FOLDER, name: \"{content}_{style}\"}");
+    SS_RETURN_IF_ERROR(CheckKeys(output, kOutputKeys, "output"));
+    if (output["dataset"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.dataset_dir, Scalar(output["dataset"], "output.dataset"));
+    }
+    if (output["name"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.name_pattern, Scalar(output["name"], "output.name"));
+    }
+    if (Trim(out.name_pattern).empty()) return ErrorAt(output, "output.name is empty");
+    if (output["keep"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.keep, Scalar(output["keep"], "output.keep"));
+      if (Trim(out.keep).empty()) return ErrorAt(output["keep"], "output.keep is empty");
+      if (out.dataset_dir.empty()) {
+        return ErrorAt(output["keep"], "output.keep chooses the images of output.dataset; give output.dataset too");
       }
     }
-    if (root["metric"].IsDefined()) {
-      const YAML::Node metric = root["metric"];
-      if (!metric.IsMap()) return ErrorAt(metric, "metric must be a map: {name: total_loss, goal: minimize, top: 5}");
-      SS_RETURN_IF_ERROR(CheckKeys(metric, kMetricKeys, "metric"));
-      if (metric["name"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(spec.metric.name, Scalar(metric["name"], "metric.name"));
-      }
-      if (metric["goal"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(std::string goal, Scalar(metric["goal"], "metric.goal"));
-        if (goal != "minimize" && goal != "maximize") {
-          return ErrorAt(metric["goal"], "metric.goal must be minimize or maximize, not '" + goal + "'");
-        }
-        spec.metric.minimize = goal == "minimize";
-      }
-      if (metric["top"].IsDefined()) {
-        SS_ASSIGN_OR_RETURN(spec.metric.top, Integer(metric["top"], "metric.top", 1, 100000));
+    const std::string& name = out.name_pattern;
+    if (name.front() == '/' || name.back() == '/' || name.find("//") != std::string::npos ||
+        ("/" + name + "/").find("/../") != std::string::npos || ("/" + name + "/").find("/./") != std::string::npos) {
+      return ErrorAt(output["name"], "output.name '" + name + "' must be a relative path inside output.dataset "
+                                     "(no leading or trailing '/', no empty, '.' or '..' parts)");
+    }
+    if (output["format"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.format, Scalar(output["format"], "output.format"));
+      if (out.format != "folder" && out.format != "webdataset") {
+        return ErrorAt(output["format"], "output.format must be folder or webdataset, not '" + out.format + "'");
       }
     }
-    return spec;
+    if (output["shard_size"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.shard_size, Integer(output["shard_size"], "output.shard_size", 1, 1000000));
+    }
+    if (output["include_content"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.include_content, Boolean(output["include_content"], "output.include_content"));
+    }
+    if (output["max_per_folder"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.max_per_folder,
+                          Integer(output["max_per_folder"], "output.max_per_folder", 0, kMaxSweepJobs));
+    }
+    if (out.format != "webdataset" && (output["shard_size"].IsDefined() || output["include_content"].IsDefined())) {
+      return ErrorAt(output, "output.shard_size and output.include_content apply to output.format: webdataset only");
+    }
+    return Status::Ok();
+  }
+
+  // metric: {name, goal: minimize|maximize, top}.
+  Status ParseMetric(const YAML::Node& metric, MetricSpec& out) const {
+    if (!metric.IsMap()) return ErrorAt(metric, "metric must be a map: {name: total_loss, goal: minimize, top: 5}");
+    SS_RETURN_IF_ERROR(CheckKeys(metric, kMetricKeys, "metric"));
+    if (metric["name"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.name, Scalar(metric["name"], "metric.name"));
+    }
+    if (metric["goal"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(std::string goal, Scalar(metric["goal"], "metric.goal"));
+      if (goal != "minimize" && goal != "maximize") {
+        return ErrorAt(metric["goal"], "metric.goal must be minimize or maximize, not '" + goal + "'");
+      }
+      out.minimize = goal == "minimize";
+    }
+    if (metric["top"].IsDefined()) {
+      SS_ASSIGN_OR_RETURN(out.top, Integer(metric["top"], "metric.top", 1, 100000));
+    }
+    return Status::Ok();
   }
 
   // Relations between keys, checked after the overrides are applied.
@@ -569,7 +597,8 @@ Result<SweepSpec> ParseSweep(const std::string& yaml_text, const std::string& so
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& error) {
-    return parser.ErrorAt(SourceMark{error.mark.line + 1, error.mark.column + 1}, error.msg);
+    return parser.ErrorAt(SourceMark{error.mark.line + 1, error.mark.column + 1},
+                          "not valid YAML: " + error.msg + " (check the brackets, quotes and indentation here)");
   }
   Result<SweepSpec> parsed = Status::Internal("sweep not parsed");
   try {

@@ -93,15 +93,15 @@ int Evaluate(int argc, char** argv) {
   std::vector<std::string> styles, images;
   po::options_description options("options");
   options.add_options()
-      ("content,c", po::value<std::string>(&content), "content image the pictures were made from")
-      ("style,s", po::value<std::vector<std::string>>(&styles)->composing(), "style image; repeat for a blend")
-      ("style-blend", po::value<std::string>(&blend_text), "weights of the style images, comma separated (default: equal)")
-      ("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json")
-      ("store", po::value<std::string>(&store_dir), "score the finished runs of this store that lack this judge's scores")
-      ("experiment,e", po::value<std::string>(&experiment), "with --store: only this experiment's runs")
+      ("content,c", po::value<std::string>(&content)->value_name("FILE"), "content image the pictures were made from")
+      ("style,s", po::value<std::vector<std::string>>(&styles)->value_name("FILE")->composing(), "style image; repeat for a blend")
+      ("style-blend", po::value<std::string>(&blend_text)->value_name("W,W,..."), "weights of the style images, comma separated (default: equal)")
+      ("format", po::value<std::string>(&format_text)->value_name("table|csv|json")->default_value("table"), "table, csv or json")
+      ("store", po::value<std::string>(&store_dir)->value_name("DIR"), "score the finished runs of this store that lack this judge's scores")
+      ("experiment,e", po::value<std::string>(&experiment)->value_name("EXP"), "with --store: only this experiment's runs")
       ("shared-dir", po::value<std::string>(&shared_dir)->value_name("DIR"),
        "shared assets folder (the judge's weights are in DIR/models)")
-      ("images", po::value<std::vector<std::string>>(&images), "pictures to score")
+      ("images", po::value<std::vector<std::string>>(&images)->value_name("FILE"), "pictures to score")
       ("help,h", "show this help");
   po::positional_options_description positional;
   positional.add("images", -1);

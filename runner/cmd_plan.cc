@@ -95,12 +95,7 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
     const JobSpec& job = jobs[j];
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [key, value] : job.params) params[key] = ParamJson(TypedParam(key, value));
-    nlohmann::json options = nlohmann::json::object();
-    for (const auto& [key, value] : StyleOptionsToMap(job.options)) {
-      const OptionSpec* spec = FindStyleOption(key);
-      if (spec != nullptr && spec->type == OptionType::kBool) options[key] = value == "true";
-      else options[key] = ParamJson(TypedParam(key, value));
-    }
+    const nlohmann::json options = StyleOptionsJson(job.options);
     nlohmann::json entry = {{"index", job.index},       {"job_key", job.job_key},     {"content", job.content_path},
                             {"style", job.style_paths}, {"repeat", job.repeat},       {"params", params},
                             {"cost", NumberJson(job.cost)},         {"style_key", job.style_key}, {"options", options}};
@@ -112,70 +107,97 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
   out << document.dump(2) << "\n";
 }
 
-int RunPlan(int argc, char** argv) {
-  std::string file, format, shared_dir, device_memory, batch_jobs_text = "1";
-  bool skip_unreadable = false, rehash = false;
-  std::vector<std::string> overrides;
+// The plan command's flags, as typed.
+struct PlanFlags {
+  std::string format;                // --format: table or json
+  std::string shared_dir;            // --shared-dir; "" takes the default
+  std::string device_memory;         // --device-memory: SIZE or auto; "" checks nothing
+  std::string batch_jobs_text = "1";  // --batch-jobs: K or auto
+  bool skip_unreadable = false;      // --skip-unreadable: the override skip_unreadable=true
+  bool rehash = false;               // --rehash: ignore the file-hash cache
+};
+
+po::options_description PlanOptions(PlanFlags& flags) {
   po::options_description visible("plan options");
   visible.add_options()
       ("help,h", "show this help")
-      ("format", po::value(&format)->value_name("table|json")->default_value("table"), "output format")
-      ("shared-dir", po::value(&shared_dir)->value_name("DIR"),
+      ("format", po::value(&flags.format)->value_name("table|json")->default_value("table"), "output format")
+      ("shared-dir", po::value(&flags.shared_dir)->value_name("DIR"),
        "folder with models/ and images/, ${shared} in sweep files (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
-      ("device-memory", po::value(&device_memory)->value_name("SIZE|auto"),
+      ("device-memory", po::value(&flags.device_memory)->value_name("SIZE|auto"),
        "refuse jobs whose memory estimate exceeds SIZE (80GiB, 40GB, 16G); auto: the smallest visible CUDA "
        "device's memory, checking the CUDA jobs")
-      ("batch-jobs", po::value(&batch_jobs_text)->value_name("K|auto")->default_value("1"),
+      ("batch-jobs", po::value(&flags.batch_jobs_text)->value_name("K|auto")->default_value("1"),
        "estimate each job in a batch of up to K compatible jobs, as `sweep --batch-jobs K` runs it; auto: the "
        "largest batch (at most 16) that fits --device-memory")
-      ("skip-unreadable", po::bool_switch(&skip_unreadable),
+      ("skip-unreadable", po::bool_switch(&flags.skip_unreadable),
        "leave out images that cannot be read or decoded instead of refusing the sweep (sweep key skip_unreadable); "
        "--format json lists them all under skipped_images")
-      ("rehash", po::bool_switch(&rehash),
+      ("rehash", po::bool_switch(&flags.rehash),
        "read and hash every image and weights file again instead of trusting the file-hash cache (kept in "
        "$STYLESWEEP_HASH_CACHE, else ~/.cache/stylesweep/file-hashes.tsv, by path, size and modification time)");
+  return visible;
+}
+
+void PrintPlanHelp(const po::options_description& visible) {
+  std::cout << "usage: stylesweep plan SWEEP.yaml [key=v1,v2 ...] [--format table|json] [--device-memory SIZE|auto]\n\n"
+               "Checks a sweep file (keys, values, images, layers against the weights) and prints\n"
+               "the jobs it expands to without running them. Overrides replace a setting's values:\n"
+               "style_weight=1e3,1e4; list settings separate alternatives with ';':\n"
+               "style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
+               "The memory column estimates what each job needs on each of its devices, or its batch with\n"
+               "--batch-jobs (docs/BENCHMARKS.md,\n"
+               "\"Memory estimates\"). With --device-memory, jobs that do not fit are listed with what\n"
+               "would make them fit, and plan exits 1; `stylesweep sweep` refuses CUDA jobs that do not\n"
+               "fit the smallest visible GPU the same way before running any.\n\n"
+            << visible;
+}
+
+// The sweep's jobs, hashing through the file-hash cache; images left out by
+// skip_unreadable go to `skipped`.
+Result<std::vector<JobSpec>> ExpandPlan(const SweepSpec& spec, const PlanFlags& flags,
+                                        std::vector<SkippedImage>& skipped) {
+  ExpandContext context;
+  context.shared_dir = ResolveSharedDir(flags.shared_dir);
+  context.layer_checker = BackboneLayerChecker();
+  context.skipped = &skipped;
+  FileHasher hasher;
+  LoadHashCache(hasher, flags.rehash, "plan", std::cerr);
+  context.hasher = &hasher;
+  Result<std::vector<JobSpec>> jobs = ExpandSweep(spec, context);
+  SaveHashCache(hasher, "plan", std::cerr);
+  return jobs;
+}
+
+int RunPlan(int argc, char** argv) {
+  PlanFlags flags;
+  std::string file;
+  std::vector<std::string> overrides;
+  const po::options_description visible = PlanOptions(flags);
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("plan", argc, argv, visible, &file, &overrides, &vm); code >= 0) return code;
-  if (skip_unreadable) overrides.push_back("skip_unreadable=true");
+  if (flags.skip_unreadable) overrides.push_back("skip_unreadable=true");
   if (vm.count("help")) {
-    std::cout << "usage: stylesweep plan SWEEP.yaml [key=v1,v2 ...] [--format table|json] [--device-memory SIZE|auto]\n\n"
-                 "Checks a sweep file (keys, values, images, layers against the weights) and prints\n"
-                 "the jobs it expands to without running them. Overrides replace a setting's values:\n"
-                 "style_weight=1e3,1e4; list settings separate alternatives with ';':\n"
-                 "style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
-                 "The memory column estimates what each job needs on each of its devices, or its batch with\n"
-                 "--batch-jobs (docs/BENCHMARKS.md,\n"
-                 "\"Memory estimates\"). With --device-memory, jobs that do not fit are listed with what\n"
-                 "would make them fit, and plan exits 1; `stylesweep sweep` refuses CUDA jobs that do not\n"
-                 "fit the smallest visible GPU the same way before running any.\n\n"
-              << visible;
+    PrintPlanHelp(visible);
     return kExitOk;
   }
   if (file.empty()) return ReportError("plan", Status::InvalidArgument("give a sweep file: stylesweep plan SWEEP.yaml"));
-  if (format != "table" && format != "json") {
-    return ReportError("plan", Status::InvalidArgument("--format must be table or json, not '" + format + "'"));
+  if (flags.format != "table" && flags.format != "json") {
+    return ReportError("plan", Status::InvalidArgument("--format must be table or json, not '" + flags.format + "'"));
   }
 
-  Result<MemoryLimit> limit = ResolveMemoryLimit(device_memory);  // before any work: a bad size is a usage error
+  Result<MemoryLimit> limit = ResolveMemoryLimit(flags.device_memory);  // before any work: a bad size is a usage error
   if (!limit.ok()) return ReportError("plan", limit.status());
-  Result<int> batch_jobs = ParseBatchJobs(batch_jobs_text);
+  Result<int> batch_jobs = ParseBatchJobs(flags.batch_jobs_text);
   if (!batch_jobs.ok()) return ReportError("plan", batch_jobs.status());
 
   Result<SweepSpec> spec = LoadSweepFile(file, overrides);
   if (!spec.ok()) return ReportError("plan", spec.status());
-  ExpandContext context;
-  context.shared_dir = ResolveSharedDir(shared_dir);
-  context.layer_checker = BackboneLayerChecker();
   std::vector<SkippedImage> skipped;
-  context.skipped = &skipped;
-  FileHasher hasher;
-  LoadHashCache(hasher, rehash, "plan", std::cerr);
-  context.hasher = &hasher;
-  Result<std::vector<JobSpec>> jobs = ExpandSweep(*spec, context);
-  SaveHashCache(hasher, "plan", std::cerr);
+  Result<std::vector<JobSpec>> jobs = ExpandPlan(*spec, flags, skipped);
   if (!jobs.ok()) return ReportError("plan", jobs.status());
   (void)ReportSkippedImages("plan", skipped, "", std::cerr);  // no list file: plan writes nothing
-  const std::string models_dir = SharedModelsDir(shared_dir);
+  const std::string models_dir = SharedModelsDir(flags.shared_dir);
   if (*batch_jobs == 0 && spec->devices_per_job > 1) *batch_jobs = 1;  // a band split runs one job at a time
   if (*batch_jobs == 0) {
     const BatchChoice choice = ChooseBatchJobs(*jobs, *limit, models_dir);
@@ -190,7 +212,7 @@ int RunPlan(int argc, char** argv) {
   placement.batch = BatchCapacities(*jobs, *batch_jobs);
   Result<std::vector<MemoryEstimate>> memory = EstimateJobsMemory(*jobs, models_dir, "", placement);
   if (!memory.ok()) return ReportError("plan", memory.status());
-  if (format == "json") PrintJson(*spec, *jobs, *memory, *batch_jobs, skipped, std::cout);
+  if (flags.format == "json") PrintJson(*spec, *jobs, *memory, *batch_jobs, skipped, std::cout);
   else PrintTable(*spec, *jobs, *memory, *batch_jobs, std::cout);
   if (!limit->note.empty()) std::cerr << "stylesweep plan: " << limit->note << "\n";
   if (limit->bytes == 0) return kExitOk;

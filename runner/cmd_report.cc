@@ -118,16 +118,16 @@ int Report(int argc, char** argv) {
   std::string follow_every_text;
   po::options_description options("options");
   options.add_options()
-      ("store", po::value<std::string>(&store_dir)->default_value(DefaultStoreDir()),
+      ("store", po::value<std::string>(&store_dir)->value_name("DIR")->default_value(DefaultStoreDir()),
        "store folder (default: $STYLESWEEP_STORE, else runs/)")
-      ("experiment,e", po::value<std::string>(&report.experiment), "experiment to report on")
-      ("output,o", po::value<std::string>(&report.output_path), "HTML file to write (default: <store>/report-<exp>.html)")
-      ("rows", po::value<std::string>(&report.rows), "grid row param (default: the param with the most values)")
-      ("cols", po::value<std::string>(&report.cols), "grid column param (default: the one with the next most values)")
-      ("where", po::value<std::string>(&report.where), "only runs matching this filter (docs/STORE.md)")
-      ("runs", po::value<std::vector<std::string>>(&run_texts)->multitoken()->composing(),
+      ("experiment,e", po::value<std::string>(&report.experiment)->value_name("EXP"), "experiment to report on")
+      ("output,o", po::value<std::string>(&report.output_path)->value_name("FILE"), "HTML file to write (default: <store>/report-<exp>.html)")
+      ("rows", po::value<std::string>(&report.rows)->value_name("PARAM"), "grid row param (default: the param with the most values)")
+      ("cols", po::value<std::string>(&report.cols)->value_name("PARAM"), "grid column param (default: the one with the next most values)")
+      ("where", po::value<std::string>(&report.where)->value_name("FILTER"), "only runs matching this filter (docs/STORE.md)")
+      ("runs", po::value<std::vector<std::string>>(&run_texts)->value_name("RUN")->multitoken()->composing(),
        "compare these runs side by side (ids or config-hash prefixes, comma separated)")
-      ("max-thumbnails", po::value<int>(&report.max_thumbnails)->default_value(report.max_thumbnails),
+      ("max-thumbnails", po::value<int>(&report.max_thumbnails)->value_name("N")->default_value(report.max_thumbnails),
        "runs whose image is embedded; the rest link to the full-size file")
       ("follow", po::bool_switch(&follow),
        "keep the report up to date: rewrite it whenever the store (a snapshot, sweep --snapshot) changes; the page "

@@ -23,7 +23,7 @@ namespace {
 
 
 void AddStoreOption(po::options_description* options, std::string* store_dir) {
-  options->add_options()("store", po::value<std::string>(store_dir)->default_value(DefaultStoreDir()),
+  options->add_options()("store", po::value<std::string>(store_dir)->value_name("DIR")->default_value(DefaultStoreDir()),
                          "store folder (default: $STYLESWEEP_STORE, else runs/)")("help,h", "show this help");
 }
 
@@ -59,7 +59,7 @@ int Experiments(int argc, char** argv) {
   std::string store_dir, format_text;
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
-  options.add_options()("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json");
+  options.add_options()("format", po::value<std::string>(&format_text)->value_name("table|csv|json")->default_value("table"), "table, csv or json");
   if (int code = ParseFlags("experiments", "[--store DIR] [--format F]", argc, argv, options, nullptr); code >= 0) return code;
   auto format = ParseOutputFormat(format_text);
   if (!format.ok()) return ReportError("experiments", format.status());
@@ -107,17 +107,17 @@ int Runs(int argc, char** argv) {
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
   options.add_options()
-      ("experiment,e", po::value<std::string>(&query.experiment), "only runs of this experiment")
-      ("where", po::value<std::string>(&query.where),
+      ("experiment,e", po::value<std::string>(&query.experiment)->value_name("EXP"), "only runs of this experiment")
+      ("where", po::value<std::string>(&query.where)->value_name("FILTER"),
        "filter, e.g. \"params.style_weight > 100 and status = 'finished'\" (docs/STORE.md)")
-      ("sort", po::value<std::vector<std::string>>(&sort)->composing(), "KEY[:desc]; repeat for ties")
-      ("columns", po::value<std::vector<std::string>>(&columns)->multitoken()->composing(),
+      ("sort", po::value<std::vector<std::string>>(&sort)->value_name("KEY[:desc]")->composing(), "KEY[:desc]; repeat for ties")
+      ("columns", po::value<std::vector<std::string>>(&columns)->value_name("KEY")->multitoken()->composing(),
        "keys to show (comma or space separated); default: attributes, params that differ, metrics")
-      ("limit", po::value<int64_t>(&query.limit)->default_value(0), "at most N runs (0: all)")
-      ("pareto", po::value<std::string>(&pareto),
+      ("limit", po::value<int64_t>(&query.limit)->value_name("N")->default_value(0), "at most N runs (0: all)")
+      ("pareto", po::value<std::string>(&pareto)->value_name("KEY,KEY"),
        "only the runs no other listed run beats on all of these metrics, e.g. "
        "eval/style_distance,eval/content_distance (minimised; KEY:max to maximise)")
-      ("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json");
+      ("format", po::value<std::string>(&format_text)->value_name("table|csv|json")->default_value("table"), "table, csv or json");
   if (int code = ParseFlags("runs", "[-e EXP] [--where EXPR] [--sort KEY[:desc]] [--pareto K,K] [--columns ...] [--limit N] [--format F]",
                             argc, argv, options, nullptr);
       code >= 0) {
@@ -168,7 +168,7 @@ int Show(int argc, char** argv) {
   std::string store_dir, run_text;
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
-  options.add_options()("run", po::value<std::string>(&run_text)->required(), "run id or config hash prefix");
+  options.add_options()("run", po::value<std::string>(&run_text)->value_name("RUN")->required(), "run id or config hash prefix");
   po::positional_options_description positional;
   positional.add("run", 1);
   if (int code = ParseFlags("show", "RUN [--store DIR]", argc, argv, options, &positional); code >= 0) return code;
@@ -187,9 +187,9 @@ int Compare(int argc, char** argv) {
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
   options.add_options()
-      ("runs", po::value<std::vector<std::string>>(&run_texts)->required(), "run ids or config hash prefixes")
+      ("runs", po::value<std::vector<std::string>>(&run_texts)->value_name("RUN")->required(), "run ids or config hash prefixes")
       ("all-params", po::bool_switch(&all_params), "show params that are equal too")
-      ("format", po::value<std::string>(&format_text)->default_value("table"), "table, csv or json");
+      ("format", po::value<std::string>(&format_text)->value_name("table|csv|json")->default_value("table"), "table, csv or json");
   po::positional_options_description positional;
   positional.add("runs", -1);
   if (int code = ParseFlags("compare", "RUN RUN... [--store DIR] [--all-params]", argc, argv, options, &positional);
@@ -232,12 +232,12 @@ int Export(int argc, char** argv) {
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
   options.add_options()
-      ("experiment,e", po::value<std::string>(&query.experiment)->required(), "experiment to export")
-      ("where", po::value<std::string>(&query.where), "filter (as for `runs`; csv and json only)")
-      ("format", po::value<std::string>(&format_text)->default_value("csv"),
+      ("experiment,e", po::value<std::string>(&query.experiment)->value_name("EXP")->required(), "experiment to export")
+      ("where", po::value<std::string>(&query.where)->value_name("FILTER"), "filter (as for `runs`; csv and json only)")
+      ("format", po::value<std::string>(&format_text)->value_name("csv|json|folder|webdataset")->default_value("csv"),
        "csv or json (runs to stdout), or folder or webdataset (finished runs' final images to -o DIR)")
       ("output,o", po::value<std::string>(&dataset.output_dir)->value_name("DIR"), "folder for folder/webdataset")
-      ("shard-size", po::value<int>(&dataset.shard_size)->default_value(1000), "webdataset: samples per shard");
+      ("shard-size", po::value<int>(&dataset.shard_size)->value_name("N")->default_value(1000), "webdataset: samples per shard");
   if (int code = ParseFlags("export", "-e EXP [--format csv|json] [--where EXPR] | --format folder|webdataset -o DIR",
                             argc, argv, options, nullptr);
       code >= 0) {
@@ -252,9 +252,10 @@ int Export(int argc, char** argv) {
     return ExportDatasetCommand(store_dir, dataset);
   }
   auto format = ParseOutputFormat(format_text);
-  if (!format.ok()) return ReportError("export", format.status());
-  if (*format == OutputFormat::kTable) {
-    return ReportError("export", Status::InvalidArgument("export writes csv or json; use `runs` for a table"));
+  if (!format.ok() || *format == OutputFormat::kTable) {
+    return ReportError("export", Status::InvalidArgument("--format must be csv, json, folder or webdataset, not '" +
+                                                         format_text + "'" +
+                                                         (format.ok() ? " (use `runs` for a table)" : "")));
   }
   auto store = OpenForReading(store_dir);
   if (!store.ok()) return ReportError("export", store.status());

@@ -131,103 +131,116 @@ int Finish(const SweepOutcome& outcome) {
   return ExitCodeForOutcome(outcome);
 }
 
-int RunSweepCommand(int argc, char** argv) {
-  SweepRequest request;
-  std::string batch_jobs_text = "1";
-  std::string share_text;             // "I/N" from --share; empty: the whole sweep
-  std::string snapshot_every_text;    // --snapshot-every as typed; empty: 5m with --snapshot
+// The flags with a syntax of their own, as typed; CheckSweepFlags turns them
+// into the request's fields.
+struct SweepFlags {
+  std::string batch_jobs_text = "1";       // --batch-jobs: K or auto
+  std::string share_text;                  // "I/N" from --share; empty: the whole sweep
+  std::string snapshot_every_text;         // --snapshot-every as typed; empty: 5m with --snapshot
   std::string worker_timeout_text = "5m";  // --worker-timeout as typed
-  bool skip_unreadable = false;       // --skip-unreadable: passed on as the override skip_unreadable=true
+  bool skip_unreadable = false;            // --skip-unreadable: passed on as the override skip_unreadable=true
+};
+
+po::options_description SweepOptions(SweepRequest& request, SweepFlags& flags) {
   po::options_description visible("sweep options");
   visible.add_options()
       ("help,h", "show this help")
-      ("store", po::value(&request.store_dir)->default_value(DefaultStoreDir()), "store folder (default: $STYLESWEEP_STORE, else runs/)")
-      ("retries", po::value(&request.retries)->default_value(1), "extra attempts for a job that fails in this sweep")
+      ("store", po::value(&request.store_dir)->value_name("DIR")->default_value(DefaultStoreDir()), "store folder (default: $STYLESWEEP_STORE, else runs/)")
+      ("retries", po::value(&request.retries)->value_name("N")->default_value(1), "extra attempts for a job that fails in this sweep")
       ("retry-failed", po::bool_switch(&request.retry_failed), "also run jobs recorded FAILED by an earlier sweep")
       ("restart", po::bool_switch(&request.restart), "run every job again, as new runs in a new experiment NAME-2, NAME-3, ...")
       ("shared-dir", po::value(&request.shared_dir)->value_name("DIR"),
        "folder with models/ and images/ (default: $STYLESWEEP_SHARED_DIR or " STYLESWEEP_DEFAULT_SHARED_DIR ")")
-      ("share", po::value(&share_text)->value_name("I/N"),
+      ("share", po::value(&flags.share_text)->value_name("I/N"),
        "run only share I of N (0 <= I < N): the jobs at positions p with p mod N = I, for job arrays")
-      ("threads", po::value(&request.threads)->default_value(0), "CPU threads per worker (0: LibTorch's default)")
+      ("threads", po::value(&request.threads)->value_name("N")->default_value(0), "CPU threads per worker (0: LibTorch's default)")
       ("progress", po::value(&request.progress)->default_value("auto")->value_name("auto|live|plain|none"),
        "progress display: a live line (auto: when stderr is a terminal), plain lines, or none")
-      ("progress-interval", po::value(&request.progress_interval_seconds)->default_value(5.0), "seconds between plain progress lines")
-      ("batch-jobs", po::value(&batch_jobs_text)->default_value("1")->value_name("K|auto"),
+      ("progress-interval", po::value(&request.progress_interval_seconds)->value_name("SECONDS")->default_value(5.0), "seconds between plain progress lines")
+      ("batch-jobs", po::value(&flags.batch_jobs_text)->default_value("1")->value_name("K|auto"),
        "jobs a worker runs at once as one batch (same backbone, size and optimiser settings; one forward/backward "
        "for all); auto: the largest batch (at most 16) that fits the smallest GPU, 1 on the CPU")
       ("snapshot", po::value(&request.snapshot_dir)->value_name("DIR"),
        "while the sweep runs, write a consistent copy of the store (a complete store: give it as --store to "
        "runs, report or sweep) to DIR, e.g. on another disk or the submit node's filesystem")
-      ("snapshot-every", po::value(&snapshot_every_text)->value_name("DURATION"),
+      ("snapshot-every", po::value(&flags.snapshot_every_text)->value_name("DURATION"),
        "time between snapshots, e.g. 90s, 5m, 1h (default 5m with --snapshot)")
-      ("worker-timeout", po::value(&worker_timeout_text)->default_value("5m")->value_name("DURATION"),
+      ("worker-timeout", po::value(&flags.worker_timeout_text)->default_value("5m")->value_name("DURATION"),
        "under mpiexec: a worker running a job and silent this long (90s, 5m, 1h; at least 5s) is lost: its jobs "
        "go to the others and the sweep exits 69")
       ("exit-file", po::value(&request.exit_file)->value_name("PATH"),
        "write the sweep's exit status to PATH once the store is closed (for batch scripts: the launcher may "
        "still wait for a lost node)")
-      ("skip-unreadable", po::bool_switch(&skip_unreadable),
+      ("skip-unreadable", po::bool_switch(&flags.skip_unreadable),
        "leave out images that cannot be read or decoded instead of refusing the sweep (sweep key "
        "skip_unreadable); they are listed once, in full in STORE/unreadable-NAME.txt")
       ("rehash", po::bool_switch(&request.rehash),
        "read and hash every image and weights file again instead of trusting the file-hash cache (see plan --help)");
+  return visible;
+}
+
+void PrintSweepHelp(const po::options_description& visible) {
+  std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
+               "                        [--retry-failed] [--restart] [--threads N] [--share I/N]\n"
+               "                        [--batch-jobs K] [--snapshot DIR [--snapshot-every 5m]]\n"
+               "                        [--worker-timeout 5m] [--exit-file PATH]\n"
+               "                        [--skip-unreadable] [--rehash]\n"
+               "       mpiexec -n N stylesweep sweep SWEEP.yaml ...\n\n"
+               "Runs a sweep's jobs and records them in the store. Under mpiexec rank 0 coordinates\n"
+               "(and alone writes the store) and ranks 1..N-1 run jobs, each on the GPU of its local\n"
+               "rank when the sweep's device is cuda. Without mpiexec one process runs every job.\n"
+               "Running the same command again skips finished jobs and resumes the rest.\n"
+               "SIGINT/SIGTERM stop cleanly: running jobs are recorded KILLED (exit 130). SIGUSR1\n"
+               "stops the same way for preemption and exits 75, the batch script's cue to requeue.\n"
+               "Under mpiexec a worker running a job and silent for --worker-timeout is lost: its jobs\n"
+               "run on the other workers and the sweep exits 69 (requeue too; docs/CLUSTER.md).\n"
+               "--share I/N splits a large sweep into N disjoint shares (one store each; join them\n"
+               "with `stylesweep merge`).\n"
+               "--snapshot DIR keeps a complete copy of the store in DIR while the sweep runs (rank 0\n"
+               "writes it every --snapshot-every): a lost node loses at most one interval plus one job\n"
+               "of finished work; `stylesweep sweep --store DIR` resumes from it (docs/CLUSTER.md).\n"
+               "With devices_per_job: K in the sweep (or the override devices_per_job=K), the workers\n"
+               "of each node form groups of K ranks and each job runs on a group as one band split\n"
+               "(docs/BAND_SPLIT.md): mpiexec -n 1+G*K runs G jobs at a time. A CPU sweep with\n"
+               "bands_across_nodes: true may put a group's ranks on several nodes.\n\n"
+            << visible;
+}
+
+// Checks the flags and fills the request's share, snapshot interval, worker
+// timeout and batch size from them.
+Status CheckSweepFlags(const SweepFlags& flags, SweepRequest& request) {
+  if (request.file.empty()) return Status::InvalidArgument("give a sweep file: stylesweep sweep SWEEP.yaml");
+  if (request.progress != "auto" && request.progress != "live" && request.progress != "plain" && request.progress != "none") {
+    return Status::InvalidArgument("--progress must be auto, live, plain or none, not '" + request.progress + "'");
+  }
+  if (request.retries < 0) return Status::InvalidArgument("--retries must be >= 0");
+  if (!flags.share_text.empty()) {
+    SS_ASSIGN_OR_RETURN(request.share, ParseSweepShare(flags.share_text));
+  }
+  if (!flags.snapshot_every_text.empty()) {
+    if (request.snapshot_dir.empty()) return Status::InvalidArgument("--snapshot-every needs --snapshot DIR");
+    SS_ASSIGN_OR_RETURN(request.snapshot_every_seconds, ParseDuration(flags.snapshot_every_text, "--snapshot-every"));
+  }
+  SS_ASSIGN_OR_RETURN(request.worker_timeout_seconds, ParseWorkerTimeout(flags.worker_timeout_text));
+  SS_ASSIGN_OR_RETURN(request.batch_jobs, ParseBatchJobs(flags.batch_jobs_text));  // 0: auto
+  return Status::Ok();
+}
+
+int RunSweepCommand(int argc, char** argv) {
+  SweepRequest request;
+  SweepFlags flags;
+  const po::options_description visible = SweepOptions(request, flags);
   po::variables_map vm;
   if (int code = ParseSweepCommandLine("sweep", argc, argv, visible, &request.file, &request.overrides, &vm); code >= 0) {
     return code;
   }
-  if (skip_unreadable) request.overrides.push_back("skip_unreadable=true");
+  if (flags.skip_unreadable) request.overrides.push_back("skip_unreadable=true");
   if (vm.count("help")) {
-    std::cout << "usage: stylesweep sweep SWEEP.yaml [key=v1,v2 ...] [--store DIR] [--retries N]\n"
-                 "                        [--retry-failed] [--restart] [--threads N] [--share I/N]\n"
-                 "                        [--batch-jobs K] [--snapshot DIR [--snapshot-every 5m]]\n"
-                 "                        [--worker-timeout 5m] [--exit-file PATH]\n"
-                 "                        [--skip-unreadable] [--rehash]\n"
-                 "       mpiexec -n N stylesweep sweep SWEEP.yaml ...\n\n"
-                 "Runs a sweep's jobs and records them in the store. Under mpiexec rank 0 coordinates\n"
-                 "(and alone writes the store) and ranks 1..N-1 run jobs, each on the GPU of its local\n"
-                 "rank when the sweep's device is cuda. Without mpiexec one process runs every job.\n"
-                 "Running the same command again skips finished jobs and resumes the rest.\n"
-                 "SIGINT/SIGTERM stop cleanly: running jobs are recorded KILLED (exit 130). SIGUSR1\n"
-                 "stops the same way for preemption and exits 75, the batch script's cue to requeue.\n"
-                 "Under mpiexec a worker running a job and silent for --worker-timeout is lost: its jobs\n"
-                 "run on the other workers and the sweep exits 69 (requeue too; docs/CLUSTER.md).\n"
-                 "--share I/N splits a large sweep into N disjoint shares (one store each; join them\n"
-                 "with `stylesweep merge`).\n"
-                 "--snapshot DIR keeps a complete copy of the store in DIR while the sweep runs (rank 0\n"
-                 "writes it every --snapshot-every): a lost node loses at most one interval plus one job\n"
-                 "of finished work; `stylesweep sweep --store DIR` resumes from it (docs/CLUSTER.md).\n"
-                 "With devices_per_job: K in the sweep (or the override devices_per_job=K), the workers\n"
-                 "of each node form groups of K ranks and each job runs on a group as one band split\n"
-                 "(docs/BAND_SPLIT.md): mpiexec -n 1+G*K runs G jobs at a time. A CPU sweep with\n"
-                 "bands_across_nodes: true may put a group's ranks on several nodes.\n\n"
-              << visible;
+    PrintSweepHelp(visible);
     return kExitOk;
   }
-  if (request.file.empty()) return ReportError("sweep", Status::InvalidArgument("give a sweep file: stylesweep sweep SWEEP.yaml"));
-  if (request.progress != "auto" && request.progress != "live" && request.progress != "plain" && request.progress != "none") {
-    return ReportError("sweep", Status::InvalidArgument("--progress must be auto, live, plain or none, not '" + request.progress + "'"));
-  }
-  if (request.retries < 0) return ReportError("sweep", Status::InvalidArgument("--retries must be >= 0"));
-  if (!share_text.empty()) {
-    Result<SweepShare> share = ParseSweepShare(share_text);
-    if (!share.ok()) return ReportError("sweep", share.status());
-    request.share = *share;
-  }
-  if (!snapshot_every_text.empty()) {
-    if (request.snapshot_dir.empty()) {
-      return ReportError("sweep", Status::InvalidArgument("--snapshot-every needs --snapshot DIR"));
-    }
-    Result<double> every = ParseDuration(snapshot_every_text, "--snapshot-every");
-    if (!every.ok()) return ReportError("sweep", every.status());
-    request.snapshot_every_seconds = *every;
-  }
-  Result<double> worker_timeout = ParseWorkerTimeout(worker_timeout_text);
-  if (!worker_timeout.ok()) return ReportError("sweep", worker_timeout.status());
-  request.worker_timeout_seconds = *worker_timeout;
-  Result<int> batch_jobs = ParseBatchJobs(batch_jobs_text);
-  if (!batch_jobs.ok()) return ReportError("sweep", batch_jobs.status());
-  request.batch_jobs = *batch_jobs;  // 0: auto
+  Status checked = CheckSweepFlags(flags, request);
+  if (!checked.ok()) return ReportError("sweep", checked);
   request.log = &std::cerr;
   request.finish = Finish;
   const SweepOutcome outcome = RunSweepRequest(request, SweepWorkersOfThisExecutable());

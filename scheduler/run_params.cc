@@ -9,6 +9,7 @@
 
 #include "common/text.h"
 #include "engine/style_options.h"
+#include "store/json_output.h"
 
 namespace stylesweep {
 namespace {
@@ -84,6 +85,16 @@ Params RunParamsForJob(const JobSpec& job) {
   params["style_paths"] = ParamValue::List(std::move(style_paths));
   params["repeat"] = ParamValue::Number(job.repeat);
   return params;
+}
+
+nlohmann::json StyleOptionsJson(const StyleOptions& options) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, text] : StyleOptionsToMap(options)) {
+    const OptionSpec* spec = FindStyleOption(key);
+    if (spec != nullptr && spec->type == OptionType::kBool) out[key] = text == "true";
+    else out[key] = ParamJson(TypedParam(key, text));
+  }
+  return out;
 }
 
 }  // namespace stylesweep

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/style_options.h"
 #include "experiments/sweep.h"
 #include "store/run_types.h"
@@ -25,5 +27,11 @@ ParamValue TypedParam(const std::string& key, const std::string& text);
 // placement settings that are not part of the job's identity), the swept
 // values (alpha_beta included), content and style file names and the repeat.
 Params RunParamsForJob(const JobSpec& job);
+
+// Every setting of `options` with JSON types, as `plan --format json` and
+// `stylize --history-json` print them: booleans for switches, otherwise
+// TypedParam's value as ParamJson writes it (integers, numbers, arrays for
+// list settings, strings).
+nlohmann::json StyleOptionsJson(const StyleOptions& options);
 
 }  // namespace stylesweep

@@ -6,29 +6,20 @@
 
 #include "common/file_io.h"
 #include "common/sha256.h"
+#include "store/json_output.h"
 #include "store/tar_shards.h"
 
 namespace stylesweep {
 namespace {
 
-nlohmann::json ParamJson(const ParamValue& value) {
-  switch (value.type) {
-    case ParamValue::Type::kNumber: return value.number;
-    case ParamValue::Type::kString: return value.text;
-    case ParamValue::Type::kList: {
-      nlohmann::json items = nlohmann::json::array();
-      for (const ParamValue& item : value.items) items.push_back(ParamJson(item));
-      return items;
-    }
-  }
-  return nullptr;
-}
-
+// A run's record in the manifest and beside each shard image, with JSON
+// types as every JSON output (store/json_output.h): integers, arrays for
+// list params, "nan"/"inf" for metrics JSON cannot hold.
 nlohmann::json RecordJson(const RunRecord& run) {
   nlohmann::json params = nlohmann::json::object();
   for (const auto& [key, value] : run.params) params[key] = ParamJson(value);
   nlohmann::json metrics = nlohmann::json::object();
-  for (const auto& [key, point] : run.latest_metrics) metrics[key] = point.value;
+  for (const auto& [key, point] : run.latest_metrics) metrics[key] = NumberJson(point.value);
   return {{"job_key", run.config_hash}, {"run_id", run.id}, {"params", params}, {"metrics", metrics}};
 }
 

@@ -77,6 +77,96 @@ Status SyntaxError(const std::string& filter, size_t pos, const std::string& mes
                                  filter + "\n  " + std::string(pos, ' ') + "^");
 }
 
+// Each LexX reads one token of its kind starting at `i` (the token's first
+// character) into `token` and moves `i` past it; a malformed token is a
+// SyntaxError pointing at it.
+
+// 'text' or "text"; a doubled quote stands for one.
+Status LexString(const std::string& filter, size_t& i, Token& token) {
+  const char quote = filter[i];
+  const size_t n = filter.size();
+  token.kind = TokenKind::kString;
+  ++i;
+  while (i < n) {
+    if (filter[i] == quote) {
+      if (i + 1 < n && filter[i + 1] == quote) {
+        token.text.push_back(quote);
+        i += 2;
+        continue;
+      }
+      ++i;
+      return Status::Ok();
+    }
+    token.text.push_back(filter[i++]);
+  }
+  return SyntaxError(filter, token.pos, "unterminated string");
+}
+
+// `any key`, for keys with characters a bare key cannot have.
+Status LexQuotedKey(const std::string& filter, size_t& i, Token& token) {
+  token.kind = TokenKind::kKey;
+  const size_t end = filter.find('`', i + 1);
+  if (end == std::string::npos) return SyntaxError(filter, token.pos, "unterminated `quoted key`");
+  token.text = filter.substr(i + 1, end - i - 1);
+  i = end + 1;
+  return Status::Ok();
+}
+
+bool StartsNumber(const std::string& filter, size_t i) {
+  const char c = filter[i];
+  if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') return true;
+  return (c == '-' || c == '+') && i + 1 < filter.size() &&
+         (std::isdigit(static_cast<unsigned char>(filter[i + 1])) || filter[i + 1] == '.');
+}
+
+Status LexNumber(const std::string& filter, size_t& i, Token& token) {
+  const char* begin = filter.c_str() + i;
+  char* end = nullptr;
+  token.number = std::strtod(begin, &end);
+  if (end == begin) return SyntaxError(filter, i, "malformed number");
+  token.kind = TokenKind::kNumber;
+  token.text = std::string(begin, static_cast<size_t>(end - begin));
+  i += static_cast<size_t>(end - begin);
+  if (i < filter.size() && IsKeyStart(filter[i])) return SyntaxError(filter, token.pos, "malformed number");
+  return Status::Ok();
+}
+
+// A bare key (params.alpha_beta) or a keyword (and, or, ...), lower-cased.
+void LexWord(const std::string& filter, size_t& i, Token& token) {
+  size_t end = i;
+  while (end < filter.size() && IsKeyChar(filter[end])) ++end;
+  token.text = filter.substr(i, end - i);
+  const std::string lower = Lower(token.text);
+  if (IsKeyword(lower)) {
+    token.kind = TokenKind::kWord;
+    token.text = lower;
+  } else {
+    token.kind = TokenKind::kKey;
+  }
+  i = end;
+}
+
+// A comparison operator; == reads as = and <> as !=.
+Status LexOperator(const std::string& filter, size_t& i, Token& token) {
+  static const char* kOperators[] = {"==", "!=", "<>", "<=", ">=", "=", "<", ">"};
+  for (const char* op : kOperators) {
+    const size_t len = std::char_traits<char>::length(op);
+    if (filter.compare(i, len, op) == 0) {
+      token.kind = TokenKind::kOperator;
+      token.text = op;
+      break;
+    }
+  }
+  if (token.kind != TokenKind::kOperator) {
+    return SyntaxError(filter, i, std::string("unexpected character '") + filter[i] + "'");
+  }
+  i += token.text.size();
+  if (token.text == "==") token.text = "=";
+  if (token.text == "<>") token.text = "!=";
+  return Status::Ok();
+}
+
+// The filter's tokens, ending with a kEnd token at its end.
 Result<std::vector<Token>> Lex(const std::string& filter) {
   std::vector<Token> tokens;
   size_t i = 0;
@@ -94,68 +184,15 @@ Result<std::vector<Token>> Lex(const std::string& filter) {
       token.text = std::string(1, c);
       ++i;
     } else if (c == '\'' || c == '"') {
-      token.kind = TokenKind::kString;
-      ++i;
-      bool closed = false;
-      while (i < n) {
-        if (filter[i] == c) {
-          if (i + 1 < n && filter[i + 1] == c) {
-            token.text.push_back(c);
-            i += 2;
-            continue;
-          }
-          ++i;
-          closed = true;
-          break;
-        }
-        token.text.push_back(filter[i++]);
-      }
-      if (!closed) return SyntaxError(filter, token.pos, "unterminated string");
+      SS_RETURN_IF_ERROR(LexString(filter, i, token));
     } else if (c == '`') {
-      token.kind = TokenKind::kKey;
-      const size_t end = filter.find('`', i + 1);
-      if (end == std::string::npos) return SyntaxError(filter, token.pos, "unterminated `quoted key`");
-      token.text = filter.substr(i + 1, end - i - 1);
-      i = end + 1;
-    } else if (std::isdigit(static_cast<unsigned char>(c)) || c == '.' ||
-               ((c == '-' || c == '+') && i + 1 < n &&
-                (std::isdigit(static_cast<unsigned char>(filter[i + 1])) || filter[i + 1] == '.'))) {
-      const char* begin = filter.c_str() + i;
-      char* end = nullptr;
-      token.number = std::strtod(begin, &end);
-      if (end == begin) return SyntaxError(filter, i, "malformed number");
-      token.kind = TokenKind::kNumber;
-      token.text = std::string(begin, static_cast<size_t>(end - begin));
-      i += static_cast<size_t>(end - begin);
-      if (i < n && IsKeyStart(filter[i])) return SyntaxError(filter, token.pos, "malformed number");
+      SS_RETURN_IF_ERROR(LexQuotedKey(filter, i, token));
+    } else if (StartsNumber(filter, i)) {
+      SS_RETURN_IF_ERROR(LexNumber(filter, i, token));
     } else if (IsKeyStart(c)) {
-      size_t end = i;
-      while (end < n && IsKeyChar(filter[end])) ++end;
-      token.text = filter.substr(i, end - i);
-      const std::string lower = Lower(token.text);
-      if (IsKeyword(lower)) {
-        token.kind = TokenKind::kWord;
-        token.text = lower;
-      } else {
-        token.kind = TokenKind::kKey;
-      }
-      i = end;
+      LexWord(filter, i, token);
     } else {
-      static const char* kOperators[] = {"==", "!=", "<>", "<=", ">=", "=", "<", ">"};
-      for (const char* op : kOperators) {
-        const size_t len = std::char_traits<char>::length(op);
-        if (filter.compare(i, len, op) == 0) {
-          token.kind = TokenKind::kOperator;
-          token.text = op;
-          break;
-        }
-      }
-      if (token.kind != TokenKind::kOperator) {
-        return SyntaxError(filter, i, std::string("unexpected character '") + c + "'");
-      }
-      i += token.text.size();
-      if (token.text == "==") token.text = "=";
-      if (token.text == "<>") token.text = "!=";
+      SS_RETURN_IF_ERROR(LexOperator(filter, i, token));
     }
     tokens.push_back(std::move(token));
   }

@@ -66,7 +66,10 @@ bool Follows(const std::vector<RunRecord>& runs, const std::string& key, const s
   return true;
 }
 
-json ParamJson(const ParamValue& value) {
+// A param as the page's grid and table show it: finite numbers as numbers,
+// everything else (lists included) as its text. Not store/json_output.h's
+// ParamJson, which keeps lists as arrays for programs to read.
+json ParamCellJson(const ParamValue& value) {
   if (value.type == ParamValue::Type::kNumber) {
     if (std::isfinite(value.number)) return value.number;
     return value.ToText();
@@ -218,7 +221,7 @@ class ReportBuilder {
       if (values.size() > 1) {
         varying.push_back(key);
       } else {
-        constant[key] = runs_.empty() || runs_[0].params.count(key) == 0 ? json("") : ParamJson(runs_[0].params.at(key));
+        constant[key] = runs_.empty() || runs_[0].params.count(key) == 0 ? json("") : ParamCellJson(runs_[0].params.at(key));
       }
     }
     data["varying"] = varying;
@@ -335,7 +338,7 @@ class ReportBuilder {
 
   json RunJson(const RunRecord& run) {
     json params = json::object();
-    for (const auto& [key, value] : run.params) params[key] = ParamJson(value);
+    for (const auto& [key, value] : run.params) params[key] = ParamCellJson(value);
     json final_losses = json::object();
     for (const auto& [key, point] : run.latest_metrics) final_losses[key] = Number(point.value);
     json timings = json::object();

@@ -139,6 +139,74 @@ std::string FormatSpan(double seconds) {
   return buffer;
 }
 
+// The artifact rows of the store, inside the caller's read transaction.
+Result<std::vector<ArtifactRow>> ReadArtifactRows(sqlite::Database& db) {
+  std::vector<ArtifactRow> rows;
+  SS_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Statement> select,
+                      db.Prepare("SELECT path, sha256, bytes FROM artifacts ORDER BY id"));
+  while (true) {
+    SS_ASSIGN_OR_RETURN(const bool row, select->Step());
+    if (!row) break;
+    rows.push_back(ArtifactRow{select->Text(0), select->Text(1), select->Int(2)});
+  }
+  return rows;
+}
+
+// Copies into `snapshot_dir` the artifacts of `rows` it does not hold yet
+// (`present`: the paths known to be whole there, updated). An artifact that
+// points outside the store, cannot be read or does not match its sha256 is
+// added to `dropped` with a warning in `stats`; a failed write is an error.
+Status CopyArtifacts(const std::string& store_dir, const std::string& snapshot_dir, const SnapshotOptions& options,
+                     const std::vector<ArtifactRow>& rows, std::set<std::string>& present,
+                     std::vector<std::string>& dropped, SnapshotStats& stats) {
+  std::error_code ec;
+  for (const ArtifactRow& row : rows) {
+    if (!SafeArtifactPath(row.path)) {
+      dropped.push_back(row.path);
+      stats.warnings.push_back("artifact path '" + row.path + "' points outside the store; left out");
+      continue;
+    }
+    if (present.count(row.path) != 0) continue;
+    const std::string target = snapshot_dir + "/" + row.path;
+    // Names carry the content hash: a file of the recorded size is the one.
+    if (fs::is_regular_file(target, ec) && static_cast<int64_t>(fs::file_size(target, ec)) == row.bytes && !ec) {
+      present.insert(row.path);
+      continue;
+    }
+    Result<std::string> bytes = ReadWholeFile(store_dir + "/" + row.path);
+    if (!bytes.ok()) {
+      dropped.push_back(row.path);
+      stats.warnings.push_back("artifact " + row.path + " left out: " + bytes.status().message());
+      continue;
+    }
+    if (Sha256Hex(*bytes) != row.sha256) {
+      dropped.push_back(row.path);
+      stats.warnings.push_back("artifact " + row.path + " left out: its contents do not match the recorded sha256");
+      continue;
+    }
+    SS_RETURN_IF_ERROR(options.artifact_writer(target, *bytes));
+    present.insert(row.path);
+    ++stats.artifacts_copied;
+    stats.artifact_bytes_copied += static_cast<int64_t>(bytes->size());
+  }
+  return Status::Ok();
+}
+
+// Renames the finished database copy `temp` to the snapshot's store.db and
+// syncs the folder; removes `temp` when the rename fails.
+Status InstallDatabase(const std::string& temp, const std::string& snapshot_dir) {
+  std::error_code ec;
+  // A -wal, -shm or -journal file beside the old database (an earlier copy in
+  // WAL mode, opened by a reader) would be read with the new one: gone first.
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(DatabasePath(snapshot_dir) + suffix, ec);
+  if (std::rename(temp.c_str(), DatabasePath(snapshot_dir).c_str()) != 0) {
+    const int error = errno;
+    fs::remove(temp, ec);
+    return Status::IoError("renaming " + temp + " to store.db: " + std::strerror(error));
+  }
+  return SyncPath(snapshot_dir, true);
+}
+
 }  // namespace
 
 SnapshotWriter::SnapshotWriter(std::string store_dir, std::string snapshot_dir, SnapshotOptions options)
@@ -162,50 +230,12 @@ Result<SnapshotStats> SnapshotWriter::Write(SnapshotInfo info) {
   // One read transaction: the artifact list and the pages copied below are
   // the same state of the store. WAL: the writer goes on meanwhile.
   SS_RETURN_IF_ERROR(db->Exec("BEGIN"));
-  std::vector<ArtifactRow> rows;
-  {
-    SS_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Statement> select,
-                        db->Prepare("SELECT path, sha256, bytes FROM artifacts ORDER BY id"));
-    while (true) {
-      Result<bool> row = select->Step();
-      if (!row.ok()) return row.status().WithContext(context);
-      if (!*row) break;
-      rows.push_back(ArtifactRow{select->Text(0), select->Text(1), select->Int(2)});
-    }
-  }
-
+  Result<std::vector<ArtifactRow>> rows = ReadArtifactRows(*db);
+  if (!rows.ok()) return rows.status().WithContext(context);
   std::vector<std::string> dropped;
-  for (const ArtifactRow& row : rows) {
-    if (!SafeArtifactPath(row.path)) {
-      dropped.push_back(row.path);
-      stats.warnings.push_back("artifact path '" + row.path + "' points outside the store; left out");
-      continue;
-    }
-    if (present_.count(row.path) != 0) continue;
-    const std::string target = snapshot_dir_ + "/" + row.path;
-    // Names carry the content hash: a file of the recorded size is the one.
-    if (fs::is_regular_file(target, ec) && static_cast<int64_t>(fs::file_size(target, ec)) == row.bytes && !ec) {
-      present_.insert(row.path);
-      continue;
-    }
-    Result<std::string> bytes = ReadWholeFile(store_dir_ + "/" + row.path);
-    if (!bytes.ok()) {
-      dropped.push_back(row.path);
-      stats.warnings.push_back("artifact " + row.path + " left out: " + bytes.status().message());
-      continue;
-    }
-    if (Sha256Hex(*bytes) != row.sha256) {
-      dropped.push_back(row.path);
-      stats.warnings.push_back("artifact " + row.path + " left out: its contents do not match the recorded sha256");
-      continue;
-    }
-    Status written = options_.artifact_writer(target, *bytes);
-    if (!written.ok()) return written.WithContext(context + ": copying artifacts");
-    present_.insert(row.path);
-    ++stats.artifacts_copied;
-    stats.artifact_bytes_copied += static_cast<int64_t>(bytes->size());
-  }
-  stats.artifacts = static_cast<int64_t>(rows.size() - dropped.size());
+  Status copied_artifacts = CopyArtifacts(store_dir_, snapshot_dir_, options_, *rows, present_, dropped, stats);
+  if (!copied_artifacts.ok()) return copied_artifacts.WithContext(context + ": copying artifacts");
+  stats.artifacts = static_cast<int64_t>(rows->size() - dropped.size());
 
   info.taken_time = NowSeconds();
   const fs::path absolute = fs::absolute(store_dir_, ec);
@@ -220,15 +250,7 @@ Result<SnapshotStats> SnapshotWriter::Write(SnapshotInfo info) {
     return copied.WithContext(context);
   }
   stats.database_bytes = static_cast<int64_t>(fs::file_size(temp, ec));
-  // A -wal, -shm or -journal file beside the old database (an earlier copy in
-  // WAL mode, opened by a reader) would be read with the new one: gone first.
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) fs::remove(DatabasePath(snapshot_dir_) + suffix, ec);
-  if (std::rename(temp.c_str(), DatabasePath(snapshot_dir_).c_str()) != 0) {
-    const int error = errno;
-    fs::remove(temp, ec);
-    return Status::IoError(context + ": renaming " + temp + " to store.db: " + std::strerror(error));
-  }
-  SS_RETURN_IF_ERROR(SyncPath(snapshot_dir_, true).WithContext(context));
+  SS_RETURN_IF_ERROR(InstallDatabase(temp, snapshot_dir_).WithContext(context));
   stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return stats;
 }

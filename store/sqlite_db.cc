@@ -142,7 +142,8 @@ Status Database::Error(int rc, const std::string& what) const {
                              "this write was recorded, earlier results are intact");
     case SQLITE_NOTADB:
     case SQLITE_CORRUPT:
-      return Status::Corrupt(prefix + path_ + " is not a stylesweep store database or is damaged (" + detail + ")");
+      return Status::Corrupt(prefix + path_ + " is not a stylesweep store database or is damaged (" + detail +
+                             "); restore the store folder from a copy or a --snapshot, or give another --store");
     case SQLITE_CANTOPEN:
       return Status::IoError(prefix + "cannot open database " + path_ + " (" + detail + ")");
     case SQLITE_READONLY:

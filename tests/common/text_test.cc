@@ -33,5 +33,19 @@ TEST(AlignColumns, PadsEachColumnToItsWidestCellWithoutTrailingBlanks) {
   EXPECT_EQ(AlignColumns({}), "");
 }
 
+TEST(Trim, DropsBlanksAtBothEndsOnly) {
+  EXPECT_EQ(Trim("  relu1_1 \t\r\n"), "relu1_1");
+  EXPECT_EQ(Trim("a b"), "a b");
+  EXPECT_EQ(Trim(" \t\n"), "");
+  EXPECT_EQ(Trim(""), "");
+}
+
+TEST(ReplaceAll, ReplacesEveryOccurrenceAndNeverItsOwnOutput) {
+  EXPECT_EQ(ReplaceAll("{content}_{style}_{content}", "{content}", "tubingen"), "tubingen_{style}_tubingen");
+  EXPECT_EQ(ReplaceAll("aaa", "a", "aa"), "aaaaaa");
+  EXPECT_EQ(ReplaceAll("${shared}/images", "${shared}", ""), "/images");
+  EXPECT_EQ(ReplaceAll("no variables", "{key}", "x"), "no variables");
+}
+
 }  // namespace
 }  // namespace stylesweep

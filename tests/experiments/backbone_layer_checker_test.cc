@@ -26,11 +26,27 @@ TEST(BackboneLayerChecker, RejectsLayersTheWeightsFileLacks) {
   Result<CheckedLayers> checked = BackboneLayerChecker()(options, SharedModelsDir());
   ASSERT_FALSE(checked.ok());
   EXPECT_NE(checked.status().message().find("relu4_2"), std::string::npos) << checked.status().message();
+  // ... and says how to get it.
+  EXPECT_NE(checked.status().message().find("docs/CONVERTING_WEIGHTS.md"), std::string::npos)
+      << checked.status().message();
   options.content_layers = {"relu3_2"};
   options.style_layers = {"relu1_1", "relu9_9"};
   checked = BackboneLayerChecker()(options, SharedModelsDir());
   ASSERT_FALSE(checked.ok());
   EXPECT_NE(checked.status().message().find("relu9_9"), std::string::npos) << checked.status().message();
+}
+
+TEST(BackboneLayerChecker, AMissingWeightsFileSaysHowToGetOne) {
+  StyleOptions options;
+  options.backbone = "vgg19";
+  options.weights = "vgg19.safetensors";  // README's example, before converting
+  Result<CheckedLayers> checked = BackboneLayerChecker()(options, SharedModelsDir());
+  ASSERT_FALSE(checked.ok());
+  EXPECT_EQ(checked.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(checked.status().message().find("vgg19.safetensors does not exist; check the path"), std::string::npos)
+      << checked.status().message();
+  EXPECT_NE(checked.status().message().find("scripts/convert_vgg19.py"), std::string::npos)
+      << checked.status().message();
 }
 
 TEST(BackboneLayerChecker, ShippedSweepsExpandAgainstTheRealWeights) {

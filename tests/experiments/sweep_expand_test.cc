@@ -517,5 +517,19 @@ TEST_F(SweepExpand, DatasetOutputNamesAreFilledAndMustBeUnique) {
   EXPECT_EQ((*none)[0].output_name, "");
 }
 
+TEST(DatasetFileName, ReplacesEveryPlaceholderWithTheJobsValues) {
+  JobSpec job;
+  job.content_path = "/data/photos/tubingen.jpg";
+  job.style_paths = {"/data/art/starry_night.jpg", "/data/art/scream.png"};
+  job.job_key = "0123456789abcdef0123";
+  job.index = 7;
+  job.repeat = 2;
+  job.params = {{"alpha_beta", "0.001"}, {"size", "256"}};
+  EXPECT_EQ(DatasetFileName("{style}/{content}_{alpha_beta}_{size}_r{repeat}", job),
+            "starry_night+scream/tubingen_0.001_256_r2");
+  EXPECT_EQ(DatasetFileName("{index}-{key}", job), "7-0123456789ab");
+  EXPECT_EQ(DatasetFileName("{unknown}_{content}", job), "{unknown}_tubingen");
+}
+
 }  // namespace
 }  // namespace stylesweep

@@ -150,6 +150,8 @@ TEST(ParseSweep, YamlSyntaxErrorsGiveFileLineAndColumn) {
   EXPECT_TRUE(std::regex_search(message, std::regex("^/sweeps/s\\.yaml:[34]:[0-9]+: "))) << message;
   message = ErrorOf("name: t\ncontent: a.png\n  style: s.png\n");
   EXPECT_TRUE(std::regex_search(message, std::regex("^/sweeps/s\\.yaml:3:[0-9]+: "))) << message;
+  // The message says that the file is not YAML, not only what yaml-cpp missed.
+  EXPECT_NE(message.find(": not valid YAML: "), std::string::npos) << message;
 }
 
 TEST(ParseSweep, UnknownTopLevelKeyNamesTheClosestAndItsPosition) {
@@ -161,6 +163,14 @@ TEST(ParseSweep, UnknownTopLevelKeyNamesTheClosestAndItsPosition) {
 
 TEST(ParseSweep, EngineSettingAtTopLevelSaysWhereItBelongs) {
   std::string message = ErrorOf(std::string(kMinimalSweep) + "size: 256\n");
+  EXPECT_NE(message.find("put it under base:"), std::string::npos) << message;
+}
+
+TEST(ParseSweep, MisspelledEngineSettingAtTopLevelNamesTheSetting) {
+  // style_wieght is closer to the setting style_weight than to the key style.
+  std::string message = ErrorOf(std::string(kMinimalSweep) + "style_wieght: 3\n");
+  EXPECT_NE(message.find("unknown key 'style_wieght'"), std::string::npos) << message;
+  EXPECT_NE(message.find("did you mean the engine setting 'style_weight'?"), std::string::npos) << message;
   EXPECT_NE(message.find("put it under base:"), std::string::npos) << message;
 }
 

@@ -64,6 +64,28 @@ class FrontExecutableTest : public ::testing::Test {
   std::string sweep_;
 };
 
+// Every flag that takes a value names it (DIR, N, FILE, table|csv|json),
+// never Boost's placeholder "arg".
+TEST(CommandHelp, EveryValueIsNamed) {
+  for (const char* command : {"experiments", "runs", "show", "compare", "export", "report", "merge", "plan", "slurm",
+                              "sweep", "stylize", "evaluate"}) {
+    const CommandResult help = testing::RunStylesweep({command, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << command << "\n" << help.output;
+    EXPECT_EQ(help.output.find(" arg "), std::string::npos) << command << "\n" << help.output;
+    EXPECT_EQ(help.output.find(" arg\n"), std::string::npos) << command << "\n" << help.output;
+  }
+}
+
+TEST_F(FrontExecutableTest, ExportNamesItsOwnFormatsWhenRefusingOne) {
+  const CommandResult xml = testing::RunStylesweep({"export", "-e", "fixture", "--format", "xml", "--store", store_});
+  EXPECT_EQ(xml.exit_code, 2) << xml.output;
+  EXPECT_NE(xml.output.find("--format must be csv, json, folder or webdataset, not 'xml'"), std::string::npos)
+      << xml.output;
+  const CommandResult table = testing::RunStylesweep({"export", "-e", "fixture", "--format", "table", "--store", store_});
+  EXPECT_EQ(table.exit_code, 2) << table.output;
+  EXPECT_NE(table.output.find("not 'table' (use `runs` for a table)"), std::string::npos) << table.output;
+}
+
 TEST_F(FrontExecutableTest, StoreAndPlanningCommandsDoNotMapLibTorch) {
   const std::vector<std::vector<std::string>> command_lines = {
       {"--help"},

@@ -28,6 +28,31 @@ TEST(SettingNames, StylizeHelpShowsTheFlagAndItsAlias) {
   EXPECT_NE(help.output.find("the same as --num-iterations"), std::string::npos) << help.output;
 }
 
+// --help's text with every run of blanks and line breaks as one space, so
+// that phrases Boost wrapped across lines can be searched.
+std::string Unwrapped(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool blank = c == ' ' || c == '\n';
+    if (!blank || (!out.empty() && out.back() != ' ')) out.push_back(blank ? ' ' : c);
+  }
+  return out;
+}
+
+TEST(SettingNames, StylizeHelpStatesEachDefaultOnceInItsShortestForm) {
+  auto help = RunStylesweep({"stylize", "--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.output;
+  const std::string text = Unwrapped(help.output);
+  EXPECT_NE(text.find("beta: style loss weight [style_weight] (default: 1000)"), std::string::npos) << text;
+  EXPECT_NE(text.find("loss evaluations [num_iterations] (default: 500)"), std::string::npos) << text;
+  EXPECT_NE(text.find("Adam step size on the 0..255 scale [learning_rate] (default: 10)"), std::string::npos) << text;
+  // Not twice (a hand-written "(default 1e3)" beside the generated one), and
+  // not in printf's exponent form.
+  EXPECT_EQ(text.find("(default 1e3)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("e+0"), std::string::npos) << text;
+  EXPECT_NE(text.find("--threads N (=0)"), std::string::npos) << text;
+}
+
 TEST(SettingNames, TheFlagAndItsAliasTogetherAreRefused) {
   auto both = RunStylesweep({"stylize", "-c", "c.png", "-s", "s.png", "--num-iterations", "3", "--iterations", "4"});
   EXPECT_EQ(both.exit_code, 2) << both.output;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -27,13 +28,16 @@ class DatasetExport : public ::testing::Test {
     for (int i = 0; i < 7; ++i) {
       const std::string key = "h" + std::to_string(i);
       auto id = store_->EnsureRun(*experiment, key,
-                                  {{"style_weight", ParamValue::Number(1000 + i)}, {"content", ParamValue::String("c.png")}});
+                                  {{"style_weight", ParamValue::Number(1000 + i)},
+                                   {"content", ParamValue::String("c.png")},
+                                   {"style_layers", ParamValue::List({ParamValue::String("relu1_1"),
+                                                                      ParamValue::String("relu2_1")})}});
       ASSERT_TRUE(id.ok());
       ASSERT_TRUE(store_->StartRun(*id, "host", 1, "cpu").ok());
       RunResult result;
       result.status = i == 6 ? RunStatus::kFailed : RunStatus::kFinished;
       if (i == 6) result.error_message = "decode failed";
-      result.metrics = {{"total_loss", 1, 0.5 + i, 1000.0}};
+      result.metrics = {{"total_loss", 1, 0.5 + i, 1000.0}, {"eval/ssim", 1, std::nan(""), 1000.0}};
       if (i < 5) result.artifacts.push_back({ArtifactKind::kFinal, 1, "png of " + key});
       ASSERT_TRUE(store_->RecordRunResult(*id, result).ok());
     }
@@ -65,7 +69,10 @@ TEST_F(DatasetExport, WebDatasetShardsHoldEveryFinishedImageWithItsRecord) {
       EXPECT_EQ(files.at("png"), "png of " + key);
       const nlohmann::json record = nlohmann::json::parse(files.at("json"));
       EXPECT_EQ(record["job_key"], key);
-      EXPECT_TRUE(record["params"]["style_weight"].is_number()) << record.dump();
+      // JSON types, as every JSON output: integers, arrays, "nan".
+      EXPECT_TRUE(record["params"]["style_weight"].is_number_integer()) << record.dump();
+      EXPECT_EQ(record["params"]["style_layers"], nlohmann::json::array({"relu1_1", "relu2_1"})) << record.dump();
+      EXPECT_EQ(record["metrics"]["eval/ssim"], "nan") << record.dump();
       EXPECT_DOUBLE_EQ(record["metrics"]["total_loss"].get<double>(), 0.5 + std::stoi(key.substr(1)));
     }
   }

@@ -65,6 +65,9 @@ TEST(StoreErrors, NotADatabaseIsCorruptAndNamesTheFile) {
     ASSERT_FALSE(store.ok());
     EXPECT_EQ(store.status().code(), StatusCode::kCorrupt);
     EXPECT_NE(store.status().message().find(dir.path() + "/store.db"), std::string::npos) << store.status().message();
+    // ... and the way out.
+    EXPECT_NE(store.status().message().find("restore the store folder from a copy or a --snapshot"), std::string::npos)
+        << store.status().message();
   }
 }
 
