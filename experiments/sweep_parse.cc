@@ -251,15 +251,8 @@ class SweepParser {
     return spec;
   }
 
-  // `key: true|false`.
-  Result<bool> Boolean(const YAML::Node& node, const std::string& what) const {
-    SS_ASSIGN_OR_RETURN(std::string text, Scalar(node, what));
-    if (text != "true" && text != "false") return ErrorAt(node, what + " must be true or false, not '" + text + "'");
-    return text == "true";
-  }
-
-  // name, description, method, count, seed, repeats, devices_per_job and
-  // skip_unreadable.
+  // name, description, method, count, seed, repeats, devices_per_job,
+  // bands_across_nodes and skip_unreadable.
   Status ParseHeader(const YAML::Node& root, SweepSpec& spec) const {
     if (!root["name"].IsDefined()) return ErrorAt(SourceMark{}, "the sweep needs a name:");
     SS_ASSIGN_OR_RETURN(spec.name, Scalar(root["name"], "name"));
