@@ -522,7 +522,7 @@ Status StyleTransfer::Impl::OptimizeBatch(const StageBatch& batch, const StyleOb
     return values.select(1, StyleObjective::kTotal);  // NaN/Inf included: L-BFGS halves the step, Adam stops
   };
   StageOptimizerOptions options = StageOptionsFor(o, stage_index);
-  options.sync_every = config_.sync_every;
+  options.sync_every = config_.sync_every > 0 ? config_.sync_every : (x.device().is_cpu() ? 1 : 20);
   options.iterations_before = batch.jobs.front()->iteration;
   SS_ASSIGN_OR_RETURN(StageOutcome outcome, OptimizeStage(x, evaluate, options, [&] { return recorder.Flush(); }));
   const ScaleStage stage = EffectiveStages(o)[stage_index];
