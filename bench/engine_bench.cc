@@ -46,23 +46,49 @@ void BM_GramMatrix(benchmark::State& state) {
 }
 BENCHMARK(BM_GramMatrix)->Args({64, 256})->Args({256, 64})->Args({512, 32})->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// A style layer's Gram matrix forward and backward, [1, C, H, W] contiguous
-// features (the engine's default layout), the symmetric product with its
-// own backward (range 2 = 1, what the engine runs) against autograd of the
-// general product bmm(F, F^T) (range 2 = 0), side by side in one run.
-// Shapes: SqueezeNet's style layers at 256x192 (relu1, fire2, fire5, fire7).
+// The forward Gram product alone, [1, C, 1, M] contiguous features: the
+// rank-k update (range 2 = 1) against the general product (range 2 = 0),
+// side by side in one run, over the channel counts of SqueezeNet's style
+// layers and position counts around where the two cross
+// (symmetric_gram.h's kRankKMinPositions was chosen from this).
+void BM_GramForward(benchmark::State& state) {
+  const int64_t channels = state.range(0), positions = state.range(1);
+  const GramProduct product = state.range(2) == 1 ? GramProduct::kRankK : GramProduct::kGeneral;
+  torch::NoGradGuard no_grad;
+  const auto features = torch::randn({1, channels, 1, positions});
+  for (auto _ : state) benchmark::DoNotOptimize(SymmetricGram(features, product).data_ptr<float>());
+  state.counters["GFLOP/s general-equivalent"] = benchmark::Counter(
+      2.0 * channels * channels * positions * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+// Both products of one shape run one after the other, so load from other
+// processes lands on both alike.
+void GramForwardShapes(benchmark::internal::Benchmark* bench) {
+  for (int64_t channels : {96, 128, 256, 384, 512}) {
+    for (int64_t positions : {165, 360, 713, 1426, 2852, 11625}) {
+      for (int64_t product : {0, 1}) bench->Args({channels, positions, product});
+    }
+  }
+}
+BENCHMARK(BM_GramForward)->Apply(GramForwardShapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A style layer's Gram matrix forward and backward, [1, C, 1, M] contiguous
+// features (the engine's default layout), side by side in one run: autograd
+// of the general product bmm(F, F^T) (range 2 = 0), the symmetric product
+// with its own backward and the rank-k forward (range 2 = 1), the same with
+// the general forward (range 2 = 2). Shapes: SqueezeNet's style layers at
+// 256x192 (relu1, fire2, fire5, fire7).
 void BM_GramForwardBackward(benchmark::State& state) {
   const int64_t channels = state.range(0), positions = state.range(1);
-  const bool symmetric = state.range(2) == 1;
+  const int64_t variant = state.range(2);
   auto features = torch::randn({1, channels, 1, positions}).requires_grad_(true);
   const auto upstream = torch::randn({1, channels, channels});
   for (auto _ : state) {
     torch::Tensor gram;
-    if (symmetric) {
-      gram = SymmetricGram(features);
-    } else {
+    if (variant == 0) {
       const auto matrix = features.reshape({1, channels, -1});
       gram = torch::bmm(matrix, matrix.transpose(1, 2));
+    } else {
+      gram = SymmetricGram(features, variant == 1 ? GramProduct::kRankK : GramProduct::kGeneral);
     }
     (gram * upstream).sum().backward();
     benchmark::DoNotOptimize(features.grad().data_ptr<float>());
@@ -72,10 +98,10 @@ void BM_GramForwardBackward(benchmark::State& state) {
       6.0 * channels * channels * positions * state.iterations() / 1e9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GramForwardBackward)
-    ->ArgsProduct({{96}, {93 * 125}, {0, 1}})
-    ->ArgsProduct({{128}, {46 * 62}, {0, 1}})
-    ->ArgsProduct({{256}, {23 * 31}, {0, 1}})
-    ->ArgsProduct({{384}, {11 * 15}, {0, 1}})
+    ->ArgsProduct({{96}, {93 * 125}, {0, 1, 2}})
+    ->ArgsProduct({{128}, {46 * 62}, {0, 1, 2}})
+    ->ArgsProduct({{256}, {23 * 31}, {0, 1, 2}})
+    ->ArgsProduct({{384}, {11 * 15}, {0, 1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

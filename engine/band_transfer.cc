@@ -232,21 +232,6 @@ void RecordBandIteration(BandRun& run, size_t stage_index, const BandEvaluation&
   }
 }
 
-LbfgsOptions BandLbfgsOptions(const StyleOptions& o, const ScaleStage& stage) {
-  LbfgsOptions lbfgs;
-  lbfgs.max_evaluations = stage.num_iterations;
-  lbfgs.history_size = o.lbfgs_history;
-  lbfgs.tolerance_change = o.lbfgs_tolerance;
-  lbfgs.stop_tolerance = o.stop_tolerance;
-  lbfgs.stop_window = o.stop_window;
-  lbfgs.normalize = o.normalize_objective;
-  if (o.pixel_bounds == "project") {
-    lbfgs.lower_bound = 0.0;
-    lbfgs.upper_bound = kPixelScale;
-  }
-  return lbfgs;
-}
-
 // Collective: optimises stage `stage_index` from `x` (the previous stage's
 // result, undefined before the first), leaving its result in `x`;
 // `content_color` is set to the stage's content image in colour.
@@ -276,7 +261,7 @@ Status RunBandStage(BandRun& run, size_t stage_index, const ScaleStage& stage, t
     RecordBandIteration(run, stage_index, *evaluation, pixels, content_color);
     return evaluation->total;
   };
-  auto outcome = MinimizeLbfgs(x, objective, BandLbfgsOptions(o, stage));
+  auto outcome = MinimizeLbfgs(x, objective, LbfgsOptionsFor(StageOptionsFor(o, stage_index)));
   if (!outcome.ok()) {
     return outcome.status().WithContext("stage " + std::to_string(stage_index + 1) + " (" +
                                         std::to_string(stage.size) + " px)");

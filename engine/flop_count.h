@@ -21,8 +21,10 @@
 //             symmetric rank-k update, N(N+1)/2 * M multiply-adds, so
 //             N(N+1)*M (half a general product's 2*N^2*M); backward one
 //             product (dG + dG^T) F, 2*N^2*M (autograd of mm(F, F^T) would
-//             form two). On CUDA the forward is a general product: the count
-//             is then a lower bound by N^2*M per layer.
+//             form two). On CUDA, and on the CPU with more than one
+//             LibTorch thread or few positions (symmetric_gram.h), the
+//             forward is a general product: the count is then a lower bound
+//             by N^2*M per layer.
 //   bytes     float32 tensors as DRAM traffic a perfect cache would still
 //             need: forward reads each layer's input and weights and writes
 //             its output; backward reads the output gradient, the saved

@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "engine/tensor_image.h"
+
 namespace stylesweep {
 namespace {
 
@@ -12,16 +14,7 @@ Status Sync(const std::function<Status()>& on_sync) { return on_sync ? on_sync()
 Result<StageOutcome> RunLbfgs(torch::Tensor& x, const BatchObjective& objective, const StageOptimizerOptions& options,
                               const std::function<Status()>& on_sync) {
   BatchLbfgsOptions lbfgs;
-  lbfgs.lbfgs.max_evaluations = options.num_iterations;
-  lbfgs.lbfgs.history_size = options.lbfgs_history;
-  lbfgs.lbfgs.tolerance_change = options.lbfgs_tolerance;
-  lbfgs.lbfgs.normalize = options.normalize_objective;
-  lbfgs.lbfgs.stop_tolerance = options.stop_tolerance;
-  lbfgs.lbfgs.stop_window = options.stop_window;
-  if (options.bounded) {
-    lbfgs.lbfgs.lower_bound = options.lower_bound;
-    lbfgs.lbfgs.upper_bound = options.upper_bound;
-  }
+  lbfgs.lbfgs = LbfgsOptionsFor(options);
   lbfgs.sync_every = options.sync_every;
   lbfgs.on_sync = on_sync;
   auto outcome = MinimizeLbfgsBatch(x, objective, lbfgs);
@@ -87,6 +80,37 @@ Result<StageOutcome> RunAdam(torch::Tensor& x, const BatchObjective& objective, 
 }
 
 }  // namespace
+
+StageOptimizerOptions StageOptionsFor(const StyleOptions& o, size_t stage_index) {
+  StageOptimizerOptions options;
+  options.optimizer = o.optimizer;
+  options.num_iterations = EffectiveStages(o).at(stage_index).num_iterations;
+  options.lbfgs_history = o.lbfgs_history;
+  options.lbfgs_tolerance = o.lbfgs_tolerance;
+  options.stop_tolerance = o.stop_tolerance;
+  options.stop_window = o.stop_window;
+  options.normalize_objective = o.normalize_objective;
+  options.learning_rate = o.learning_rate;
+  options.bounded = o.pixel_bounds == "project";
+  options.lower_bound = 0.0;
+  options.upper_bound = kPixelScale;
+  return options;
+}
+
+LbfgsOptions LbfgsOptionsFor(const StageOptimizerOptions& options) {
+  LbfgsOptions lbfgs;
+  lbfgs.max_evaluations = options.num_iterations;
+  lbfgs.history_size = options.lbfgs_history;
+  lbfgs.tolerance_change = options.lbfgs_tolerance;
+  lbfgs.normalize = options.normalize_objective;
+  lbfgs.stop_tolerance = options.stop_tolerance;
+  lbfgs.stop_window = options.stop_window;
+  if (options.bounded) {
+    lbfgs.lower_bound = options.lower_bound;
+    lbfgs.upper_bound = options.upper_bound;
+  }
+  return lbfgs;
+}
 
 std::string RunStopReason(const std::string& optimizer_reason) {
   return optimizer_reason == "evaluation budget" ? "iterations done" : optimizer_reason;

@@ -10,7 +10,9 @@
 #include <torch/types.h>
 
 #include "common/status.h"
+#include "engine/lbfgs.h"
 #include "engine/lbfgs_batch.h"
+#include "engine/style_options.h"
 
 namespace stylesweep {
 
@@ -29,6 +31,17 @@ struct StageOptimizerOptions {
   double lower_bound = 0.0;
   double upper_bound = 255.0;
 };
+
+// The optimiser settings of stage `stage_index` of a run with options `o`
+// (EffectiveStages(o)[stage_index]'s iteration count, the run's optimiser,
+// tolerances, stop and pixel bounds). Every way of running a stage (batched,
+// band split) builds its options here, so a setting cannot reach one and not
+// the other. sync_every and iterations_before are the caller's to set.
+// `stage_index` must be below EffectiveStages(o).size().
+StageOptimizerOptions StageOptionsFor(const StyleOptions& o, size_t stage_index);
+
+// The single-job L-BFGS options (lbfgs.h) these stage options stand for.
+LbfgsOptions LbfgsOptionsFor(const StageOptimizerOptions& options);
 
 // What became of a stage.
 struct StageOutcome {

@@ -521,19 +521,9 @@ Status StyleTransfer::Impl::OptimizeBatch(const StageBatch& batch, const StyleOb
     recorder.Queue(values, active, pixels);
     return values.select(1, StyleObjective::kTotal);  // NaN/Inf included: L-BFGS halves the step, Adam stops
   };
-  StageOptimizerOptions options;
-  options.optimizer = o.optimizer;
-  options.num_iterations = EffectiveStages(o)[stage_index].num_iterations;
-  options.lbfgs_history = o.lbfgs_history;
-  options.lbfgs_tolerance = o.lbfgs_tolerance;
-  options.stop_tolerance = o.stop_tolerance;
-  options.stop_window = o.stop_window;
-  options.normalize_objective = o.normalize_objective;
-  options.learning_rate = o.learning_rate;
-  options.sync_every = config_.sync_every;
+  StageOptimizerOptions options = StageOptionsFor(o, stage_index);
+  options.sync_every = config_.sync_every > 0 ? config_.sync_every : (x.device().is_cpu() ? 1 : 20);
   options.iterations_before = batch.jobs.front()->iteration;
-  options.bounded = o.pixel_bounds == "project";
-  options.upper_bound = kPixelScale;
   SS_ASSIGN_OR_RETURN(StageOutcome outcome, OptimizeStage(x, evaluate, options, [&] { return recorder.Flush(); }));
   const ScaleStage stage = EffectiveStages(o)[stage_index];
   const std::string stage_context =

@@ -51,8 +51,8 @@ struct IterationRecord {
 
 struct RunCallbacks {
   // After every loss evaluation (called on the Run() thread). With L-BFGS
-  // the records arrive in bursts: losses stay on the device and are read
-  // back every EngineConfig::sync_every evaluations and at the end of a
+  // on a GPU the records arrive in bursts: losses stay on the device and are
+  // read back every EngineConfig::sync_every evaluations and at the end of a
   // stage, so a progress display may lag by that many iterations.
   std::function<void(const IterationRecord&)> on_iteration;
   // Every options.save_every iterations, with the current image (RGB [0,1]).
@@ -84,7 +84,11 @@ struct EngineConfig {
   std::string models_dir;       // where default weights files are looked up
   int num_threads = 0;          // CPU intra-op threads; 0: LibTorch's default
   std::size_t max_cached_targets = 64;  // style-target cache entries kept (least recently used evicted)
-  int sync_every = 20;          // L-BFGS evaluations between host reads of losses and optimiser state; 1: every one
+  // L-BFGS evaluations between host reads of losses and optimiser state; 1:
+  // every one. 0 (default): 1 on the CPU, where a read costs nothing and a job
+  // that converged stops at once, 20 elsewhere (a stopped job may then be
+  // evaluated up to 19 more times before the host sees it).
+  int sync_every = 0;
 };
 
 // True when `a` and `b` have the same BatchCompatibilityKey

@@ -45,17 +45,28 @@ void RankKUpdate<double>(const torch::Tensor& matrices, bool by_position, torch:
 }
 #endif
 
-torch::Tensor GramForward(const torch::Tensor& features) {
+bool RankKFor(const torch::Tensor& features, GramProduct product) {
+  switch (product) {
+    case GramProduct::kAuto: return SymmetricGramUsesSyrk(features);
+    case GramProduct::kRankK: return SymmetricGramCanUseSyrk(features);
+    case GramProduct::kGeneral: return false;
+  }
+  return false;
+}
+
+torch::Tensor GramForward(const torch::Tensor& features, GramProduct product) {
   bool by_position = false;
   const torch::Tensor matrices = FeatureMatrices(features, &by_position);
 #if STYLESWEEP_HAVE_CBLAS
-  if (SymmetricGramUsesSyrk(features)) {
+  if (RankKFor(features, product)) {
     const int64_t channels = features.size(1);
     torch::Tensor upper = torch::zeros({features.size(0), channels, channels}, features.options());
     if (features.scalar_type() == torch::kFloat32) RankKUpdate<float>(matrices, by_position, upper);
     else RankKUpdate<double>(matrices, by_position, upper);
     return upper + upper.triu(1).transpose(1, 2);
   }
+#else
+  (void)product;
 #endif
   return by_position ? torch::bmm(matrices.transpose(1, 2), matrices) : torch::bmm(matrices, matrices.transpose(1, 2));
 }
@@ -76,21 +87,22 @@ torch::Tensor GramBackward(const torch::Tensor& features, const torch::Tensor& g
 
 class SymmetricGramFunction : public torch::autograd::Function<SymmetricGramFunction> {
  public:
-  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& features) {
+  static torch::Tensor forward(torch::autograd::AutogradContext* context, const torch::Tensor& features,
+                               GramProduct product) {
     context->save_for_backward({features});
-    return GramForward(features);
+    return GramForward(features, product);
   }
 
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* context,
                                                torch::autograd::tensor_list grads) {
     const torch::Tensor features = context->get_saved_variables()[0];
-    return {GramBackward(features, grads[0])};
+    return {GramBackward(features, grads[0]), torch::Tensor()};
   }
 };
 
 }  // namespace
 
-bool SymmetricGramUsesSyrk(const torch::Tensor& features) {
+bool SymmetricGramCanUseSyrk(const torch::Tensor& features) {
 #if STYLESWEEP_HAVE_CBLAS
   return features.device().is_cpu() &&
          (features.scalar_type() == torch::kFloat32 || features.scalar_type() == torch::kFloat64);
@@ -100,9 +112,14 @@ bool SymmetricGramUsesSyrk(const torch::Tensor& features) {
 #endif
 }
 
-torch::Tensor SymmetricGram(const torch::Tensor& features) {
+bool SymmetricGramUsesSyrk(const torch::Tensor& features) {
+  return SymmetricGramCanUseSyrk(features) && features.dim() == 4 &&
+         features.size(2) * features.size(3) >= kRankKMinPositions && torch::get_num_threads() == 1;
+}
+
+torch::Tensor SymmetricGram(const torch::Tensor& features, GramProduct product) {
   TORCH_CHECK(features.dim() == 4, "SymmetricGram expects [B, C, H, W] features");
-  return SymmetricGramFunction::apply(features);
+  return SymmetricGramFunction::apply(features, product);
 }
 
 }  // namespace stylesweep

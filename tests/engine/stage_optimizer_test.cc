@@ -151,5 +151,38 @@ TEST(StageOptimizer, BoundedStagesStayInTheBox) {
   }
 }
 
+// The band split and the batched engine both take their L-BFGS settings
+// from StageOptionsFor and LbfgsOptionsFor: every run setting the optimiser
+// reads must arrive, for the stage asked for.
+TEST(StageOptimizer, StageOptionsCarryEveryOptimiserSettingOfTheRun) {
+  StyleOptions o;
+  o.scales = {{64, 11}, {128, 7}};
+  o.lbfgs_history = 13;
+  o.lbfgs_tolerance = 1e-4;
+  o.stop_tolerance = 0.02;
+  o.stop_window = 9;
+  o.normalize_objective = false;
+  o.learning_rate = 3.5;
+  o.pixel_bounds = "project";
+  const StageOptimizerOptions second = StageOptionsFor(o, 1);
+  EXPECT_EQ(second.num_iterations, 7);
+  EXPECT_EQ(StageOptionsFor(o, 0).num_iterations, 11);
+  EXPECT_DOUBLE_EQ(second.learning_rate, 3.5);
+  const LbfgsOptions lbfgs = LbfgsOptionsFor(second);
+  EXPECT_EQ(lbfgs.max_evaluations, 7);
+  EXPECT_EQ(lbfgs.history_size, 13);
+  EXPECT_DOUBLE_EQ(lbfgs.tolerance_change, 1e-4);
+  EXPECT_DOUBLE_EQ(lbfgs.stop_tolerance, 0.02);
+  EXPECT_EQ(lbfgs.stop_window, 9);
+  EXPECT_FALSE(lbfgs.normalize);
+  EXPECT_DOUBLE_EQ(lbfgs.lower_bound, 0.0);
+  EXPECT_DOUBLE_EQ(lbfgs.upper_bound, 255.0);
+
+  o.pixel_bounds = "none";
+  const LbfgsOptions unbounded = LbfgsOptionsFor(StageOptionsFor(o, 0));
+  EXPECT_TRUE(std::isinf(unbounded.lower_bound) && unbounded.lower_bound < 0);
+  EXPECT_TRUE(std::isinf(unbounded.upper_bound) && unbounded.upper_bound > 0);
+}
+
 }  // namespace
 }  // namespace stylesweep

@@ -58,9 +58,41 @@ TEST(SymmetricGram, GradientEqualsAutogradOfTheGeneralProduct) {
 }
 
 TEST(SymmetricGram, UsesTheRankKUpdateOnlyForCpuFloatingTensors) {
-  EXPECT_FALSE(SymmetricGramUsesSyrk(torch::zeros({1, 2, 2, 2}, torch::kInt32)));
+  EXPECT_FALSE(SymmetricGramCanUseSyrk(torch::zeros({1, 2, 2, 2}, torch::kInt32)));
   const auto ints = torch::arange(24, torch::kInt64).view({1, 2, 3, 4});
   EXPECT_TRUE(torch::equal(SymmetricGram(ints), Reference(ints)));
+  EXPECT_TRUE(torch::equal(SymmetricGram(ints, GramProduct::kRankK), Reference(ints)));
+}
+
+// kAuto's rule: the rank-k update from kRankKMinPositions positions, and only
+// while LibTorch runs one intra-op thread.
+TEST(SymmetricGram, AutoPicksTheRankKUpdateForLargeMapsOnOneThread) {
+  const int threads = torch::get_num_threads();
+  const auto large = torch::zeros({1, 4, 1, kRankKMinPositions});
+  const auto small = torch::zeros({1, 4, 1, kRankKMinPositions - 1});
+  torch::set_num_threads(1);
+  EXPECT_EQ(SymmetricGramUsesSyrk(large), SymmetricGramCanUseSyrk(large));
+  EXPECT_FALSE(SymmetricGramUsesSyrk(small));
+  torch::set_num_threads(2);
+  EXPECT_FALSE(SymmetricGramUsesSyrk(large));
+  torch::set_num_threads(threads);
+}
+
+// The two forward products against each other in float32 on both sides of
+// the threshold, contiguous and channels-last: relative 1e-5 of the largest
+// entry (the float64 tests above show both match the definition).
+TEST(SymmetricGram, RankKAndGeneralProductsAgreeInFloat32) {
+  torch::manual_seed(5);
+  for (const auto& shape : std::vector<std::vector<int64_t>>{{2, 96, 11, 15}, {1, 128, 23, 31}, {1, 40, 60, 61}}) {
+    const auto base = torch::rand(shape);  // non-negative, like ReLU features
+    for (const auto& features : {base, base.contiguous(torch::MemoryFormat::ChannelsLast)}) {
+      const auto rank_k = SymmetricGram(features, GramProduct::kRankK);
+      const auto general = SymmetricGram(features, GramProduct::kGeneral);
+      ASSERT_EQ(rank_k.sizes(), general.sizes());
+      EXPECT_LT(RelativeError(rank_k, general), 1e-5) << shape[1] << " channels";
+      EXPECT_TRUE(torch::equal(rank_k, rank_k.transpose(1, 2)));
+    }
+  }
 }
 
 }  // namespace
