@@ -4,9 +4,13 @@
 // cleanly on a signal. The same code drives MPI workers and the in-process
 // local worker.
 //
-// Order of work: EnsureRun for every job (params: the swept values plus every
-// setting, typed), RequeueUnfinished (no run stays RUNNING after a crashed
-// sweep), skip FINISHED runs (and FAILED ones unless retry_failed), then
+// Order of work: RequeueUnfinished (no run stays RUNNING after a crashed
+// sweep); the experiment's runs found by job key in one sorted list
+// (RunStore::ListRunStates, a binary search per job, so a resumed sweep of a
+// million jobs starts in seconds) and the missing ones created QUEUED in bulk
+// (CreateRuns; params: the swept values plus every setting, typed; an
+// existing run keeps the params it was created with); skip FINISHED runs (and
+// FAILED ones unless retry_failed), then
 // hand out the rest longest first by estimated cost; among jobs of the
 // longest remaining cost a worker gets one whose style it ran last, so its
 // style-target cache hits. With batch_jobs K > 1 a worker gets up to K jobs
