@@ -13,6 +13,7 @@
 #include <random>
 #include <set>
 #include <tuple>
+#include <unordered_set>
 
 #include "common/shared_dir.h"
 #include "experiments/file_hash.h"
@@ -319,15 +320,57 @@ std::string ReplaceAll(std::string text, const std::string& from, const std::str
   return text;
 }
 
-double EstimateCost(const StyleOptions& options, const ImageProbe& content) {
+// Estimated work of a job with `stages` (EffectiveStages of its options) on
+// `content`: sum over stages of output pixels x iterations.
+double EstimateCost(const std::vector<ScaleStage>& stages, const ImageProbe& content) {
   const double long_side = std::max(content.width, content.height);
   const double short_side = std::min(content.width, content.height);
   double cost = 0.0;
-  for (const auto& stage : EffectiveStages(options)) {
+  for (const auto& stage : stages) {
     const double other = std::max(1.0, std::round(stage.size * short_side / long_side));
     cost += static_cast<double>(stage.size) * other * stage.num_iterations;
   }
   return cost;
+}
+
+// A string as JSON: sha256 digests and other plain text need no escapes.
+std::string JsonString(const std::string& text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\' && static_cast<unsigned char>(c) < 0x80;
+  });
+  return plain ? "\"" + text + "\"" : nlohmann::json(text).dump();
+}
+
+std::string JsonStringArray(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i == 0 ? "" : ",") + JsonString(items[i]);
+  return out + "]";
+}
+
+// The "options" member of CanonicalJobJson: every setting of StyleOptionsToMap
+// but weights and NonIdentityKeys, keys sorted, no whitespace.
+std::string IdentityOptionsJson(const StyleOptions& options) {
+  nlohmann::json object = nlohmann::json::object();
+  const auto& excluded = NonIdentityKeys();
+  for (const auto& [key, value] : StyleOptionsToMap(options)) {
+    if (key == "weights" || std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
+    object[key] = value;
+  }
+  return object.dump();
+}
+
+// CanonicalJobJson assembled from its parts, in nlohmann's sorted key order,
+// so that the options' text (the costly part) is built once per configuration.
+std::string CanonicalJobText(const std::string& options_json, const JobSpec& job) {
+  std::string out;
+  out.reserve(options_json.size() + 256 + 67 * job.style_sha256.size());
+  out += "{\"content_sha256\":" + JsonString(job.content_sha256);
+  out += ",\"options\":" + options_json;
+  out += ",\"repeat\":" + std::to_string(job.repeat);
+  out += std::string(",\"schema\":\"") + kJobSchema + "\"";
+  out += ",\"style_sha256\":" + JsonStringArray(job.style_sha256);
+  out += ",\"weights_sha256\":" + JsonString(job.weights_sha256) + "}";
+  return out;
 }
 
 std::string StyleKey(const JobSpec& job) {
@@ -387,6 +430,133 @@ Status CheckFilesPerFolder(const SweepSpec& spec, const std::vector<JobSpec>& jo
       "(0: no limit)");
 }
 
+// One configuration's options, checked: built from base and params, valid,
+// placeable with devices_per_job, layers resolved against the weights file.
+// Errors name the swept values.
+Result<StyleOptions> ConfigurationOptions(const SweepSpec& spec, const Params& params, const Environment& env,
+                                          CachedLayerChecker& layers) {
+  const std::string where = spec.source + ": with " + Describe(params);
+  Result<StyleOptions> built = BuildOptions(spec, params, env);
+  if (!built.ok()) return built.status().WithContext(where);
+  StyleOptions options = std::move(built).value();
+  Status valid = ValidateStyleOptions(options);
+  if (!valid.ok()) return valid.WithContext(where);
+  if (spec.devices_per_job > 1 && options.optimizer != "lbfgs") {
+    return Status::InvalidArgument(where + ": devices_per_job " + std::to_string(spec.devices_per_job) +
+                                   " runs each job as a band split, which supports optimizer lbfgs only, not '" +
+                                   options.optimizer + "'");
+  }
+  if (spec.devices_per_job > 1 && options.device != "cpu" && options.device != "cuda") {
+    return Status::InvalidArgument(where + ": devices_per_job " + std::to_string(spec.devices_per_job) +
+                                   " needs device cpu or cuda (each rank of a job's group takes its own GPU), not '" +
+                                   options.device + "'");
+  }
+  const Result<CheckedLayers>& checked = layers.Check(options);
+  if (!checked.ok()) return checked.status().WithContext(where);
+  options.weights = checked->weights_path;
+  options.content_layers = checked->content_layers;
+  options.style_layers = checked->style_layers;
+  if (!options.style_layer_weights.empty() && options.style_layer_weights.size() != options.style_layers.size()) {
+    return Status::InvalidArgument(where + ": style_layer_weights has " +
+                                   std::to_string(options.style_layer_weights.size()) + " values for " +
+                                   std::to_string(options.style_layers.size()) + " style layers");
+  }
+  return options;
+}
+
+// Collects the jobs of every configuration: content x style set x repeat,
+// first of each job key kept. Work that depends only on a configuration,
+// a repeat or a style set (the identity options' text, the stages, style
+// keys, file stems) is done once per distinct value, not once per job.
+class JobCollector {
+ public:
+  JobCollector(const SweepSpec& spec, const std::vector<ImageFile>& contents,
+               const std::vector<std::vector<ImageFile>>& style_sets)
+      : spec_(spec), contents_(contents), style_sets_(style_sets) {
+    for (const ImageFile& content : contents) content_stems_.push_back(FileStem(content.path));
+    for (const auto& styles : style_sets) {
+      std::vector<std::string> stems;
+      for (const ImageFile& style : styles) stems.push_back(FileStem(style.path));
+      style_stems_.push_back(JoinStrings(stems, "+"));
+    }
+  }
+
+  Status AddConfiguration(const Params& params, const StyleOptions& base_options, const std::string& weights_sha) {
+    for (const auto& styles : style_sets_) {
+      if (!base_options.style_blend.empty() && base_options.style_blend.size() != styles.size()) {
+        return Status::InvalidArgument(spec_.source + ": with " + Describe(params) + ": style_blend has " +
+                                       std::to_string(base_options.style_blend.size()) + " weights for " +
+                                       std::to_string(styles.size()) + " style images");
+      }
+    }
+    const std::vector<ScaleStage> stages = EffectiveStages(base_options);
+    std::vector<StyleOptions> options(spec_.repeats, base_options);
+    std::vector<std::string> options_json;
+    for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
+      options[repeat].seed = base_options.seed + static_cast<std::uint64_t>(repeat);
+      options_json.push_back(IdentityOptionsJson(options[repeat]));
+    }
+    std::vector<std::string> style_keys(style_sets_.size());  // filled on first use; per job with preserve_colors
+    for (std::size_t c = 0; c < contents_.size(); ++c) {
+      for (std::size_t s = 0; s < style_sets_.size(); ++s) {
+        for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
+          JobSpec job;
+          job.content_sha256 = contents_[c].sha256;
+          for (const ImageFile& style : style_sets_[s]) job.style_sha256.push_back(style.sha256);
+          job.repeat = repeat;
+          job.weights_sha256 = weights_sha;
+          job.job_key = Sha256Hex(CanonicalJobText(options_json[repeat], job));
+          if (!seen_keys_.insert(job.job_key).second) continue;
+          job.content_path = contents_[c].path;
+          for (const ImageFile& style : style_sets_[s]) job.style_paths.push_back(style.path);
+          job.options = options[repeat];
+          job.params = params;
+          job.cost = EstimateCost(stages, contents_[c].probe);
+          if (base_options.preserve_colors != "none") job.style_key = StyleKey(job);
+          else if (style_keys[s].empty()) job.style_key = style_keys[s] = StyleKey(job);
+          else job.style_key = style_keys[s];
+          job.index = static_cast<int>(jobs_.size());
+          if (!spec_.output.dataset_dir.empty()) {
+            SS_ASSIGN_OR_RETURN(job.output_name, OutputName(job, c, s));
+          }
+          jobs_.push_back(std::move(job));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::vector<JobSpec> TakeJobs() { return std::move(jobs_); }
+
+ private:
+  // output.name filled in for `job` (content c, style set s); a name two
+  // jobs would share is kInvalidArgument.
+  Result<std::string> OutputName(const JobSpec& job, std::size_t c, std::size_t s) {
+    std::string name = spec_.output.name_pattern;
+    name = ReplaceAll(name, "{content}", content_stems_[c]);
+    name = ReplaceAll(name, "{style}", style_stems_[s]);
+    name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
+    name = ReplaceAll(name, "{index}", std::to_string(job.index));
+    name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
+    for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
+    if (!output_names_.insert(name).second) {
+      return Status::InvalidArgument(spec_.source + ": output.name '" + spec_.output.name_pattern +
+                                     "' gives two jobs the file name '" + name +
+                                     "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
+    }
+    return name;
+  }
+
+  const SweepSpec& spec_;
+  const std::vector<ImageFile>& contents_;
+  const std::vector<std::vector<ImageFile>>& style_sets_;
+  std::vector<std::string> content_stems_;
+  std::vector<std::string> style_stems_;  // per style set, "+"-joined
+  std::vector<JobSpec> jobs_;
+  std::unordered_set<std::string> seen_keys_;
+  std::unordered_set<std::string> output_names_;
+};
+
 }  // namespace
 
 const std::vector<std::string>& NonIdentityKeys() {
@@ -396,22 +566,7 @@ const std::vector<std::string>& NonIdentityKeys() {
 
 std::string ShortKey(const std::string& key) { return key.substr(0, 12); }
 
-std::string CanonicalJobJson(const JobSpec& job) {
-  nlohmann::json options = nlohmann::json::object();
-  for (const auto& [key, value] : StyleOptionsToMap(job.options)) {
-    const auto& excluded = NonIdentityKeys();
-    if (key == "weights" || std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
-    options[key] = value;
-  }
-  nlohmann::json identity;
-  identity["schema"] = kJobSchema;
-  identity["options"] = options;
-  identity["content_sha256"] = job.content_sha256;
-  identity["style_sha256"] = job.style_sha256;
-  identity["weights_sha256"] = job.weights_sha256;
-  identity["repeat"] = job.repeat;
-  return identity.dump();  // nlohmann::json objects keep keys sorted
-}
+std::string CanonicalJobJson(const JobSpec& job) { return CanonicalJobText(IdentityOptionsJson(job.options), job); }
 
 Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandContext& context) {
   if (!context.layer_checker) return Status::Internal("ExpandSweep needs a layer checker");
@@ -473,87 +628,14 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
       spec.method == SweepMethod::kGrid ? GridConfigurations(spec, axes) : RandomConfigurations(spec, axes);
 
   CachedLayerChecker layers(context.layer_checker, env.models_dir);
-  std::vector<JobSpec> jobs;
-  std::set<std::string> seen_keys;
-  std::map<std::string, std::string> output_names;  // name -> job key
+  JobCollector collector(spec, contents, style_sets);
   for (const Params& params : configs) {
-    Result<StyleOptions> built = BuildOptions(spec, params, env);
-    if (!built.ok()) return built.status().WithContext(spec.source + ": with " + Describe(params));
-    StyleOptions base_options = std::move(built).value();
-    Status valid = ValidateStyleOptions(base_options);
-    if (!valid.ok()) return valid.WithContext(spec.source + ": with " + Describe(params));
-    if (spec.devices_per_job > 1 && base_options.optimizer != "lbfgs") {
-      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": devices_per_job " +
-                                     std::to_string(spec.devices_per_job) + " runs each job as a band split, which " +
-                                     "supports optimizer lbfgs only, not '" + base_options.optimizer + "'");
-    }
-    if (spec.devices_per_job > 1 && base_options.device != "cpu" && base_options.device != "cuda") {
-      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": devices_per_job " +
-                                     std::to_string(spec.devices_per_job) + " needs device cpu or cuda (each rank " +
-                                     "of a job's group takes its own GPU), not '" + base_options.device + "'");
-    }
-    const Result<CheckedLayers>& checked = layers.Check(base_options);
-    if (!checked.ok()) return checked.status().WithContext(spec.source + ": with " + Describe(params));
-    base_options.weights = checked->weights_path;
-    base_options.content_layers = checked->content_layers;
-    base_options.style_layers = checked->style_layers;
-    if (!base_options.style_layer_weights.empty() &&
-        base_options.style_layer_weights.size() != base_options.style_layers.size()) {
-      return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": style_layer_weights has " +
-                                     std::to_string(base_options.style_layer_weights.size()) + " values for " +
-                                     std::to_string(base_options.style_layers.size()) + " style layers");
-    }
+    SS_ASSIGN_OR_RETURN(StyleOptions base_options, ConfigurationOptions(spec, params, env, layers));
     Result<std::string> weights_sha = hasher->Hash(base_options.weights);
     if (!weights_sha.ok()) return weights_sha.status().WithContext(spec.source + ": weights");
-
-    for (const auto& content : contents) {
-      for (const auto& styles : style_sets) {
-        if (!base_options.style_blend.empty() && base_options.style_blend.size() != styles.size()) {
-          return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": style_blend has " +
-                                         std::to_string(base_options.style_blend.size()) + " weights for " +
-                                         std::to_string(styles.size()) + " style images");
-        }
-        for (int repeat = 0; repeat < spec.repeats; ++repeat) {
-          JobSpec job;
-          job.content_path = content.path;
-          job.content_sha256 = content.sha256;
-          for (const auto& style : styles) {
-            job.style_paths.push_back(style.path);
-            job.style_sha256.push_back(style.sha256);
-          }
-          job.options = base_options;
-          job.options.seed = base_options.seed + static_cast<std::uint64_t>(repeat);
-          job.params = params;
-          job.repeat = repeat;
-          job.weights_sha256 = *weights_sha;
-          job.cost = EstimateCost(job.options, content.probe);
-          job.job_key = Sha256Hex(CanonicalJobJson(job));
-          if (!seen_keys.insert(job.job_key).second) continue;
-          job.style_key = StyleKey(job);
-          job.index = static_cast<int>(jobs.size());
-          if (!spec.output.dataset_dir.empty()) {
-            std::vector<std::string> stems;
-            for (const auto& path : job.style_paths) stems.push_back(FileStem(path));
-            std::string name = spec.output.name_pattern;
-            name = ReplaceAll(name, "{content}", FileStem(job.content_path));
-            name = ReplaceAll(name, "{style}", JoinStrings(stems, "+"));
-            name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
-            name = ReplaceAll(name, "{index}", std::to_string(job.index));
-            name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
-            for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
-            auto [existing, inserted] = output_names.emplace(name, job.job_key);
-            if (!inserted) {
-              return Status::InvalidArgument(spec.source + ": output.name '" + spec.output.name_pattern +
-                                             "' gives two jobs the file name '" + name +
-                                             "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
-            }
-            job.output_name = name;
-          }
-          jobs.push_back(std::move(job));
-        }
-      }
-    }
+    SS_RETURN_IF_ERROR(collector.AddConfiguration(params, base_options, *weights_sha));
   }
+  std::vector<JobSpec> jobs = collector.TakeJobs();
   SS_RETURN_IF_ERROR(CheckFilesPerFolder(spec, jobs));
   return jobs;
 }
