@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <tuple>
@@ -18,6 +19,7 @@
 #include "common/shared_dir.h"
 #include "experiments/file_hash.h"
 #include "experiments/image_probe.h"
+#include "experiments/job_table.h"
 #include "experiments/sweep.h"
 #include "common/text.h"
 
@@ -413,12 +415,12 @@ class CachedLayerChecker {
 
 // Folder output: refuses more than output.max_per_folder images in one
 // folder, naming the fullest and how to nest the names.
-Status CheckFilesPerFolder(const SweepSpec& spec, const std::vector<JobSpec>& jobs) {
+Status CheckFilesPerFolder(const SweepSpec& spec, const JobTable& jobs) {
   if (spec.output.dataset_dir.empty() || spec.output.format != "folder" || spec.output.max_per_folder <= 0) {
     return Status::Ok();
   }
   std::map<std::string, std::int64_t> per_folder;
-  for (const JobSpec& job : jobs) ++per_folder[fs::path(job.output_name).parent_path().string()];
+  for (std::size_t i = 0; i < jobs.size(); ++i) ++per_folder[fs::path(jobs.output_name(i)).parent_path().string()];
   auto fullest = std::max_element(per_folder.begin(), per_folder.end(),
                                   [](const auto& a, const auto& b) { return a.second < b.second; });
   if (fullest == per_folder.end() || fullest->second <= spec.output.max_per_folder) return Status::Ok();
@@ -464,20 +466,50 @@ Result<StyleOptions> ConfigurationOptions(const SweepSpec& spec, const Params& p
   return options;
 }
 
-// Collects the jobs of every configuration: content x style set x repeat,
-// first of each job key kept. Work that depends only on a configuration,
-// a repeat or a style set (the identity options' text, the stages, style
-// keys, file stems) is done once per distinct value, not once per job.
+// A job key's 32 bytes, for the set of keys seen.
+struct KeyBytes {
+  std::uint64_t words[4];
+  bool operator==(const KeyBytes& other) const {
+    return std::equal(std::begin(words), std::end(words), std::begin(other.words));
+  }
+};
+struct KeyBytesHash {
+  std::size_t operator()(const KeyBytes& key) const { return static_cast<std::size_t>(key.words[0]); }
+};
+
+KeyBytes KeyBytesOf(const std::string& hex) {
+  KeyBytes key{};
+  for (std::size_t i = 0; i < hex.size() && i < 64; ++i) {
+    const char c = hex[i];
+    const std::uint64_t nibble = c <= '9' ? static_cast<std::uint64_t>(c - '0') : static_cast<std::uint64_t>(c - 'a' + 10);
+    key.words[i / 16] = (key.words[i / 16] << 4) | nibble;
+  }
+  return key;
+}
+
+// Collects the jobs of every configuration into a JobTable: content x style
+// set x repeat, first of each job key kept. Work that depends only on a
+// configuration, a repeat or a style set (the identity options' text, the
+// stages, style keys, file stems) is done once per distinct value, not once
+// per job, and no JobSpec is kept per job.
 class JobCollector {
  public:
   JobCollector(const SweepSpec& spec, const std::vector<ImageFile>& contents,
                const std::vector<std::vector<ImageFile>>& style_sets)
       : spec_(spec), contents_(contents), style_sets_(style_sets) {
-    for (const ImageFile& content : contents) content_stems_.push_back(FileStem(content.path));
+    for (const ImageFile& content : contents) {
+      content_stems_.push_back(FileStem(content.path));
+      table_.AddContent(JobTable::Image{content.path, content.sha256});
+    }
     for (const auto& styles : style_sets) {
       std::vector<std::string> stems;
-      for (const ImageFile& style : styles) stems.push_back(FileStem(style.path));
+      std::vector<JobTable::Image> images;
+      for (const ImageFile& style : styles) {
+        stems.push_back(FileStem(style.path));
+        images.push_back(JobTable::Image{style.path, style.sha256});
+      }
       style_stems_.push_back(JoinStrings(stems, "+"));
+      table_.AddStyleSet(std::move(images));
     }
   }
 
@@ -490,53 +522,60 @@ class JobCollector {
       }
     }
     const std::vector<ScaleStage> stages = EffectiveStages(base_options);
-    std::vector<StyleOptions> options(spec_.repeats, base_options);
+    std::vector<std::uint32_t> settings;
     std::vector<std::string> options_json;
     for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
-      options[repeat].seed = base_options.seed + static_cast<std::uint64_t>(repeat);
-      options_json.push_back(IdentityOptionsJson(options[repeat]));
+      JobTable::Setting setting{base_options, params, weights_sha, repeat};
+      setting.options.seed = base_options.seed + static_cast<std::uint64_t>(repeat);
+      options_json.push_back(IdentityOptionsJson(setting.options));
+      settings.push_back(table_.AddSetting(std::move(setting)));
     }
-    std::vector<std::string> style_keys(style_sets_.size());  // filled on first use; per job with preserve_colors
+    // Style keys do not depend on the seed: one per style set, or per job
+    // with preserve_colors (the style is matched to the content).
+    std::vector<std::optional<std::uint32_t>> style_keys(style_sets_.size());
     for (std::size_t c = 0; c < contents_.size(); ++c) {
       for (std::size_t s = 0; s < style_sets_.size(); ++s) {
         for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
-          JobSpec job;
+          JobSpec job;  // identity only: digests, repeat, params
           job.content_sha256 = contents_[c].sha256;
           for (const ImageFile& style : style_sets_[s]) job.style_sha256.push_back(style.sha256);
           job.repeat = repeat;
           job.weights_sha256 = weights_sha;
           job.job_key = Sha256Hex(CanonicalJobText(options_json[repeat], job));
-          if (!seen_keys_.insert(job.job_key).second) continue;
-          job.content_path = contents_[c].path;
-          for (const ImageFile& style : style_sets_[s]) job.style_paths.push_back(style.path);
-          job.options = options[repeat];
-          job.params = params;
-          job.cost = EstimateCost(stages, contents_[c].probe);
-          if (base_options.preserve_colors != "none") job.style_key = StyleKey(job);
-          else if (style_keys[s].empty()) job.style_key = style_keys[s] = StyleKey(job);
-          else job.style_key = style_keys[s];
-          job.index = static_cast<int>(jobs_.size());
-          if (!spec_.output.dataset_dir.empty()) {
-            SS_ASSIGN_OR_RETURN(job.output_name, OutputName(job, c, s));
+          if (!seen_keys_.insert(KeyBytesOf(job.job_key)).second) continue;
+          std::uint32_t style_key = 0;
+          if (base_options.preserve_colors != "none" || !style_keys[s]) {
+            job.options = base_options;
+            style_key = table_.AddStyleKey(StyleKey(job));
+            if (base_options.preserve_colors == "none") style_keys[s] = style_key;
+          } else {
+            style_key = *style_keys[s];
           }
-          jobs_.push_back(std::move(job));
+          const int index = static_cast<int>(table_.size());
+          std::string output_name;
+          if (!spec_.output.dataset_dir.empty()) {
+            job.params = params;
+            SS_ASSIGN_OR_RETURN(output_name, OutputName(job, index, c, s));
+          }
+          table_.AddJob(settings[repeat], static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(s), style_key,
+                        job.job_key, EstimateCost(stages, contents_[c].probe), index, std::move(output_name));
         }
       }
     }
     return Status::Ok();
   }
 
-  std::vector<JobSpec> TakeJobs() { return std::move(jobs_); }
+  JobTable TakeTable() { return std::move(table_); }
 
  private:
-  // output.name filled in for `job` (content c, style set s); a name two
-  // jobs would share is kInvalidArgument.
-  Result<std::string> OutputName(const JobSpec& job, std::size_t c, std::size_t s) {
+  // output.name filled in for `job` (content c, style set s, position
+  // `index`); a name two jobs would share is kInvalidArgument.
+  Result<std::string> OutputName(const JobSpec& job, int index, std::size_t c, std::size_t s) {
     std::string name = spec_.output.name_pattern;
     name = ReplaceAll(name, "{content}", content_stems_[c]);
     name = ReplaceAll(name, "{style}", style_stems_[s]);
     name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
-    name = ReplaceAll(name, "{index}", std::to_string(job.index));
+    name = ReplaceAll(name, "{index}", std::to_string(index));
     name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
     for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
     if (!output_names_.insert(name).second) {
@@ -552,8 +591,8 @@ class JobCollector {
   const std::vector<std::vector<ImageFile>>& style_sets_;
   std::vector<std::string> content_stems_;
   std::vector<std::string> style_stems_;  // per style set, "+"-joined
-  std::vector<JobSpec> jobs_;
-  std::unordered_set<std::string> seen_keys_;
+  JobTable table_;
+  std::unordered_set<KeyBytes, KeyBytesHash> seen_keys_;
   std::unordered_set<std::string> output_names_;
 };
 
@@ -569,6 +608,11 @@ std::string ShortKey(const std::string& key) { return key.substr(0, 12); }
 std::string CanonicalJobJson(const JobSpec& job) { return CanonicalJobText(IdentityOptionsJson(job.options), job); }
 
 Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandContext& context) {
+  SS_ASSIGN_OR_RETURN(JobTable table, ExpandSweepTable(spec, context));
+  return table.AllJobs();
+}
+
+Result<JobTable> ExpandSweepTable(const SweepSpec& spec, const ExpandContext& context) {
   if (!context.layer_checker) return Status::Internal("ExpandSweep needs a layer checker");
   Environment env;
   env.shared_dir = context.shared_dir.empty() ? ResolveSharedDir() : context.shared_dir;
@@ -635,7 +679,7 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
     if (!weights_sha.ok()) return weights_sha.status().WithContext(spec.source + ": weights");
     SS_RETURN_IF_ERROR(collector.AddConfiguration(params, base_options, *weights_sha));
   }
-  std::vector<JobSpec> jobs = collector.TakeJobs();
+  JobTable jobs = collector.TakeTable();
   SS_RETURN_IF_ERROR(CheckFilesPerFolder(spec, jobs));
   return jobs;
 }

@@ -99,7 +99,7 @@ RunResult ResultFromOutcome(JobOutcome&& outcome) {
 // method; Run() is the loop. Not thread-safe (the coordinator's thread).
 class SweepCoordinator {
  public:
-  SweepCoordinator(const SweepSpec& spec, const std::string& experiment_name, const std::vector<JobSpec>& jobs,
+  SweepCoordinator(const SweepSpec& spec, const std::string& experiment_name, const JobTable& jobs,
                    RunStore& store, Transport& transport, const CoordinatorOptions& options)
       : spec_(spec), experiment_(experiment_name), jobs_(jobs), store_(store), transport_(transport),
         options_(options), dataset_(spec.output, spec.name),
@@ -124,13 +124,13 @@ class SweepCoordinator {
   Status Record(int slot, RunResult result);
   Status LoseWorker(int w);
   Status KillInFlight();
-  void Requeue(int slot) { queue_.Push(slot, jobs_[slot].cost, jobs_[slot].style_key, batch_keys_[slot]); }
+  void Requeue(int slot) { queue_.Push(slot, jobs_.cost(slot), jobs_.style_key(slot), batch_keys_[slot]); }
   ProgressState StateForProgress() const;
   Result<SweepSummary> Finish(Status status);
 
   const SweepSpec& spec_;
   const std::string experiment_;
-  const std::vector<JobSpec>& jobs_;
+  const JobTable& jobs_;  // each JobSpec is built when needed (JobTable::Job)
   RunStore& store_;
   Transport& transport_;
   const CoordinatorOptions& options_;
@@ -154,7 +154,7 @@ Result<SweepSummary> SweepCoordinator::Run(const std::string& sweep_text) {
   summary_.experiment = experiment_;
   summary_.total = static_cast<int>(jobs_.size());
   // A bad output.keep is a bad sweep file: refused before the store changes.
-  if (!spec_.output.keep.empty()) SS_RETURN_IF_ERROR(CheckKeepFilter(spec_.output.keep, jobs_));
+  if (!spec_.output.keep.empty()) SS_RETURN_IF_ERROR(CheckKeepFilter(spec_.output.keep, jobs_.OnePerSettingAndStyle()));
   SS_RETURN_IF_ERROR(Prepare(sweep_text));
   while (true) {
     if (!stopping_ && options_.should_stop && options_.should_stop()) BeginStop();
@@ -205,18 +205,18 @@ Result<std::vector<RunStatus>> SweepCoordinator::EnsureRuns() {
   std::vector<std::size_t> missing;
   std::vector<std::string> missing_keys;
   for (std::size_t i = 0; i < jobs_.size(); ++i) {
-    if (const RunState* state = FindRunState(existing, jobs_[i].job_key)) {
+    if (const RunState* state = FindRunState(existing, jobs_.job_key(i))) {
       run_ids_[i] = state->id;
       statuses[i] = state->status;
     } else {
       missing.push_back(i);
-      missing_keys.push_back(jobs_[i].job_key);
+      missing_keys.push_back(jobs_.job_key(i));
     }
   }
   existing = {};
   SS_ASSIGN_OR_RETURN(std::vector<std::int64_t> created,
                       store_.CreateRuns(summary_.experiment_id, missing_keys,
-                                        [&](std::size_t m) { return RunParamsForJob(jobs_[missing[m]]); }));
+                                        [&](std::size_t m) { return RunParamsForJob(jobs_.Job(missing[m])); }));
   for (std::size_t m = 0; m < missing.size(); ++m) run_ids_[missing[m]] = created[m];
   return statuses;
 }
@@ -231,8 +231,8 @@ void SweepCoordinator::FillQueue(const std::vector<RunStatus>& statuses) {
       ++summary_.skipped;
       continue;
     }
-    if (options_.batch_jobs > 1 && jobs_[i].options.optimizer == "lbfgs") {
-      batch_keys_[i] = BatchCompatibilityKey(jobs_[i].options);
+    if (options_.batch_jobs > 1 && jobs_.options(i).optimizer == "lbfgs") {
+      batch_keys_[i] = BatchCompatibilityKey(jobs_.options(i));
     }
     Requeue(static_cast<int>(i));
   }
@@ -282,11 +282,11 @@ Status SweepCoordinator::AssignBatch(int w) {
   }
   std::vector<JobAssignment> assignments;
   for (const int slot : batch) {
-    const JobSpec& job = jobs_[slot];
+    JobSpec job = jobs_.Job(slot);
     const std::string device = RecordedDevice(job.options.device, worker.hello.gpu);
     Status started = store_.StartRun(run_ids_[slot], worker.hello.host, worker.hello.rank, device);
     if (!started.ok()) return started.WithContext("starting run " + std::to_string(run_ids_[slot]));
-    assignments.push_back(JobAssignment{run_ids_[slot], job});
+    assignments.push_back(JobAssignment{run_ids_[slot], std::move(job)});
   }
   Status assigned = batch.size() == 1 ? transport_.Assign(w, assignments.front())
                                       : transport_.AssignBatch(w, assignments);
@@ -299,7 +299,7 @@ Status SweepCoordinator::AssignBatch(int w) {
   in_flight_ += static_cast<int>(batch.size());
   worker.busy = true;
   worker.slots = batch;
-  worker.last_style = jobs_[batch.front()].style_key;
+  worker.last_style = jobs_.style_key(batch.front());
   worker.started = Clock::now();
   liveness_.SetBusy(w, true);
   return Status::Ok();
@@ -357,7 +357,7 @@ Status SweepCoordinator::RecordFinished(int slot, JobReport& report) {
   const std::map<std::string, double> scores = JudgeScoresOf(report.outcome);
   // A run the judge could not score says why (the worker's note).
   if (scores.empty() && !report.outcome.note.empty()) {
-    progress_.Message("[sweep] " + JobName(jobs_[slot]) + ": " + report.outcome.note);
+    progress_.Message("[sweep] " + JobName(jobs_.Job(slot)) + ": " + report.outcome.note);
   }
   SS_RETURN_IF_ERROR(Record(slot, ResultFromOutcome(std::move(report.outcome))));
   ++summary_.finished;
@@ -376,13 +376,13 @@ void SweepCoordinator::WriteDataset(int slot, const EncodedImage& final_image,
     ++summary_.dataset_dropped;
     return;
   }
-  if (written.ok()) written = dataset_.Write(jobs_[slot], run_ids_[slot], final_image, scores);
+  if (written.ok()) written = dataset_.Write(jobs_.Job(slot), run_ids_[slot], final_image, scores);
   if (written.ok()) {
     ++summary_.dataset_kept;
     return;
   }
   ++summary_.output_errors;
-  progress_.Message("[sweep] " + JobName(jobs_[slot]) + ": dataset output failed: " + written.ToString());
+  progress_.Message("[sweep] " + JobName(jobs_.Job(slot)) + ": dataset output failed: " + written.ToString());
 }
 
 // A failed attempt: recorded FAILED, and queued again while attempts remain.
@@ -392,7 +392,7 @@ Status SweepCoordinator::RecordFailed(int slot, const Status& failure) {
   result.error_message = failure.ToString();
   SS_RETURN_IF_ERROR(Record(slot, std::move(result)));
   const bool retry = attempts_[slot] <= options_.retries && !stopping_;
-  progress_.Message("[sweep] " + JobName(jobs_[slot]) + " failed (attempt " + std::to_string(attempts_[slot]) +
+  progress_.Message("[sweep] " + JobName(jobs_.Job(slot)) + " failed (attempt " + std::to_string(attempts_[slot]) +
                     (retry ? ", will retry" : "") + "): " + failure.ToString());
   if (retry) Requeue(slot);
   else ++summary_.failed;
@@ -402,7 +402,7 @@ Status SweepCoordinator::RecordFailed(int slot, const Status& failure) {
 // Records `result` for the job a worker ran; on a store error the sweep ends.
 Status SweepCoordinator::Record(int slot, RunResult result) {
   return store_.RecordRunResult(run_ids_[slot], result)
-      .WithContext("recording run " + std::to_string(run_ids_[slot]) + " (" + JobName(jobs_[slot]) + ")");
+      .WithContext("recording run " + std::to_string(run_ids_[slot]) + " (" + JobName(jobs_.Job(slot)) + ")");
 }
 
 // Gives up on silent worker `w`: its jobs are recorded KILLED and queued
@@ -416,7 +416,7 @@ Status SweepCoordinator::LoseWorker(int w) {
                               " on host " + worker.hello.host + "): silent for " + silence;
   for (const int slot : worker.slots) {
     SS_RETURN_IF_ERROR(store_.FinishRun(run_ids_[slot], RunStatus::kKilled, message)
-                           .WithContext("recording run " + std::to_string(run_ids_[slot]) + " (" + JobName(jobs_[slot]) + ")"));
+                           .WithContext("recording run " + std::to_string(run_ids_[slot]) + " (" + JobName(jobs_.Job(slot)) + ")"));
     --in_flight_;
     if (stopping_) ++summary_.killed;
     else Requeue(slot);
@@ -459,7 +459,7 @@ ProgressState SweepCoordinator::StateForProgress() const {
       char seconds[32];
       std::snprintf(seconds, sizeof(seconds), " %.0fs", SecondsSince(worker.started));
       const std::string more = worker.slots.size() > 1 ? " +" + std::to_string(worker.slots.size() - 1) : "";
-      state.workers.push_back(JobName(jobs_[worker.slots.front()]) + more + seconds);
+      state.workers.push_back(JobName(jobs_.Job(worker.slots.front())) + more + seconds);
     }
   }
   return state;
@@ -484,10 +484,16 @@ Result<SweepSummary> SweepCoordinator::Finish(Status status) {
 }  // namespace
 
 Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
-                              const std::string& sweep_text, const std::vector<JobSpec>& jobs,
+                              const std::string& sweep_text, const JobTable& jobs,
                               RunStore& store, Transport& transport, const CoordinatorOptions& options) {
   SweepCoordinator coordinator(spec, experiment_name, jobs, store, transport, options);
   return coordinator.Run(sweep_text);
+}
+
+Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
+                              const std::string& sweep_text, const std::vector<JobSpec>& jobs,
+                              RunStore& store, Transport& transport, const CoordinatorOptions& options) {
+  return RunSweep(spec, experiment_name, sweep_text, JobTable::FromJobs(jobs), store, transport, options);
 }
 
 }  // namespace stylesweep

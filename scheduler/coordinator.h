@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "experiments/job_table.h"
 #include "experiments/sweep.h"
 #include "scheduler/snapshot_schedule.h"
 #include "scheduler/run_params.h"
@@ -92,6 +93,14 @@ struct SweepSummary {
 // Returns the summary; an error only when the store cannot be written or a
 // transport fails (the summary of what was done is then lost but the store
 // is consistent and a re-run resumes).
+// `jobs` is held by reference for the call; each job's JobSpec is built
+// when it is handed out (experiments/job_table.h), so a million-job sweep
+// costs rank 0 about 100 bytes per job beyond the store's lookups.
+Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
+                              const std::string& sweep_text, const JobTable& jobs,
+                              RunStore& store, Transport& transport, const CoordinatorOptions& options);
+
+// The same for a hand-made job list (JobTable::FromJobs).
 Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
                               const std::string& sweep_text, const std::vector<JobSpec>& jobs,
                               RunStore& store, Transport& transport, const CoordinatorOptions& options);

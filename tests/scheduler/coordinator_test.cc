@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -105,6 +106,40 @@ TEST_F(CoordinatorTest, FailedJobIsRecordedRetriedAndTheSweepGoesOn) {
   EXPECT_EQ(executor_.ran, (std::vector<int>{2}));
   EXPECT_EQ(retried.finished, 1);
   EXPECT_EQ(RunsByKey().at(jobs[2].job_key).status, RunStatus::kFinished);
+}
+
+TEST_F(CoordinatorTest, AResumedSweepOfHundredsOfJobsFindsItsRunsAndRunsOnlyTheRest) {
+  // Several jobs per style and cost tier, a job table built from the list,
+  // the runs created in bulk: the first sweep stops after 120 jobs.
+  std::vector<double> costs;
+  for (int i = 0; i < 300; ++i) costs.push_back(100.0 + (i % 7));
+  const auto jobs = MakeJobs(300, 5, costs);
+  bool stop = false;
+  executor_.before_run = [&](const JobSpec&) { stop = stop || executor_.ran.size() > 120; };
+  CoordinatorOptions options;
+  options.should_stop = [&] { return stop; };
+  options.stop_grace_seconds = 0.1;
+  SweepSummary first = Sweep(jobs, options);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_EQ(first.finished, 120);
+  auto runs = store_->ListRunStates(first.experiment_id);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(runs->size(), 300u);  // every run exists from the start, QUEUED until it runs
+
+  stop = false;
+  executor_.before_run = nullptr;
+  const std::set<int> ran_first(executor_.ran.begin(), executor_.ran.end());
+  executor_.ran.clear();
+  SweepSummary resumed = Sweep(jobs);
+  EXPECT_EQ(resumed.skipped, 120);
+  EXPECT_EQ(resumed.finished, 180);
+  EXPECT_EQ(resumed.experiment_id, first.experiment_id);
+  for (const int index : executor_.ran) {
+    if (ran_first.count(index) != 0) {
+      EXPECT_EQ(RunsByKey().at(jobs[index].job_key).attempts, 2) << "only the killed job runs again: " << index;
+    }
+  }
+  for (const auto& [key, run] : RunsByKey()) EXPECT_EQ(run.status, RunStatus::kFinished) << key;
 }
 
 TEST_F(CoordinatorTest, StopRecordsRunningJobKilledAndReRunCompletes) {
