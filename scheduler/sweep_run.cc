@@ -55,8 +55,11 @@ SweepOutcome Failed(Status status, bool coordinator = true) {
   return outcome;
 }
 
+// The most finished runs whose Pareto front a sweep prints at its end.
+constexpr std::int64_t kMaxFrontRuns = 20000;
+
 // The best finished runs by the sweep's metric, and the front of the
-// judge's style and content distances.
+// judge's style and content distances (up to kMaxFrontRuns finished runs).
 void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore& store, SweepOutcome& outcome) {
   Result<Experiment> recorded = store.GetExperiment(experiment);
   if (!recorded.ok() || recorded->run_counts[RunStatus::kFinished] == 0) return;
@@ -69,6 +72,9 @@ void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore
   if (best.ok()) outcome.best = std::move(best).value();
   else outcome.best_error = best.status().ToString();
 
+  // The front needs every finished run read whole (params and metrics):
+  // past kMaxFrontRuns (a dataset sweep) it is left to `runs --pareto`.
+  if (recorded->run_counts[RunStatus::kFinished] > kMaxFrontRuns) return;
   RunQuery finished;
   finished.experiment = experiment;
   finished.where = "status = 'finished'";

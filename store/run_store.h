@@ -149,9 +149,10 @@ class RunStore {
   Result<std::vector<RunRecord>> ListRuns(const RunQuery& query);
 
   // Every run of the experiment as (id, config hash, status), sorted by
-  // config hash: one query over the (experiment_id, config_hash) index, no
-  // params or metrics, so a sweep of a million jobs finds its finished ones
-  // by binary search (FindRunState). An unknown id gives an empty list.
+  // config hash: one scan of the runs table in row order, no params or
+  // metrics, sorted in memory, so a sweep of a million jobs finds its
+  // finished ones by binary search (FindRunState). An unknown id gives an
+  // empty list.
   Result<std::vector<RunState>> ListRunStates(int64_t experiment_id);
 
   // Full metric history of a run, ordered by key then step; empty `key`: all keys.
