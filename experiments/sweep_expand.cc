@@ -10,13 +10,16 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <tuple>
+#include <unordered_set>
 
 #include "common/shared_dir.h"
 #include "experiments/file_hash.h"
 #include "experiments/image_probe.h"
+#include "experiments/job_table.h"
 #include "experiments/sweep.h"
 #include "common/text.h"
 
@@ -312,15 +315,57 @@ Result<StyleOptions> BuildOptions(const SweepSpec& spec, const Params& params, c
 
 std::string FileStem(const std::string& path) { return fs::path(path).stem().string(); }
 
-double EstimateCost(const StyleOptions& options, const ImageProbe& content) {
+// Estimated work of a job with `stages` (EffectiveStages of its options) on
+// `content`: sum over stages of output pixels x iterations.
+double EstimateCost(const std::vector<ScaleStage>& stages, const ImageProbe& content) {
   const double long_side = std::max(content.width, content.height);
   const double short_side = std::min(content.width, content.height);
   double cost = 0.0;
-  for (const auto& stage : EffectiveStages(options)) {
+  for (const auto& stage : stages) {
     const double other = std::max(1.0, std::round(stage.size * short_side / long_side));
     cost += static_cast<double>(stage.size) * other * stage.num_iterations;
   }
   return cost;
+}
+
+// A string as JSON: sha256 digests and other plain text need no escapes.
+std::string JsonString(const std::string& text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && c != '"' && c != '\\' && static_cast<unsigned char>(c) < 0x80;
+  });
+  return plain ? "\"" + text + "\"" : nlohmann::json(text).dump();
+}
+
+std::string JsonStringArray(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i == 0 ? "" : ",") + JsonString(items[i]);
+  return out + "]";
+}
+
+// The "options" member of CanonicalJobJson: every setting of StyleOptionsToMap
+// but weights and NonIdentityKeys, keys sorted, no whitespace.
+std::string IdentityOptionsJson(const StyleOptions& options) {
+  nlohmann::json object = nlohmann::json::object();
+  const auto& excluded = NonIdentityKeys();
+  for (const auto& [key, value] : StyleOptionsToMap(options)) {
+    if (key == "weights" || std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
+    object[key] = value;
+  }
+  return object.dump();
+}
+
+// CanonicalJobJson assembled from its parts, in nlohmann's sorted key order,
+// so that the options' text (the costly part) is built once per configuration.
+std::string CanonicalJobText(const std::string& options_json, const JobSpec& job) {
+  std::string out;
+  out.reserve(options_json.size() + 256 + 67 * job.style_sha256.size());
+  out += "{\"content_sha256\":" + JsonString(job.content_sha256);
+  out += ",\"options\":" + options_json;
+  out += ",\"repeat\":" + std::to_string(job.repeat);
+  out += std::string(",\"schema\":\"") + kJobSchema + "\"";
+  out += ",\"style_sha256\":" + JsonStringArray(job.style_sha256);
+  out += ",\"weights_sha256\":" + JsonString(job.weights_sha256) + "}";
+  return out;
 }
 
 std::string StyleKey(const JobSpec& job) {
@@ -363,12 +408,12 @@ class CachedLayerChecker {
 
 // Folder output: refuses more than output.max_per_folder images in one
 // folder, naming the fullest and how to nest the names.
-Status CheckFilesPerFolder(const SweepSpec& spec, const std::vector<JobSpec>& jobs) {
+Status CheckFilesPerFolder(const SweepSpec& spec, const JobTable& jobs) {
   if (spec.output.dataset_dir.empty() || spec.output.format != "folder" || spec.output.max_per_folder <= 0) {
     return Status::Ok();
   }
   std::map<std::string, std::int64_t> per_folder;
-  for (const JobSpec& job : jobs) ++per_folder[fs::path(job.output_name).parent_path().string()];
+  for (std::size_t i = 0; i < jobs.size(); ++i) ++per_folder[fs::path(jobs.output_name(i)).parent_path().string()];
   auto fullest = std::max_element(per_folder.begin(), per_folder.end(),
                                   [](const auto& a, const auto& b) { return a.second < b.second; });
   if (fullest == per_folder.end() || fullest->second <= spec.output.max_per_folder) return Status::Ok();
@@ -380,6 +425,175 @@ Status CheckFilesPerFolder(const SweepSpec& spec, const std::vector<JobSpec>& jo
       "(0: no limit)");
 }
 
+// One configuration's options, checked: built from base and params, valid,
+// placeable with devices_per_job, layers resolved against the weights file.
+// Errors name the swept values.
+Result<StyleOptions> ConfigurationOptions(const SweepSpec& spec, const Params& params, const Environment& env,
+                                          CachedLayerChecker& layers) {
+  const std::string where = spec.source + ": with " + Describe(params);
+  Result<StyleOptions> built = BuildOptions(spec, params, env);
+  if (!built.ok()) return built.status().WithContext(where);
+  StyleOptions options = std::move(built).value();
+  Status valid = ValidateStyleOptions(options);
+  if (!valid.ok()) return valid.WithContext(where);
+  if (spec.devices_per_job > 1 && options.optimizer != "lbfgs") {
+    return Status::InvalidArgument(where + ": devices_per_job " + std::to_string(spec.devices_per_job) +
+                                   " runs each job as a band split, which supports optimizer lbfgs only, not '" +
+                                   options.optimizer + "'");
+  }
+  if (spec.devices_per_job > 1 && options.device != "cpu" && options.device != "cuda") {
+    return Status::InvalidArgument(where + ": devices_per_job " + std::to_string(spec.devices_per_job) +
+                                   " needs device cpu or cuda (each rank of a job's group takes its own GPU), not '" +
+                                   options.device + "'");
+  }
+  if (spec.bands_across_nodes && spec.devices_per_job > 1 && options.device != "cpu") {
+    return Status::InvalidArgument(where + ": bands_across_nodes lets a band split's ranks sit on different nodes, "
+                                   "which needs device cpu (its MPI collectives cross hosts; a CUDA band split uses "
+                                   "NCCL on one node), not '" + options.device + "'");
+  }
+  const Result<CheckedLayers>& checked = layers.Check(options);
+  if (!checked.ok()) return checked.status().WithContext(where);
+  options.weights = checked->weights_path;
+  options.content_layers = checked->content_layers;
+  options.style_layers = checked->style_layers;
+  if (!options.style_layer_weights.empty() && options.style_layer_weights.size() != options.style_layers.size()) {
+    return Status::InvalidArgument(where + ": style_layer_weights has " +
+                                   std::to_string(options.style_layer_weights.size()) + " values for " +
+                                   std::to_string(options.style_layers.size()) + " style layers");
+  }
+  return options;
+}
+
+// A job key's 32 bytes, for the set of keys seen.
+struct KeyBytes {
+  std::uint64_t words[4];
+  bool operator==(const KeyBytes& other) const {
+    return std::equal(std::begin(words), std::end(words), std::begin(other.words));
+  }
+};
+struct KeyBytesHash {
+  std::size_t operator()(const KeyBytes& key) const { return static_cast<std::size_t>(key.words[0]); }
+};
+
+KeyBytes KeyBytesOf(const std::string& hex) {
+  KeyBytes key{};
+  for (std::size_t i = 0; i < hex.size() && i < 64; ++i) {
+    const char c = hex[i];
+    const std::uint64_t nibble = c <= '9' ? static_cast<std::uint64_t>(c - '0') : static_cast<std::uint64_t>(c - 'a' + 10);
+    key.words[i / 16] = (key.words[i / 16] << 4) | nibble;
+  }
+  return key;
+}
+
+// Collects the jobs of every configuration into a JobTable: content x style
+// set x repeat, first of each job key kept. Work that depends only on a
+// configuration, a repeat or a style set (the identity options' text, the
+// stages, style keys, file stems) is done once per distinct value, not once
+// per job, and no JobSpec is kept per job.
+class JobCollector {
+ public:
+  JobCollector(const SweepSpec& spec, const std::vector<ImageFile>& contents,
+               const std::vector<std::vector<ImageFile>>& style_sets)
+      : spec_(spec), contents_(contents), style_sets_(style_sets) {
+    for (const ImageFile& content : contents) {
+      content_stems_.push_back(FileStem(content.path));
+      table_.AddContent(JobTable::Image{content.path, content.sha256});
+    }
+    for (const auto& styles : style_sets) {
+      std::vector<std::string> stems;
+      std::vector<JobTable::Image> images;
+      for (const ImageFile& style : styles) {
+        stems.push_back(FileStem(style.path));
+        images.push_back(JobTable::Image{style.path, style.sha256});
+      }
+      style_stems_.push_back(JoinStrings(stems, "+"));
+      table_.AddStyleSet(std::move(images));
+    }
+  }
+
+  Status AddConfiguration(const Params& params, const StyleOptions& base_options, const std::string& weights_sha) {
+    for (const auto& styles : style_sets_) {
+      if (!base_options.style_blend.empty() && base_options.style_blend.size() != styles.size()) {
+        return Status::InvalidArgument(spec_.source + ": with " + Describe(params) + ": style_blend has " +
+                                       std::to_string(base_options.style_blend.size()) + " weights for " +
+                                       std::to_string(styles.size()) + " style images");
+      }
+    }
+    const std::vector<ScaleStage> stages = EffectiveStages(base_options);
+    std::vector<std::uint32_t> settings;
+    std::vector<std::string> options_json;
+    for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
+      JobTable::Setting setting{base_options, params, weights_sha, repeat};
+      setting.options.seed = base_options.seed + static_cast<std::uint64_t>(repeat);
+      options_json.push_back(IdentityOptionsJson(setting.options));
+      settings.push_back(table_.AddSetting(std::move(setting)));
+    }
+    // Style keys do not depend on the seed: one per style set, or per job
+    // with preserve_colors (the style is matched to the content).
+    std::vector<std::optional<std::uint32_t>> style_keys(style_sets_.size());
+    for (std::size_t c = 0; c < contents_.size(); ++c) {
+      for (std::size_t s = 0; s < style_sets_.size(); ++s) {
+        for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
+          JobSpec job;  // identity only: digests, repeat, params
+          job.content_sha256 = contents_[c].sha256;
+          for (const ImageFile& style : style_sets_[s]) job.style_sha256.push_back(style.sha256);
+          job.repeat = repeat;
+          job.weights_sha256 = weights_sha;
+          job.job_key = Sha256Hex(CanonicalJobText(options_json[repeat], job));
+          if (!seen_keys_.insert(KeyBytesOf(job.job_key)).second) continue;
+          std::uint32_t style_key = 0;
+          if (base_options.preserve_colors != "none" || !style_keys[s]) {
+            job.options = base_options;
+            style_key = table_.AddStyleKey(StyleKey(job));
+            if (base_options.preserve_colors == "none") style_keys[s] = style_key;
+          } else {
+            style_key = *style_keys[s];
+          }
+          const int index = static_cast<int>(table_.size());
+          std::string output_name;
+          if (!spec_.output.dataset_dir.empty()) {
+            job.params = params;
+            SS_ASSIGN_OR_RETURN(output_name, OutputName(job, index, c, s));
+          }
+          table_.AddJob(settings[repeat], static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(s), style_key,
+                        job.job_key, EstimateCost(stages, contents_[c].probe), index, std::move(output_name));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  JobTable TakeTable() { return std::move(table_); }
+
+ private:
+  // output.name filled in for `job` (content c, style set s, position
+  // `index`); a name two jobs would share is kInvalidArgument.
+  Result<std::string> OutputName(const JobSpec& job, int index, std::size_t c, std::size_t s) {
+    std::string name = spec_.output.name_pattern;
+    name = ReplaceAll(name, "{content}", content_stems_[c]);
+    name = ReplaceAll(name, "{style}", style_stems_[s]);
+    name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
+    name = ReplaceAll(name, "{index}", std::to_string(index));
+    name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
+    for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
+    if (!output_names_.insert(name).second) {
+      return Status::InvalidArgument(spec_.source + ": output.name '" + spec_.output.name_pattern +
+                                     "' gives two jobs the file name '" + name +
+                                     "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
+    }
+    return name;
+  }
+
+  const SweepSpec& spec_;
+  const std::vector<ImageFile>& contents_;
+  const std::vector<std::vector<ImageFile>>& style_sets_;
+  std::vector<std::string> content_stems_;
+  std::vector<std::string> style_stems_;  // per style set, "+"-joined
+  JobTable table_;
+  std::unordered_set<KeyBytes, KeyBytesHash> seen_keys_;
+  std::unordered_set<std::string> output_names_;
+};
+
 }  // namespace
 
 const std::vector<std::string>& NonIdentityKeys() {
@@ -388,23 +602,6 @@ const std::vector<std::string>& NonIdentityKeys() {
 }
 
 std::string ShortKey(const std::string& key) { return key.substr(0, 12); }
-
-std::string CanonicalJobJson(const JobSpec& job) {
-  nlohmann::json options = nlohmann::json::object();
-  for (const auto& [key, value] : StyleOptionsToMap(job.options)) {
-    const auto& excluded = NonIdentityKeys();
-    if (key == "weights" || std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
-    options[key] = value;
-  }
-  nlohmann::json identity;
-  identity["schema"] = kJobSchema;
-  identity["options"] = options;
-  identity["content_sha256"] = job.content_sha256;
-  identity["style_sha256"] = job.style_sha256;
-  identity["weights_sha256"] = job.weights_sha256;
-  identity["repeat"] = job.repeat;
-  return identity.dump();  // nlohmann::json objects keep keys sorted
-}
 
 std::string DatasetFileName(const std::string& pattern, const JobSpec& job) {
   std::vector<std::string> stems;
@@ -419,158 +616,14 @@ std::string DatasetFileName(const std::string& pattern, const JobSpec& job) {
   return name;
 }
 
-namespace {
-
-// The content images and the style sets (one image, or one blend) of a sweep.
-struct SweepImages {
-  std::vector<ImageFile> contents;
-  std::vector<std::vector<ImageFile>> style_sets;
-};
-
-// Resolves, probes and hashes every image, reporting every problem at once;
-// with skip_unreadable, the images left out go to `skipped` (when not null).
-Result<SweepImages> ResolveImages(const SweepSpec& spec, const Environment& env, FileHasher& hasher,
-                                  std::vector<SkippedImage>* skipped_out) {
-  ImageResolver resolver(env, hasher, spec.source);
-  resolver.SkipUnreadable(spec.skip_unreadable);
-  SweepImages images;
-  std::set<std::string> seen_content;
-  for (const auto& pattern : spec.content) {
-    for (auto& file : resolver.Resolve(pattern, "content", SourceMark{})) {
-      if (seen_content.insert(file.path).second) images.contents.push_back(std::move(file));
-    }
-  }
-  for (const auto& entry : spec.style) {
-    std::vector<ImageFile> blended;
-    for (const auto& pattern : entry.patterns) {
-      for (auto& file : resolver.Resolve(pattern, "style", entry.mark, !entry.blend)) {
-        if (entry.blend) blended.push_back(std::move(file));
-        else images.style_sets.push_back({std::move(file)});
-      }
-    }
-    if (entry.blend && !blended.empty()) images.style_sets.push_back(std::move(blended));
-  }
-  SS_RETURN_IF_ERROR(resolver.Problems().WithContext(spec.source));
-  const std::vector<SkippedImage> skipped = resolver.Skipped();
-  if (skipped_out != nullptr) *skipped_out = skipped;
-  if (!skipped.empty() && (images.contents.empty() || images.style_sets.empty())) {
-    return Status::NotFound(spec.source + ": skip_unreadable left out " + std::to_string(skipped.size()) +
-                            " unreadable image" + (skipped.size() == 1 ? "" : "s") + " (the first: " +
-                            skipped.front().path + ": " + skipped.front().reason + ") and no " +
-                            (images.contents.empty() ? "content image" : "style image") + " is left to run");
-  }
-  return images;
-}
-
-// The parameter configurations, refusing runaway sizes before building them.
-Result<std::vector<Params>> Configurations(const SweepSpec& spec, const SweepImages& images) {
-  const std::vector<Axis> axes = BuildAxes(spec);
-  double configurations = spec.method == SweepMethod::kRandom ? spec.count : 1.0;
-  if (spec.method == SweepMethod::kGrid) {
-    for (const auto& axis : axes) configurations *= static_cast<double>(axis.members.front()->values.size());
-  }
-  const double total = configurations * images.contents.size() * images.style_sets.size() * spec.repeats;
-  if (total > static_cast<double>(kMaxSweepJobs)) {
-    return Status::InvalidArgument(spec.source + ": the sweep expands to " + FormatShortestDouble(total) +
-                                   " jobs, more than the limit of " + std::to_string(kMaxSweepJobs) +
-                                   "; narrow the grid or use method: random with a count");
-  }
-  return spec.method == SweepMethod::kGrid ? GridConfigurations(spec, axes) : RandomConfigurations(spec, axes);
-}
-
-// The checked options of one configuration, with the weights and layers the
-// layer checker resolved. Errors name the configuration.
-Result<StyleOptions> ConfigurationOptions(const SweepSpec& spec, const Params& params, const Environment& env,
-                                          CachedLayerChecker& layers) {
-  const std::string with = spec.source + ": with " + Describe(params);
-  Result<StyleOptions> built = BuildOptions(spec, params, env);
-  if (!built.ok()) return built.status().WithContext(with);
-  StyleOptions options = std::move(built).value();
-  Status valid = ValidateStyleOptions(options);
-  if (!valid.ok()) return valid.WithContext(with);
-  const std::string devices = ": devices_per_job " + std::to_string(spec.devices_per_job);
-  if (spec.devices_per_job > 1 && options.optimizer != "lbfgs") {
-    return Status::InvalidArgument(with + devices + " runs each job as a band split, which " +
-                                   "supports optimizer lbfgs only, not '" + options.optimizer + "'");
-  }
-  if (spec.devices_per_job > 1 && options.device != "cpu" && options.device != "cuda") {
-    return Status::InvalidArgument(with + devices + " needs device cpu or cuda (each rank " +
-                                   "of a job's group takes its own GPU), not '" + options.device + "'");
-  }
-  if (spec.bands_across_nodes && spec.devices_per_job > 1 && options.device != "cpu") {
-    return Status::InvalidArgument(with + ": bands_across_nodes lets a band split's ranks sit on different nodes, "
-                                   "which needs device cpu (its MPI collectives cross hosts; a CUDA band split uses "
-                                   "NCCL on one node), not '" + options.device + "'");
-  }
-  const Result<CheckedLayers>& checked = layers.Check(options);
-  if (!checked.ok()) return checked.status().WithContext(with);
-  options.weights = checked->weights_path;
-  options.content_layers = checked->content_layers;
-  options.style_layers = checked->style_layers;
-  if (!options.style_layer_weights.empty() && options.style_layer_weights.size() != options.style_layers.size()) {
-    return Status::InvalidArgument(with + ": style_layer_weights has " +
-                                   std::to_string(options.style_layer_weights.size()) + " values for " +
-                                   std::to_string(options.style_layers.size()) + " style layers");
-  }
-  return options;
-}
-
-// Collects the jobs in order, dropping repeated identities and refusing two
-// dataset files of the same name.
-class JobList {
- public:
-  explicit JobList(const SweepSpec& spec) : spec_(spec) {}
-
-  // Adds the repeats of one (configuration, content, style set).
-  Status Add(const StyleOptions& options, const Params& params, const std::string& weights_sha256,
-             const ImageFile& content, const std::vector<ImageFile>& styles) {
-    for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
-      JobSpec job;
-      job.content_path = content.path;
-      job.content_sha256 = content.sha256;
-      for (const auto& style : styles) {
-        job.style_paths.push_back(style.path);
-        job.style_sha256.push_back(style.sha256);
-      }
-      job.options = options;
-      job.options.seed = options.seed + static_cast<std::uint64_t>(repeat);
-      job.params = params;
-      job.repeat = repeat;
-      job.weights_sha256 = weights_sha256;
-      job.cost = EstimateCost(job.options, content.probe);
-      job.job_key = Sha256Hex(CanonicalJobJson(job));
-      if (!seen_keys_.insert(job.job_key).second) continue;
-      job.style_key = StyleKey(job);
-      job.index = static_cast<int>(jobs_.size());
-      if (!spec_.output.dataset_dir.empty()) SS_RETURN_IF_ERROR(NameOutput(job));
-      jobs_.push_back(std::move(job));
-    }
-    return Status::Ok();
-  }
-
-  std::vector<JobSpec> Take() { return std::move(jobs_); }
-
- private:
-  Status NameOutput(JobSpec& job) {
-    const std::string name = DatasetFileName(spec_.output.name_pattern, job);
-    if (!output_names_.emplace(name, job.job_key).second) {
-      return Status::InvalidArgument(spec_.source + ": output.name '" + spec_.output.name_pattern +
-                                     "' gives two jobs the file name '" + name +
-                                     "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
-    }
-    job.output_name = name;
-    return Status::Ok();
-  }
-
-  const SweepSpec& spec_;
-  std::vector<JobSpec> jobs_;
-  std::set<std::string> seen_keys_;
-  std::map<std::string, std::string> output_names_;  // name -> job key
-};
-
-}  // namespace
+std::string CanonicalJobJson(const JobSpec& job) { return CanonicalJobText(IdentityOptionsJson(job.options), job); }
 
 Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandContext& context) {
+  SS_ASSIGN_OR_RETURN(JobTable table, ExpandSweepTable(spec, context));
+  return table.AllJobs();
+}
+
+Result<JobTable> ExpandSweepTable(const SweepSpec& spec, const ExpandContext& context) {
   if (!context.layer_checker) return Status::Internal("ExpandSweep needs a layer checker");
   Environment env;
   env.shared_dir = context.shared_dir.empty() ? ResolveSharedDir() : context.shared_dir;
@@ -582,29 +635,64 @@ Result<std::vector<JobSpec>> ExpandSweep(const SweepSpec& spec, const ExpandCont
     own_hasher = std::make_unique<FileHasher>();
     hasher = own_hasher.get();
   }
-  SS_ASSIGN_OR_RETURN(const SweepImages images, ResolveImages(spec, env, *hasher, context.skipped));
-  SS_ASSIGN_OR_RETURN(const std::vector<Params> configs, Configurations(spec, images));
 
-  CachedLayerChecker layers(context.layer_checker, env.models_dir);
-  JobList jobs(spec);
-  for (const Params& params : configs) {
-    SS_ASSIGN_OR_RETURN(const StyleOptions options, ConfigurationOptions(spec, params, env, layers));
-    Result<std::string> weights_sha = hasher->Hash(options.weights);
-    if (!weights_sha.ok()) return weights_sha.status().WithContext(spec.source + ": weights");
-    for (const auto& content : images.contents) {
-      for (const auto& styles : images.style_sets) {
-        if (!options.style_blend.empty() && options.style_blend.size() != styles.size()) {
-          return Status::InvalidArgument(spec.source + ": with " + Describe(params) + ": style_blend has " +
-                                         std::to_string(options.style_blend.size()) + " weights for " +
-                                         std::to_string(styles.size()) + " style images");
-        }
-        SS_RETURN_IF_ERROR(jobs.Add(options, params, *weights_sha, content, styles));
-      }
+  // Images: every problem at once.
+  ImageResolver resolver(env, *hasher, spec.source);
+  resolver.SkipUnreadable(spec.skip_unreadable);
+  std::vector<ImageFile> contents;
+  std::set<std::string> seen_content;
+  for (const auto& pattern : spec.content) {
+    for (auto& file : resolver.Resolve(pattern, "content", SourceMark{})) {
+      if (seen_content.insert(file.path).second) contents.push_back(std::move(file));
     }
   }
-  std::vector<JobSpec> out = jobs.Take();
-  SS_RETURN_IF_ERROR(CheckFilesPerFolder(spec, out));
-  return out;
+  std::vector<std::vector<ImageFile>> style_sets;
+  for (const auto& entry : spec.style) {
+    std::vector<ImageFile> blended;
+    for (const auto& pattern : entry.patterns) {
+      for (auto& file : resolver.Resolve(pattern, "style", entry.mark, !entry.blend)) {
+        if (entry.blend) blended.push_back(std::move(file));
+        else style_sets.push_back({std::move(file)});
+      }
+    }
+    if (entry.blend && !blended.empty()) style_sets.push_back(std::move(blended));
+  }
+  SS_RETURN_IF_ERROR(resolver.Problems().WithContext(spec.source));
+  const std::vector<SkippedImage> skipped = resolver.Skipped();
+  if (context.skipped != nullptr) *context.skipped = skipped;
+  if (!skipped.empty() && (contents.empty() || style_sets.empty())) {
+    return Status::NotFound(spec.source + ": skip_unreadable left out " + std::to_string(skipped.size()) +
+                            " unreadable image" + (skipped.size() == 1 ? "" : "s") + " (the first: " +
+                            skipped.front().path + ": " + skipped.front().reason + ") and no " +
+                            (contents.empty() ? "content image" : "style image") + " is left to run");
+  }
+
+  // Parameter configurations, refusing runaway sizes before building them.
+  const std::vector<Axis> axes = BuildAxes(spec);
+  double configurations = spec.method == SweepMethod::kRandom ? spec.count : 1.0;
+  if (spec.method == SweepMethod::kGrid) {
+    for (const auto& axis : axes) configurations *= static_cast<double>(axis.members.front()->values.size());
+  }
+  const double total = configurations * contents.size() * style_sets.size() * spec.repeats;
+  if (total > static_cast<double>(kMaxSweepJobs)) {
+    return Status::InvalidArgument(spec.source + ": the sweep expands to " + FormatShortestDouble(total) +
+                                   " jobs, more than the limit of " + std::to_string(kMaxSweepJobs) +
+                                   "; narrow the grid or use method: random with a count");
+  }
+  const std::vector<Params> configs =
+      spec.method == SweepMethod::kGrid ? GridConfigurations(spec, axes) : RandomConfigurations(spec, axes);
+
+  CachedLayerChecker layers(context.layer_checker, env.models_dir);
+  JobCollector collector(spec, contents, style_sets);
+  for (const Params& params : configs) {
+    SS_ASSIGN_OR_RETURN(StyleOptions base_options, ConfigurationOptions(spec, params, env, layers));
+    Result<std::string> weights_sha = hasher->Hash(base_options.weights);
+    if (!weights_sha.ok()) return weights_sha.status().WithContext(spec.source + ": weights");
+    SS_RETURN_IF_ERROR(collector.AddConfiguration(params, base_options, *weights_sha));
+  }
+  JobTable jobs = collector.TakeTable();
+  SS_RETURN_IF_ERROR(CheckFilesPerFolder(spec, jobs));
+  return jobs;
 }
 
 }  // namespace stylesweep

@@ -48,26 +48,46 @@ std::string HumanCount(double value) {
   return buffer;
 }
 
+// One row of the plan table.
+std::vector<std::string> PlanRow(const JobSpec& job, const MemoryEstimate& memory) {
+  std::string styles;
+  for (const auto& path : job.style_paths) styles += (styles.empty() ? "" : "+") + Stem(path);
+  std::string params;
+  for (const auto& [key, value] : job.params) params += (params.empty() ? "" : " ") + key + "=" + Compact(value);
+  return {std::to_string(job.index), ShortKey(job.job_key), Stem(job.content_path), styles,
+          std::to_string(job.repeat), params.empty() ? "-" : params, HumanCount(job.cost),
+          FormatBytes(memory.device_required)};
+}
+
+// Writes `row` as AlignColumns would with column `widths`.
+void WriteAlignedRow(const std::vector<std::string>& row, const std::vector<size_t>& widths, std::ostream& out) {
+  for (size_t c = 0; c < row.size(); ++c) {
+    out << row[c];
+    if (c + 1 < row.size()) out << std::string(widths[c] - row[c].size() + 2, ' ');
+  }
+  out << '\n';
+}
+
+// The table, streamed: one pass measures the columns, a second writes each
+// row, so a million-job plan never holds its table in memory (the output is
+// AlignColumns' byte for byte).
 void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& memory,
                 int batch_jobs, std::ostream& out) {
   out << "sweep " << spec.name << " (" << (spec.method == SweepMethod::kGrid ? "grid" : "random") << ", "
       << spec.source << ")\n";
-  std::vector<std::vector<std::string>> rows = {{"#", "key", "content", "style", "repeat", "params", "cost", "memory"}};
+  const std::vector<std::string> header = {"#", "key", "content", "style", "repeat", "params", "cost", "memory"};
+  std::vector<size_t> widths(header.size(), 0);
   double total_cost = 0;
   std::int64_t largest_memory = 0;
+  for (size_t c = 0; c < header.size(); ++c) widths[c] = header[c].size();
   for (size_t j = 0; j < jobs.size(); ++j) {
-    const JobSpec& job = jobs[j];
-    std::string styles;
-    for (const auto& path : job.style_paths) styles += (styles.empty() ? "" : "+") + Stem(path);
-    std::string params;
-    for (const auto& [key, value] : job.params) params += (params.empty() ? "" : " ") + key + "=" + Compact(value);
-    rows.push_back({std::to_string(job.index), ShortKey(job.job_key), Stem(job.content_path), styles,
-                    std::to_string(job.repeat), params.empty() ? "-" : params, HumanCount(job.cost),
-                    FormatBytes(memory[j].device_required)});
-    total_cost += job.cost;
+    const std::vector<std::string> row = PlanRow(jobs[j], memory[j]);
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+    total_cost += jobs[j].cost;
     largest_memory = std::max(largest_memory, memory[j].device_required);
   }
-  out << AlignColumns(rows);
+  WriteAlignedRow(header, widths, out);
+  for (size_t j = 0; j < jobs.size(); ++j) WriteAlignedRow(PlanRow(jobs[j], memory[j]), widths, out);
   out << jobs.size() << " job" << (jobs.size() == 1 ? "" : "s") << ", estimated cost " << HumanCount(total_cost)
       << " pixel-iterations, largest memory estimate " << FormatBytes(largest_memory)
       << (spec.devices_per_job > 1 ? " per device (each job split over " + std::to_string(spec.devices_per_job) +

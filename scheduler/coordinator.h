@@ -4,9 +4,13 @@
 // cleanly on a signal. The same code drives MPI workers and the in-process
 // local worker.
 //
-// Order of work: EnsureRun for every job (params: the swept values plus every
-// setting, typed), RequeueUnfinished (no run stays RUNNING after a crashed
-// sweep), skip FINISHED runs (and FAILED ones unless retry_failed), then
+// Order of work: RequeueUnfinished (no run stays RUNNING after a crashed
+// sweep); the experiment's runs found by job key in one sorted list
+// (RunStore::ListRunStates, a binary search per job, so a resumed sweep of a
+// million jobs starts in seconds) and the missing ones created QUEUED in bulk
+// (CreateRuns; params: the swept values plus every setting, typed; an
+// existing run keeps the params it was created with); skip FINISHED runs (and
+// FAILED ones unless retry_failed), then
 // hand out the rest longest first by estimated cost; among jobs of the
 // longest remaining cost a worker gets one whose style it ran last, so its
 // style-target cache hits. With batch_jobs K > 1 a worker gets up to K jobs
@@ -42,6 +46,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "experiments/job_table.h"
 #include "experiments/sweep.h"
 #include "scheduler/snapshot_schedule.h"
 #include "scheduler/run_params.h"
@@ -89,6 +94,14 @@ struct SweepSummary {
 // Returns the summary; an error only when the store cannot be written or a
 // transport fails (the summary of what was done is then lost but the store
 // is consistent and a re-run resumes).
+// `jobs` is held by reference for the call; each job's JobSpec is built
+// when it is handed out (experiments/job_table.h), so a million-job sweep
+// costs rank 0 about 100 bytes per job beyond the store's lookups.
+Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
+                              const std::string& sweep_text, const JobTable& jobs,
+                              RunStore& store, Transport& transport, const CoordinatorOptions& options);
+
+// The same for a hand-made job list (JobTable::FromJobs).
 Result<SweepSummary> RunSweep(const SweepSpec& spec, const std::string& experiment_name,
                               const std::string& sweep_text, const std::vector<JobSpec>& jobs,
                               RunStore& store, Transport& transport, const CoordinatorOptions& options);

@@ -12,6 +12,7 @@
 #include "common/mpi_launch.h"
 #include "common/shared_dir.h"
 #include "experiments/file_hash.h"
+#include "experiments/job_table.h"
 #include "engine/mpi_status.h"
 #include "scheduler/hash_cache.h"
 #include "scheduler/memory_check.h"
@@ -34,8 +35,11 @@ SweepOutcome Failed(Status status, bool coordinator = true) {
   return outcome;
 }
 
+// The most finished runs whose Pareto front a sweep prints at its end.
+constexpr std::int64_t kMaxFrontRuns = 20000;
+
 // The best finished runs by the sweep's metric, and the front of the
-// judge's style and content distances.
+// judge's style and content distances (up to kMaxFrontRuns finished runs).
 void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore& store, SweepOutcome& outcome) {
   Result<Experiment> recorded = store.GetExperiment(experiment);
   if (!recorded.ok() || recorded->run_counts[RunStatus::kFinished] == 0) return;
@@ -48,6 +52,9 @@ void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore
   if (best.ok()) outcome.best = std::move(best).value();
   else outcome.best_error = best.status().ToString();
 
+  // The front needs every finished run read whole (params and metrics):
+  // past kMaxFrontRuns (a dataset sweep) it is left to `runs --pareto`.
+  if (recorded->run_counts[RunStatus::kFinished] > kMaxFrontRuns) return;
   RunQuery finished;
   finished.experiment = experiment;
   finished.where = "status = 'finished'";
@@ -210,6 +217,29 @@ SweepOutcome RunUnderMpi(const SweepRequest& request, SweepWorkerSide* workers) 
   return WorkerOutcome(workers->RunWorker(request, rank), rank);
 }
 
+// --batch-jobs auto, and before anything runs: images too short for
+// devices_per_job bands, and CUDA jobs (or their batches) larger than the
+// smallest GPU. Returns the batch size to run with. A sweep with nothing to
+// check (no bands, no batches, no CUDA job with a visible GPU: every CPU
+// sweep) builds no JobSpec per job here; otherwise every job is checked.
+Result<int> CheckJobsFit(const SweepRequest& request, const SweepSpec& spec, const JobTable& jobs,
+                         std::int64_t smallest_gpu_bytes) {
+  const std::string models_dir = SharedModelsDir(request.shared_dir);
+  int batch_jobs = request.batch_jobs;
+  if (batch_jobs == 0 && spec.devices_per_job > 1) batch_jobs = 1;  // a band split runs one job at a time
+  // Without bands and batches, only CUDA jobs with a visible GPU are checked.
+  const bool nothing_to_check = SweepMemoryLimit(jobs.OnePerSettingAndStyle(), smallest_gpu_bytes).bytes <= 0;
+  if (batch_jobs == 1 && spec.devices_per_job <= 1 && nothing_to_check) return batch_jobs;
+  const std::vector<JobSpec> all = jobs.AllJobs();
+  if (batch_jobs == 0) {
+    const BatchChoice choice = ChooseBatchJobs(all, SweepMemoryLimit(all, smallest_gpu_bytes), models_dir);
+    if (request.log != nullptr) *request.log << "stylesweep sweep: " << choice.note << "\n";
+    batch_jobs = choice.batch_jobs;
+  }
+  SS_RETURN_IF_ERROR(CheckSweepJobsFit(all, models_dir, smallest_gpu_bytes, spec.devices_per_job, batch_jobs));
+  return batch_jobs;
+}
+
 }  // namespace
 
 std::int64_t SmallestGpuOfWorkers(const std::vector<std::int64_t>& per_rank) {
@@ -259,31 +289,19 @@ SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec,
   FileHasher hasher;
   LoadHashCache(hasher, request.rehash, "sweep", log);
   context.hasher = &hasher;
-  Result<std::vector<JobSpec>> jobs = ExpandSweep(spec, context);
+  Result<JobTable> jobs = ExpandSweepTable(spec, context);
   SaveHashCache(hasher, "sweep", log);
   if (!jobs.ok()) return fail(jobs.status());
   if (request.share.count > 1) {
     const std::size_t total = jobs->size();
-    *jobs = KeepShare(std::move(jobs).value(), request.share);
+    jobs->KeepOnly([&](std::size_t position) { return InShare(position, request.share); });
     if (request.log != nullptr) {
       *request.log << "stylesweep sweep: share " << request.share.index << "/" << request.share.count << ": "
                    << jobs->size() << " of " << total << " jobs\n";
     }
   }
-  const std::string models_dir = SharedModelsDir(request.shared_dir);
-  int batch_jobs = request.batch_jobs;
-  if (batch_jobs == 0 && spec.devices_per_job > 1) batch_jobs = 1;  // a band split runs one job at a time
-  if (batch_jobs == 0) {
-    const BatchChoice choice = ChooseBatchJobs(*jobs, SweepMemoryLimit(*jobs, smallest_gpu_bytes), models_dir);
-    if (request.log != nullptr) *request.log << "stylesweep sweep: " << choice.note << "\n";
-    batch_jobs = choice.batch_jobs;
-  }
-  // Before anything runs: images too short for devices_per_job bands, and
-  // CUDA jobs (or their batches) larger than the smallest GPU.
-  if (Status fits = CheckSweepJobsFit(*jobs, models_dir, smallest_gpu_bytes, spec.devices_per_job, batch_jobs);
-      !fits.ok()) {
-    return fail(fits);
-  }
+  Result<int> batch_jobs = CheckJobsFit(request, spec, *jobs, smallest_gpu_bytes);
+  if (!batch_jobs.ok()) return fail(batch_jobs.status());
 
   Result<std::unique_ptr<RunStore>> store = RunStore::Open(request.store_dir);
   if (!store.ok()) return fail(store.status().WithContext("store " + request.store_dir));
@@ -312,7 +330,7 @@ SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec,
   options.live_progress =
       request.progress == "live" || (request.progress == "auto" && isatty(STDERR_FILENO) != 0);
   options.progress_interval_seconds = request.progress_interval_seconds;
-  options.batch_jobs = batch_jobs;
+  options.batch_jobs = *batch_jobs;
   options.snapshots = snapshots.get();
   options.worker_timeout_seconds = request.worker_timeout_seconds;
   Result<SweepSummary> summary = RunSweep(spec, *experiment, spec.text, *jobs, **store, transport, options);

@@ -119,6 +119,37 @@ class RunStore::Impl {
     return Status::Ok();
   }
 
+  // Inserts a QUEUED run with its params inside the caller's transaction.
+  // kNotFound for no such experiment; the UNIQUE (experiment, hash) error
+  // from SQLite when it exists.
+  Result<int64_t> InsertRun(int64_t experiment_id, const std::string& config_hash, const Params& params) {
+    SS_ASSIGN_OR_RETURN(Statement * experiment, db->Cached("SELECT 1 FROM experiments WHERE id = ?1"));
+    experiment->Bind(1, experiment_id);
+    SS_ASSIGN_OR_RETURN(bool experiment_exists, experiment->Step());
+    experiment->Reset();
+    if (!experiment_exists) return Status::NotFound("no experiment with id " + std::to_string(experiment_id));
+    SS_ASSIGN_OR_RETURN(Statement * insert,
+                        db->Cached("INSERT INTO runs(experiment_id, config_hash, status, queued_time) "
+                                   "VALUES (?1, ?2, 'QUEUED', ?3)"));
+    insert->Bind(1, experiment_id).Bind(2, config_hash).Bind(3, EpochSeconds());
+    SS_RETURN_IF_ERROR(insert->Run());
+    const int64_t id = db->LastInsertId();
+    SS_ASSIGN_OR_RETURN(Statement * param, db->Cached("INSERT INTO params(run_id, key, type, num_value, text_value) "
+                                                      "VALUES (?1, ?2, ?3, ?4, ?5)"));
+    SS_ASSIGN_OR_RETURN(Statement * key_type,
+                        db->Cached("INSERT OR IGNORE INTO param_keys(key, type) VALUES (?1, ?2)"));
+    for (const auto& [key, value] : params) {
+      if (key.empty()) return Status::InvalidArgument("a param with an empty key");
+      const std::string type = ParamTypeName(value.type);
+      param->Bind(1, id).Bind(2, key).Bind(3, type).Bind(5, value.ToText());
+      if (value.type == ParamValue::Type::kNumber) param->Bind(4, value.number);
+      SS_RETURN_IF_ERROR(param->Run());
+      key_type->Bind(1, key).Bind(2, type);
+      SS_RETURN_IF_ERROR(key_type->Run());
+    }
+    return id;
+  }
+
   Result<RunStatus> CurrentStatus(int64_t run_id) {
     SS_ASSIGN_OR_RETURN(Statement * stmt, db->Cached("SELECT status FROM runs WHERE id = ?1"));
     stmt->Bind(1, run_id);
@@ -435,33 +466,32 @@ Result<int64_t> RunStore::EnsureRun(int64_t experiment_id, const std::string& co
       return Status::Ok();
     }
     find->Reset();
-    SS_ASSIGN_OR_RETURN(Statement * experiment, db->Cached("SELECT 1 FROM experiments WHERE id = ?1"));
-    experiment->Bind(1, experiment_id);
-    SS_ASSIGN_OR_RETURN(bool experiment_exists, experiment->Step());
-    experiment->Reset();
-    if (!experiment_exists) return Status::NotFound("no experiment with id " + std::to_string(experiment_id));
-    SS_ASSIGN_OR_RETURN(Statement * insert,
-                        db->Cached("INSERT INTO runs(experiment_id, config_hash, status, queued_time) "
-                                   "VALUES (?1, ?2, 'QUEUED', ?3)"));
-    insert->Bind(1, experiment_id).Bind(2, config_hash).Bind(3, EpochSeconds());
-    SS_RETURN_IF_ERROR(insert->Run());
-    id = db->LastInsertId();
-    SS_ASSIGN_OR_RETURN(Statement * param, db->Cached("INSERT INTO params(run_id, key, type, num_value, text_value) "
-                                                      "VALUES (?1, ?2, ?3, ?4, ?5)"));
-    SS_ASSIGN_OR_RETURN(Statement * key_type,
-                        db->Cached("INSERT OR IGNORE INTO param_keys(key, type) VALUES (?1, ?2)"));
-    for (const auto& [key, value] : params) {
-      if (key.empty()) return Status::InvalidArgument("a param with an empty key");
-      const std::string type = ParamTypeName(value.type);
-      param->Bind(1, id).Bind(2, key).Bind(3, type).Bind(5, value.ToText());
-      if (value.type == ParamValue::Type::kNumber) param->Bind(4, value.number);
-      SS_RETURN_IF_ERROR(param->Run());
-      key_type->Bind(1, key).Bind(2, type);
-      SS_RETURN_IF_ERROR(key_type->Run());
-    }
+    SS_ASSIGN_OR_RETURN(id, impl_->InsertRun(experiment_id, config_hash, params));
     return Status::Ok();
   }));
   return id;
+}
+
+Result<std::vector<int64_t>> RunStore::CreateRuns(int64_t experiment_id, const std::vector<std::string>& config_hashes,
+                                                  const std::function<Params(std::size_t)>& params_of,
+                                                  std::size_t runs_per_transaction) {
+  SS_RETURN_IF_ERROR(impl_->RequireWritable("creating runs"));
+  std::vector<int64_t> ids;
+  ids.reserve(config_hashes.size());
+  const std::size_t chunk = std::max<std::size_t>(1, runs_per_transaction);
+  for (std::size_t begin = 0; begin < config_hashes.size(); begin += chunk) {
+    const std::size_t end = std::min(config_hashes.size(), begin + chunk);
+    SS_RETURN_IF_ERROR(impl_->WriteTransaction(
+        "recording runs " + std::to_string(begin + 1) + "-" + std::to_string(end), [&]() -> Status {
+          for (std::size_t i = begin; i < end; ++i) {
+            if (config_hashes[i].empty()) return Status::InvalidArgument("a run needs a config hash");
+            SS_ASSIGN_OR_RETURN(int64_t id, impl_->InsertRun(experiment_id, config_hashes[i], params_of(i)));
+            ids.push_back(id);
+          }
+          return Status::Ok();
+        }));
+  }
+  return ids;
 }
 
 Status RunStore::StartRun(int64_t run_id, const std::string& host, int rank, const std::string& device) {
@@ -696,6 +726,34 @@ Result<int64_t> RunStore::ResolveRunId(const std::string& text) {
                                    (matches.size() > 5 ? ", ..." : "") + "; give more characters or the run id");
   }
   return id;
+}
+
+Result<std::vector<RunState>> RunStore::ListRunStates(int64_t experiment_id) {
+  SS_ASSIGN_OR_RETURN(Statement * select,
+                      impl_->db->Cached("SELECT id, config_hash, status FROM runs NOT INDEXED WHERE experiment_id = ?1"));
+  select->Bind(1, experiment_id);
+  std::vector<RunState> states;
+  while (true) {
+    SS_ASSIGN_OR_RETURN(bool row, select->Step());
+    if (!row) break;
+    RunState state;
+    state.id = select->Int(0);
+    state.config_hash = select->Text(1);
+    Result<RunStatus> status = StatusFromText(select->Text(2));
+    if (!status.ok()) {
+      select->Reset();
+      return status.status();
+    }
+    state.status = *status;
+    states.push_back(std::move(state));
+  }
+  select->Reset();
+  // A scan in row order and a sort here: walking the (experiment, hash)
+  // index instead visits the rows in random order, 15 times slower at a
+  // million runs (docs/BENCHMARKS.md, "Dataset-scale sweeps").
+  std::sort(states.begin(), states.end(),
+            [](const RunState& a, const RunState& b) { return a.config_hash < b.config_hash; });
+  return states;
 }
 
 Result<std::vector<RunRecord>> RunStore::ListRuns(const RunQuery& run_query) {

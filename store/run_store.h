@@ -85,6 +85,18 @@ class RunStore {
   // differing key.
   Result<int64_t> EnsureRun(int64_t experiment_id, const std::string& config_hash, const Params& params);
 
+  // A sweep's start at scale: creates QUEUED runs for `config_hashes` (none
+  // of which the experiment may have yet; see ListRunStates), run i with
+  // params_of(i), and returns their ids in order. Unlike the other writes it
+  // commits every `runs_per_transaction` runs (one transaction each), so a
+  // million runs do not wait on a million commits; on an error the runs of
+  // the transactions already committed stay QUEUED (a re-run finds them) and
+  // the failing transaction changes nothing. kInvalidArgument for an empty
+  // hash or a hash the experiment has (UNIQUE), kNotFound for no experiment.
+  Result<std::vector<int64_t>> CreateRuns(int64_t experiment_id, const std::vector<std::string>& config_hashes,
+                                          const std::function<Params(std::size_t)>& params_of,
+                                          std::size_t runs_per_transaction = 2000);
+
   // QUEUED/FAILED/KILLED -> RUNNING; attempts + 1; records host, rank, device
   // and the start time; clears end time and error. kInvalidArgument if the run
   // is RUNNING or FINISHED; kNotFound if it does not exist.
@@ -135,6 +147,13 @@ class RunStore {
   // SQL (kInvalidArgument with the position, and the closest key for an
   // unknown one); kNotFound for an unknown experiment.
   Result<std::vector<RunRecord>> ListRuns(const RunQuery& query);
+
+  // Every run of the experiment as (id, config hash, status), sorted by
+  // config hash: one scan of the runs table in row order, no params or
+  // metrics, sorted in memory, so a sweep of a million jobs finds its
+  // finished ones by binary search (FindRunState). An unknown id gives an
+  // empty list.
+  Result<std::vector<RunState>> ListRunStates(int64_t experiment_id);
 
   // Full metric history of a run, ordered by key then step; empty `key`: all keys.
   Result<std::vector<MetricPoint>> GetMetricHistory(int64_t run_id, const std::string& key = "");

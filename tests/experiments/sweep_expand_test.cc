@@ -1,11 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <set>
 
+#include "common/sha256.h"
 #include "experiments/file_hash.h"
 #include "experiments/sweep.h"
 #include "tests/experiments/sweep_test_util.h"
@@ -425,6 +429,51 @@ TEST_F(SweepExpand, KeysAreStableAndIgnoreWhereAJobRuns) {
   // The key is the SHA-256 of the documented canonical JSON.
   EXPECT_EQ((*jobs)[0].job_key, Sha256Hex(CanonicalJobJson((*jobs)[0])));
   EXPECT_EQ(CanonicalJobJson((*jobs)[0]).find("\"device\""), std::string::npos);
+}
+
+// The canonical JSON as documented, built the plain way: nlohmann objects
+// keep keys sorted. The expansion assembles the same text from parts.
+std::string ReferenceCanonicalJson(const JobSpec& job) {
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& [key, value] : StyleOptionsToMap(job.options)) {
+    const auto& excluded = NonIdentityKeys();
+    if (key == "weights" || std::find(excluded.begin(), excluded.end(), key) != excluded.end()) continue;
+    options[key] = value;
+  }
+  nlohmann::json identity;
+  identity["schema"] = "stylesweep-job-v1";
+  identity["options"] = options;
+  identity["content_sha256"] = job.content_sha256;
+  identity["style_sha256"] = job.style_sha256;
+  identity["weights_sha256"] = job.weights_sha256;
+  identity["repeat"] = job.repeat;
+  return identity.dump();
+}
+
+TEST_F(SweepExpand, KeysHashTheDocumentedJsonForEveryRepeatAndConfiguration) {
+  const std::string sweep = "name: t\ncontent: [content/a.png, content/b.png]\n"
+                            "style: [style/s1.png, [style/s1.png, style/s2.png]]\nrepeats: 3\n"
+                            "base: {seed: 7, style_layers: [relu1_1, relu2_1]}\n"
+                            "parameters:\n  alpha_beta: {values: [1e-4, 1e-3]}\n  preserve_colors: {values: [none, luminance]}\n";
+  Result<std::vector<JobSpec>> jobs = Expand(sweep);
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 2u * 2u * 2u * 2u * 3u);
+  std::set<std::string> keys;
+  for (const JobSpec& job : *jobs) {
+    EXPECT_EQ(CanonicalJobJson(job), ReferenceCanonicalJson(job)) << job.index;
+    EXPECT_EQ(job.job_key, Sha256Hex(ReferenceCanonicalJson(job))) << job.index;
+    EXPECT_EQ(job.options.seed, 7u + static_cast<std::uint64_t>(job.repeat)) << job.index;
+    keys.insert(job.job_key);
+  }
+  EXPECT_EQ(keys.size(), jobs->size());
+  // Style keys: shared by the jobs of one style set and configuration, unless
+  // colour preservation ties the style to the content.
+  std::map<std::string, std::set<std::string>> contents_of_style_key;
+  for (const JobSpec& job : *jobs) contents_of_style_key[job.style_key].insert(job.content_path);
+  for (const JobSpec& job : *jobs) {
+    const std::size_t contents = contents_of_style_key[job.style_key].size();
+    EXPECT_EQ(contents, job.options.preserve_colors == "none" ? 2u : 1u) << job.index;
+  }
 }
 
 TEST_F(SweepExpand, ChangingASettingOrAnImageChangesTheKey) {

@@ -6,12 +6,15 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/image_io.h"
 #include "scheduler/progress.h"
+#include "tests/smooth_png.h"
 #include "tests/scheduler/fake_executors.h"
 #include "tests/store/read_shards.h"
 #include "tests/scheduler/store_sweep_fixture.h"
@@ -103,6 +106,40 @@ TEST_F(CoordinatorTest, FailedJobIsRecordedRetriedAndTheSweepGoesOn) {
   EXPECT_EQ(executor_.ran, (std::vector<int>{2}));
   EXPECT_EQ(retried.finished, 1);
   EXPECT_EQ(RunsByKey().at(jobs[2].job_key).status, RunStatus::kFinished);
+}
+
+TEST_F(CoordinatorTest, AResumedSweepOfHundredsOfJobsFindsItsRunsAndRunsOnlyTheRest) {
+  // Several jobs per style and cost tier, a job table built from the list,
+  // the runs created in bulk: the first sweep stops after 120 jobs.
+  std::vector<double> costs;
+  for (int i = 0; i < 300; ++i) costs.push_back(100.0 + (i % 7));
+  const auto jobs = MakeJobs(300, 5, costs);
+  bool stop = false;
+  executor_.before_run = [&](const JobSpec&) { stop = stop || executor_.ran.size() > 120; };
+  CoordinatorOptions options;
+  options.should_stop = [&] { return stop; };
+  options.stop_grace_seconds = 0.1;
+  SweepSummary first = Sweep(jobs, options);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_EQ(first.finished, 120);
+  auto runs = store_->ListRunStates(first.experiment_id);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(runs->size(), 300u);  // every run exists from the start, QUEUED until it runs
+
+  stop = false;
+  executor_.before_run = nullptr;
+  const std::set<int> ran_first(executor_.ran.begin(), executor_.ran.end());
+  executor_.ran.clear();
+  SweepSummary resumed = Sweep(jobs);
+  EXPECT_EQ(resumed.skipped, 120);
+  EXPECT_EQ(resumed.finished, 180);
+  EXPECT_EQ(resumed.experiment_id, first.experiment_id);
+  for (const int index : executor_.ran) {
+    if (ran_first.count(index) != 0) {
+      EXPECT_EQ(RunsByKey().at(jobs[index].job_key).attempts, 2) << "only the killed job runs again: " << index;
+    }
+  }
+  for (const auto& [key, run] : RunsByKey()) EXPECT_EQ(run.status, RunStatus::kFinished) << key;
 }
 
 TEST_F(CoordinatorTest, StopRecordsRunningJobKilledAndReRunCompletes) {
@@ -272,6 +309,25 @@ TEST_F(CoordinatorTest, NestedOutputNamesMakeAClassPerFolderTree) {
   EXPECT_TRUE(std::filesystem::is_directory(dataset + "/style1"));
 }
 
+// Returns, like the engine, a final image whose longest side is the job's
+// size, keeping the content image's aspect ratio.
+class SizedOutputExecutor : public JobExecutor {
+ public:
+  Result<JobOutcome> Execute(const JobSpec& job, const std::function<bool()>& should_stop) override {
+    SS_ASSIGN_OR_RETURN(JobOutcome outcome, noop_.Execute(job, should_stop));
+    SS_ASSIGN_OR_RETURN(ImageInfo content, ReadImageInfo(job.content_path));
+    Image image;
+    ScaleToLongestSide(content.width, content.height, job.options.size, image.width, image.height);
+    image.pixels.assign(image.num_samples(), 0.25f);
+    SS_ASSIGN_OR_RETURN(std::vector<std::uint8_t> png, EncodePng(image));
+    outcome.final_image = EncodedImage{std::string(png.begin(), png.end()), image.width, image.height, 1};
+    return outcome;
+  }
+
+ private:
+  NoopExecutor noop_;
+};
+
 TEST_F(CoordinatorTest, WebDatasetOutputPacksPairedSamplesIntoShards) {
   const std::string dataset = dir_.path() + "/shards";
   spec_.output.dataset_dir = dataset;
@@ -279,13 +335,12 @@ TEST_F(CoordinatorTest, WebDatasetOutputPacksPairedSamplesIntoShards) {
   spec_.output.shard_size = 2;
   spec_.output.include_content = true;
   auto jobs = MakeJobs(5);
-  std::map<std::string, std::string> content_of;  // job key -> its content image's bytes
   for (JobSpec& job : jobs) {
     job.content_path = dir_.path() + "/c" + std::to_string(job.index) + ".png";
-    content_of[job.job_key] = "content bytes of " + std::to_string(job.index);
-    std::ofstream(job.content_path) << content_of[job.job_key];
+    testing::WriteSmoothPng(job.content_path, 60 + 4 * job.index, 45, job.index + 1);  // larger than size 32
   }
-  SweepSummary summary = Sweep(jobs);
+  SizedOutputExecutor executor;
+  SweepSummary summary = RunOneSweep(executor, jobs, {});
   EXPECT_EQ(summary.finished, 5);
   EXPECT_EQ(summary.output_errors, 0);
   Result<std::map<std::string, testing::ShardContents>> shards = testing::ReadShards(dataset);
@@ -299,8 +354,16 @@ TEST_F(CoordinatorTest, WebDatasetOutputPacksPairedSamplesIntoShards) {
       ASSERT_EQ(files.size(), 3u) << key;
       const nlohmann::json meta = nlohmann::json::parse(files.at("json"));
       EXPECT_EQ(meta["job_key"], key);
-      EXPECT_NE(files.at("png").find("PNG\r\n"), std::string::npos) << key;  // the PNG signature
-      EXPECT_EQ(files.at("content.png"), content_of[key]) << key;
+      const std::string& stylised = files.at("png");
+      const std::string& content = files.at("content.png");
+      Result<Image> out = DecodeImage(std::vector<std::uint8_t>(stylised.begin(), stylised.end()), key + ".png");
+      Result<Image> in = DecodeImage(std::vector<std::uint8_t>(content.begin(), content.end()), key + ".content.png");
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      ASSERT_TRUE(in.ok()) << in.status().ToString();
+      // The pair is aligned: the content as the network saw it, not the original file.
+      EXPECT_EQ(out->width, 32) << key;
+      EXPECT_EQ(in->width, out->width) << key;
+      EXPECT_EQ(in->height, out->height) << key;
     }
   }
   ASSERT_EQ(seen.size(), 5u);

@@ -15,7 +15,22 @@ namespace stylesweep::testing {
 // key -> extension ("png", "json", "content.png") -> bytes (as latin-1 text).
 using ShardContents = std::map<std::string, std::map<std::string, std::string>>;
 
-// Every NAME-NNNNNN.tar in `dir`, by file name. Fails when Python cannot
+// Python hands each file over as Latin-1 text, which JSON carries as UTF-8:
+// back to the file's own bytes (every code point is below 256).
+inline std::string Latin1Bytes(const std::string& utf8) {
+  std::string bytes;
+  for (std::size_t i = 0; i < utf8.size(); ++i) {
+    const unsigned char lead = static_cast<unsigned char>(utf8[i]);
+    if (lead < 0x80 || i + 1 == utf8.size()) {
+      bytes.push_back(static_cast<char>(lead));
+    } else {
+      bytes.push_back(static_cast<char>(((lead & 0x1f) << 6) | (static_cast<unsigned char>(utf8[++i]) & 0x3f)));
+    }
+  }
+  return bytes;
+}
+
+// Every NAME-NNNNNN.tar in `dir`, by file name, each file's bytes as stored. Fails when Python cannot
 // read one (a half-written shard) or is missing.
 inline Result<std::map<std::string, ShardContents>> ReadShards(const std::string& dir) {
   static const char* kScript = R"PY(
@@ -44,7 +59,7 @@ print(json.dumps(out))
   const nlohmann::json parsed = nlohmann::json::parse(text);  // outlives the items() views below
   for (const auto& [name, samples] : parsed.items()) {
     for (const auto& [key, files] : samples.items()) {
-      for (const auto& [extension, bytes] : files.items()) shards[name][key][extension] = bytes.get<std::string>();
+      for (const auto& [extension, bytes] : files.items()) shards[name][key][extension] = Latin1Bytes(bytes.get<std::string>());
     }
   }
   return shards;

@@ -84,6 +84,66 @@ TEST_F(RunStoreTest, EnsureRunIsIdempotentAndParamsAreImmutable) {
   EXPECT_NE(changed.status().message().find("immutable"), std::string::npos);
 }
 
+TEST_F(RunStoreTest, ListRunStatesIsSortedByHashAndFindsEachRun) {
+  auto states = store_->ListRunStates(experiment_);
+  ASSERT_TRUE(states.ok()) << states.status().ToString();
+  ASSERT_EQ(states->size(), 4u);
+  for (std::size_t i = 1; i < states->size(); ++i) EXPECT_LT((*states)[i - 1].config_hash, (*states)[i].config_hash);
+  const RunState* finished = FindRunState(*states, "bbbb2222");
+  ASSERT_NE(finished, nullptr);
+  EXPECT_EQ(finished->id, b_);
+  EXPECT_EQ(finished->status, RunStatus::kFinished);
+  const RunState* queued = FindRunState(*states, "dddd4444");
+  ASSERT_NE(queued, nullptr);
+  EXPECT_EQ(queued->status, RunStatus::kQueued);
+  EXPECT_EQ(FindRunState(*states, "bbbb"), nullptr);  // a prefix is not a hash
+  EXPECT_EQ(FindRunState(*states, "zzzz"), nullptr);
+  auto none = store_->ListRunStates(experiment_ + 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(RunStoreTest, CreateRunsAddsQueuedRunsWithParamsAcrossTransactions) {
+  std::vector<std::string> hashes;
+  for (int i = 0; i < 250; ++i) hashes.push_back("new" + std::to_string(1000 + i));
+  std::vector<std::size_t> asked;
+  auto ids = store_->CreateRuns(
+      experiment_, hashes,
+      [&](std::size_t i) {
+        asked.push_back(i);
+        return Params{{"index", ParamValue::Number(static_cast<double>(i))}};
+      },
+      /*runs_per_transaction=*/64);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_EQ(ids->size(), 250u);
+  EXPECT_EQ(asked.size(), 250u);
+  auto run = store_->GetRun((*ids)[137]);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->config_hash, "new1137");
+  EXPECT_EQ(run->status, RunStatus::kQueued);
+  EXPECT_EQ(run->params.at("index"), ParamValue::Number(137));
+  auto states = store_->ListRunStates(experiment_);
+  ASSERT_TRUE(states.ok());
+  EXPECT_EQ(states->size(), 254u);
+  // EnsureRun agrees with the runs made in bulk.
+  auto again = store_->EnsureRun(experiment_, "new1137", {{"index", ParamValue::Number(137)}});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, (*ids)[137]);
+}
+
+TEST_F(RunStoreTest, CreateRunsRefusesAHashTheExperimentHasAndKeepsEarlierChunks) {
+  const std::vector<std::string> hashes = {"e1", "e2", "dddd4444", "e3"};
+  auto ids = store_->CreateRuns(experiment_, hashes, [](std::size_t) { return Params{}; }, /*runs_per_transaction=*/2);
+  ASSERT_FALSE(ids.ok());
+  EXPECT_NE(ids.status().message().find("runs 3-4"), std::string::npos) << ids.status().ToString();
+  auto states = store_->ListRunStates(experiment_);
+  ASSERT_TRUE(states.ok());
+  EXPECT_NE(FindRunState(*states, "e2"), nullptr);  // the first transaction committed
+  EXPECT_EQ(FindRunState(*states, "e3"), nullptr);  // the failing one changed nothing
+  EXPECT_EQ(store_->CreateRuns(experiment_ + 100, {"x"}, [](std::size_t) { return Params{}; }).status().code(),
+            StatusCode::kNotFound);
+}
+
 TEST_F(RunStoreTest, StatusTransitionsAreChecked) {
   EXPECT_EQ(store_->FinishRun(d_, RunStatus::kFinished).code(), StatusCode::kInvalidArgument);  // still QUEUED
   EXPECT_EQ(store_->StartRun(a_, "h", 0, "cpu").code(), StatusCode::kInvalidArgument);          // FINISHED
