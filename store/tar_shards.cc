@@ -82,7 +82,7 @@ Status TarShardWriter::Open() {
   fs::create_directories(StagingDir(), error);
   if (error) return Status::IoError("cannot create " + StagingDir() + ": " + error.message());
   // Existing shards: the next index, and the keys already packed.
-  std::set<std::string> packed;
+  std::set<std::string>& packed = packed_;
   const std::string prefix = options_.name + "-";
   for (const auto& entry : fs::directory_iterator(options_.dir, error)) {
     const std::string file = entry.path().filename().string();
@@ -124,6 +124,10 @@ Status TarShardWriter::Add(const std::string& key, const std::vector<SampleFile>
   if (key.empty() || key.find_first_of("./") != std::string::npos) {
     return Status::InvalidArgument("a WebDataset sample key may not contain '.' or '/': '" + key + "'");
   }
+  // A sample already in a finished shard (a job run again after a kill that
+  // came between its staging and its record) stays where it is: finished
+  // shards are never rewritten and a key is never packed twice.
+  if (packed_.count(key) != 0) return Status::Ok();
   std::error_code error;
   fs::remove(fs::path(StagingDir()) / (key + ".json"), error);  // incomplete until its json is back
   const SampleFile* json = nullptr;
@@ -173,6 +177,7 @@ Status TarShardWriter::WriteShard(std::size_t count) {
   const std::string path = ShardPath(next_index_);
   SS_RETURN_IF_ERROR(WriteFileAtomically(path, tar));
   ++next_index_;
+  packed_.insert(keys.begin(), keys.end());
   ++shards_written_;
   for (const std::string& key : keys) staged_.erase(key);
   for (const fs::path& file : written) fs::remove(file, error);

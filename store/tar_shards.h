@@ -15,6 +15,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,6 +69,7 @@ class TarShardWriter {
   int next_index_ = 0;
   int shards_written_ = 0;
   std::map<std::string, std::vector<std::string>> staged_;  // key -> its staged file names, json last
+  std::set<std::string> packed_;  // keys already in a finished shard: Add skips them
 };
 
 }  // namespace stylesweep

@@ -157,5 +157,33 @@ TEST(TarShards, KeysWithDotsOrSlashesAreRefused) {
   EXPECT_EQ(writer.Add("a/b", Sample(0)).code(), StatusCode::kInvalidArgument);
 }
 
+// A job run again after a kill between its staging and its record adds a key
+// that the reopened writer already packed from the staging folder: it stays
+// in its shard once.
+TEST(TarShards, AKeyStagedBeforeAKillAndAddedAgainIsPackedOnce) {
+  testing::TempDir dir("tar_shards");
+  {
+    TarShardWriter killed({dir.path(), "ds", 2});
+    ASSERT_TRUE(killed.Open().ok());
+    ASSERT_TRUE(killed.Add(Key(0), Sample(0, 16)).ok());  // staged, no shard yet; never finished
+  }
+  TarShardWriter resumed({dir.path(), "ds", 2});
+  ASSERT_TRUE(resumed.Open().ok());
+  ASSERT_EQ(resumed.staged(), 1u);
+  ASSERT_TRUE(resumed.Add(Key(1), Sample(1, 16)).ok());  // fills shard 0 with keys 0 and 1
+  ASSERT_TRUE(resumed.Add(Key(0), Sample(0, 16)).ok());  // the rerun of job 0
+  ASSERT_TRUE(resumed.Add(Key(2), Sample(2, 16)).ok());
+  ASSERT_TRUE(resumed.Finish().ok());
+  Result<std::map<std::string, testing::ShardContents>> all = ReadShards(dir.path());
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  std::map<std::string, int> times;
+  for (const auto& [name, samples] : *all) {
+    for (const auto& [key, files] : samples) ++times[key];
+  }
+  EXPECT_EQ(times.size(), 3u);
+  for (const auto& [key, count] : times) EXPECT_EQ(count, 1) << key;
+}
+
 }  // namespace
 }  // namespace stylesweep
+
