@@ -315,6 +315,21 @@ Result<StyleOptions> BuildOptions(const SweepSpec& spec, const Params& params, c
 
 std::string FileStem(const std::string& path) { return fs::path(path).stem().string(); }
 
+// output.name with its placeholders filled: {content} and {style} from the
+// given stems (the expansion computes them once per image), {key}, {index},
+// {repeat} and every swept setting from the job.
+std::string FillNamePattern(const std::string& pattern, const std::string& content_stem,
+                            const std::string& style_stem, const JobSpec& job, int index) {
+  std::string name = pattern;
+  name = ReplaceAll(name, "{content}", content_stem);
+  name = ReplaceAll(name, "{style}", style_stem);
+  name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
+  name = ReplaceAll(name, "{index}", std::to_string(index));
+  name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
+  for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
+  return name;
+}
+
 // Estimated work of a job with `stages` (EffectiveStages of its options) on
 // `content`: sum over stages of output pixels x iterations.
 double EstimateCost(const std::vector<ScaleStage>& stages, const ImageProbe& content) {
@@ -569,13 +584,8 @@ class JobCollector {
   // output.name filled in for `job` (content c, style set s, position
   // `index`); a name two jobs would share is kInvalidArgument.
   Result<std::string> OutputName(const JobSpec& job, int index, std::size_t c, std::size_t s) {
-    std::string name = spec_.output.name_pattern;
-    name = ReplaceAll(name, "{content}", content_stems_[c]);
-    name = ReplaceAll(name, "{style}", style_stems_[s]);
-    name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
-    name = ReplaceAll(name, "{index}", std::to_string(index));
-    name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
-    for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
+    const std::string name =
+        FillNamePattern(spec_.output.name_pattern, content_stems_[c], style_stems_[s], job, index);
     if (!output_names_.insert(name).second) {
       return Status::InvalidArgument(spec_.source + ": output.name '" + spec_.output.name_pattern +
                                      "' gives two jobs the file name '" + name +
@@ -606,14 +616,7 @@ std::string ShortKey(const std::string& key) { return key.substr(0, 12); }
 std::string DatasetFileName(const std::string& pattern, const JobSpec& job) {
   std::vector<std::string> stems;
   for (const auto& path : job.style_paths) stems.push_back(FileStem(path));
-  std::string name = pattern;
-  name = ReplaceAll(name, "{content}", FileStem(job.content_path));
-  name = ReplaceAll(name, "{style}", JoinStrings(stems, "+"));
-  name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
-  name = ReplaceAll(name, "{index}", std::to_string(job.index));
-  name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
-  for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
-  return name;
+  return FillNamePattern(pattern, FileStem(job.content_path), JoinStrings(stems, "+"), job, job.index);
 }
 
 std::string CanonicalJobJson(const JobSpec& job) { return CanonicalJobText(IdentityOptionsJson(job.options), job); }
