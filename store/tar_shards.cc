@@ -82,7 +82,6 @@ Status TarShardWriter::Open() {
   fs::create_directories(StagingDir(), error);
   if (error) return Status::IoError("cannot create " + StagingDir() + ": " + error.message());
   // Existing shards: the next index, and the keys already packed.
-  std::set<std::string>& packed = packed_;
   const std::string prefix = options_.name + "-";
   for (const auto& entry : fs::directory_iterator(options_.dir, error)) {
     const std::string file = entry.path().filename().string();
@@ -91,7 +90,7 @@ Status TarShardWriter::Open() {
     if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) continue;
     next_index_ = std::max(next_index_, std::stoi(digits) + 1);
     SS_ASSIGN_OR_RETURN(std::vector<std::string> members, ListTarMembers(entry.path().string()));
-    for (const std::string& member : members) packed.insert(member.substr(0, member.find('.')));
+    for (const std::string& member : members) packed_.insert(member.substr(0, member.find('.')));
   }
   if (error) return Status::IoError("cannot list " + options_.dir + ": " + error.message());
   // Staged samples: complete when KEY.json is there; drop those already packed.
@@ -105,7 +104,7 @@ Status TarShardWriter::Open() {
     files.erase(std::remove_if(files.begin(), files.end(),
                                [](const fs::path& f) { return f.filename().string().find(".tmp.") != std::string::npos; }),
                 files.end());
-    if (complete && packed.count(key) == 0) {
+    if (complete && packed_.count(key) == 0) {
       std::vector<std::string> names;
       for (const fs::path& file : files) {
         if (file.filename().string() != key + ".json") names.push_back(file.filename().string());
