@@ -29,6 +29,14 @@ std::vector<NodeWorkers> WorkersByNode(const std::vector<int>& node_of_rank, int
   return nodes;
 }
 
+// Cuts the first `count` of `ranks` (a multiple of n) into groups of n, in order.
+void AppendGroups(const std::vector<int>& ranks, size_t count, int n, std::vector<std::vector<int>>& groups) {
+  for (size_t start = 0; start < count; start += n) {
+    groups.emplace_back(ranks.begin() + static_cast<std::ptrdiff_t>(start),
+                        ranks.begin() + static_cast<std::ptrdiff_t>(start + n));
+  }
+}
+
 // A node whose worker count is not a multiple of n, without bands_across_nodes.
 Status NodeDoesNotFit(const NodeWorkers& node, int n, int coordinator_rank) {
   const std::string count = std::to_string(n);
@@ -56,10 +64,7 @@ Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& n
     total_workers += node.ranks.size();
     const size_t whole = node.ranks.size() / n * n;
     if (whole != node.ranks.size() && !across_nodes) return NodeDoesNotFit(node, n, coordinator_rank);
-    for (size_t start = 0; start < whole; start += n) {
-      groups.emplace_back(node.ranks.begin() + static_cast<std::ptrdiff_t>(start),
-                          node.ranks.begin() + static_cast<std::ptrdiff_t>(start + n));
-    }
+    AppendGroups(node.ranks, whole, n, groups);
     left_over.insert(left_over.end(), node.ranks.begin() + static_cast<std::ptrdiff_t>(whole), node.ranks.end());
   }
   if (total_workers == 0) {
@@ -75,10 +80,7 @@ Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& n
         " worker rank(s) besides the coordinator; give them a multiple of " + std::to_string(n) + " (here: " +
         std::to_string(fit) + ", so mpiexec -n " + std::to_string(fit + 1) + ")");
   }
-  for (size_t start = 0; start < left_over.size(); start += n) {
-    groups.emplace_back(left_over.begin() + static_cast<std::ptrdiff_t>(start),
-                        left_over.begin() + static_cast<std::ptrdiff_t>(start + n));
-  }
+  AppendGroups(left_over, left_over.size(), n, groups);
   return groups;
 }
 
