@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "common/host_name.h"
 #include "common/shared_dir.h"
 #include "engine/device_memory.h"
 #include "scheduler/band_executor.h"
@@ -14,13 +15,6 @@
 
 namespace stylesweep {
 namespace {
-
-// This machine's name, for the workers' hello.
-std::string HostName() {
-  char buffer[256] = {};
-  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "unknown";
-  return buffer;
-}
 
 WorkerHello HelloFor(int rank, const std::string& gpus) {
   return WorkerHello{HostName(), rank, LocalRankFromEnvironment(), static_cast<int>(getpid()), gpus};

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "common/host_name.h"
 #include "common/file_io.h"
 #include "common/sha256.h"
 #include "store/sqlite_db.h"
@@ -27,12 +28,6 @@ constexpr const char* kTempPrefix = ".snapshot-store.db.";
 
 double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string HostName() {
-  char buffer[256] = {};
-  if (gethostname(buffer, sizeof(buffer) - 1) != 0) return "unknown";
-  return buffer;
 }
 
 std::string DatabasePath(const std::string& dir) { return dir + "/" + RunStore::kDatabaseFile; }
