@@ -5,7 +5,7 @@
 //   started without mpiexec: one process loads the sweep, coordinates and runs
 //     every job itself (SweepWorkerSide::RunAlone: LocalTransport, EngineExecutor);
 //   under mpiexec: MPI_Init_thread (MPI_THREAD_FUNNELED required), then the
-//     start-up collectives (RunSweepRequest's comment lists them), then rank 0
+//     start-up collectives (RunUnderMpi in sweep_run.cc lists them), then rank 0
 //     coordinates (MpiTransport) while the other ranks run jobs
 //     (RunMpiWorker), or with devices_per_job > 1 form groups that each run
 //     one job as a band split (worker_groups.h, band_executor.h);
