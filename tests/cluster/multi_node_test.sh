@@ -47,7 +47,7 @@ command -v mpiexec >/dev/null || skip "mpiexec is not installed"
 case $part in hosts | batched | outage | lost | killed | bands) ;; *) echo "unknown part '$part'" >&2; exit 2 ;; esac
 
 nodes_work_dir stylesweep_nodes
-nodes_up "$work" 2 || fail "could not make the nodes"
+nodes_up "$work" 2 "$(dirname "$binary")" "$source_dir" || fail "could not make the nodes"
 
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 export STYLESWEEP_HASH_CACHE=$work/file-hashes.tsv  # not ~/.cache

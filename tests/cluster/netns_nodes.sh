@@ -5,11 +5,13 @@
 # whose host name is the node's name (nodeA, nodeB, nodeC) and its own mount
 # namespace whose /tmp is the node's own folder (WORK_DIR/tmp-nodeA ...), as
 # on real nodes: srun's PMIx plugin and Open MPI keep per-node files there.
-# WORK_DIR itself stays visible at its path on every node.
+# WORK_DIR, the folders named after the count (the build and source trees,
+# the shared assets) and $STYLESWEEP_SHARED_DIR stay visible at their paths on
+# every node, also where they lie under /tmp (a checkout in /tmp/fresh).
 #
 #   source tests/cluster/netns_nodes.sh
 #   nodes_check || skip "$nodes_missing"   # root, iproute2, unshare
-#   nodes_up WORK_DIR 2                    # nodeA 10.77.0.1, nodeB 10.77.0.2
+#   nodes_up WORK_DIR 2 [DIR...]           # nodeA 10.77.0.1, nodeB 10.77.0.2
 #   on_node nodeA mpiexec --mca plm_rsh_agent "$nodes_agent" ...
 #   node_link nodeB down; node_kill nodeB
 #   nodes_down                              # also run by the caller's trap
@@ -52,6 +54,7 @@ nodes_check() {
 # addresses 10.77.0.1 .. 10.77.0.3, and the rsh agent $nodes_agent.
 nodes_up() {
   local work=$1 count=$2 i letters=(A B C)
+  local keep=("${@:3}")
   nodes_hub=ss$$hub
   ip netns add "$nodes_hub" || return 1
   ip -n "$nodes_hub" link add br0 type bridge || return 1
@@ -66,7 +69,7 @@ nodes_up() {
     ip -n "$ns" addr add "$nodes_subnet.$((i + 1))/24" dev "v$name" || return 1
     ip -n "$ns" link set "v$name" up || return 1
   done
-  nodes_write_enter "$work" "$count" || return 1
+  nodes_write_enter "$work" "$count" "${keep[@]}" ${STYLESWEEP_SHARED_DIR:+"$STYLESWEEP_SHARED_DIR"} || return 1
   # The agent: AGENT HOST CMD... runs CMD on HOST (a node name or address)
   # in that node's namespaces, as Open MPI's rsh/ssh launcher would: CMD
   # arrives as words for a shell to parse.
@@ -75,14 +78,20 @@ nodes_up() {
   chmod +x "$nodes_agent"
 }
 
-# nodes_write_enter WORK_DIR COUNT: writes $nodes_enter, which runs
+# nodes_write_enter WORK_DIR COUNT [DIR...]: writes $nodes_enter, which runs
 # CMD... on NODE (a name or an address): nsenter into the node's network
 # namespace, then unshare a UTS namespace (the node's host name) and a
-# private mount namespace in which WORK_DIR/tmp-NODE is bind-mounted on /tmp
-# with WORK_DIR bind-mounted back at its own path inside it.
+# private mount namespace in which WORK_DIR/tmp-NODE is bind-mounted on /tmp,
+# with WORK_DIR and each DIR that lies under /tmp bind-mounted back at its own
+# path inside it (outside /tmp they are visible anyway).
 nodes_write_enter() {
-  local work=$1 count=$2 i
-  local inside=${work#/tmp/}  # WORK_DIR's path below /tmp, if it is there
+  local work=$1 count=$2 i dir real
+  local keep=()  # pairs: the folder (symbolic links resolved), its path below /tmp
+  for dir in "$work" "${@:3}"; do
+    [[ $dir == /tmp/* ]] || continue
+    real=$(readlink -f "$dir") || continue
+    keep+=("$real" "${dir#/tmp/}")
+  done
   nodes_enter=$work/netns_enter
   {
     echo '#!/bin/bash'
@@ -95,16 +104,13 @@ nodes_write_enter() {
     echo 'esac'
     printf 'work=%q\n' "$work"
     echo 'tmp=$work/tmp-$name'
+    printf 'keep=(%s)\n' "$(printf '%q ' "${keep[@]}")"
+    echo 'mkdir -p "$tmp" || exit 255'
+    echo 'for ((k = 1; k < ${#keep[@]}; k += 2)); do mkdir -p "$tmp/${keep[k]}" || exit 255; done'
     echo 'enter=(nsenter --net=/run/netns/"$ns" unshare --uts --mount --propagation private /bin/sh -c)'
-    if [[ $inside != "$work" ]]; then
-      printf 'inside=$tmp/%q\n' "$inside"
-      echo 'mkdir -p "$inside" || exit 255'
-      echo 'exec "${enter[@]}" '"'"'hostname "$1" && mount --bind "$2" "$3" && mount --rbind "$4" /tmp && shift 4 && exec "$@"'"'"' \'
-      echo '  enter "$name" "$work" "$inside" "$tmp" "$@"'
-    else
-      echo 'mkdir -p "$tmp" || exit 255'
-      echo 'exec "${enter[@]}" '"'"'hostname "$1" && mount --rbind "$2" /tmp && shift 2 && exec "$@"'"'"' enter "$name" "$tmp" "$@"'
-    fi
+    # In the node: NAME TMP [FOLDER PATH-BELOW-TMP]... -- CMD...
+    echo 'exec "${enter[@]}" '"'"'hostname "$1" && t=$2 && shift 2 && while [ "$1" != -- ]; do mount --bind "$1" "$t/$2" || exit 255; shift 2; done && shift && mount --rbind "$t" /tmp && exec "$@"'"'"' \'
+    echo '  enter "$name" "$tmp" "${keep[@]}" -- "$@"'
   } >"$nodes_enter"
   chmod +x "$nodes_enter"
 }

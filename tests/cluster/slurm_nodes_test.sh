@@ -47,7 +47,7 @@ nodes_check || skip "$nodes_missing"
 command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/setup.sh installs it)"
 
 nodes_work_dir stylesweep_slurm_nodes
-nodes_up "$work" 2 || fail "could not make the nodes"
+nodes_up "$work" 2 "$(dirname "$binary")" "$source_dir" || fail "could not make the nodes"
 # Root, the namespaces and Slurm are all here: a cluster that does not start
 # is a failure (its daemons' logs are printed above), not a skip.
 slurm_nodes_up "$work/cluster" || fail "the two-node Slurm cluster did not start (daemon logs above)"
