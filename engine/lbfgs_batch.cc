@@ -81,8 +81,7 @@ class BatchState {
     f_scaled_ = f * scale_;
     final_loss_ = f;
     d_ = g_.neg();
-    // First step as in Torch's optim.lbfgs: t = min(1, 1/|g|_1) * lr.
-    t_ = g_.abs().sum(1).to(torch::kFloat64).reciprocal().clamp_max(1.0) * options_.learning_rate;
+    t_ = FirstStep();
     x_before_ = flat_x.clone();
     RememberLoss(torch::ones_like(active));
     Stop(active & ~finite, kNanAtStart, 1, active);
@@ -106,6 +105,11 @@ class BatchState {
     torch::Tensor accept = active & finite & (f_new * scale_ <= f_scaled_);
     torch::Tensor reject = active & ~accept;
     torch::Tensor exhausted = reject & (attempt_ == options_.max_backtracks);
+    // A quasi-Newton direction that no halving made descend starts over from
+    // steepest descent with an empty history (RestartFromSteepestDescent);
+    // only a steepest-descent step that fails as well ends the job.
+    torch::Tensor restart = exhausted & (count_ > 0);
+    exhausted = exhausted & ~restart;
     torch::Tensor nan_error = exhausted & ~finite;
     torch::Tensor no_progress = exhausted & finite;
 
@@ -152,9 +156,10 @@ class BatchState {
 
     // Running jobs: a rejected step is halved, an accepted one starts the
     // next iteration from the new direction.
-    torch::Tensor halve = active & ~accept;
+    torch::Tensor halve = active & ~accept & ~restart;
     t_ = torch::where(halve, t_ * 0.5, t_);
     attempt_ = torch::where(halve, attempt_ + 1, attempt_);
+    RestartFromSteepestDescent(restart & active);
     torch::Tensor next = active & accept;
     d_ = torch::where(next.unsqueeze(1), Direction(bound), d_);
     t_ = torch::where(next, torch::full_like(t_, options_.learning_rate), t_);
@@ -208,6 +213,21 @@ class BatchState {
   }
   // [1, B]: each job's row of window_ for its current accepted-step count.
   torch::Tensor WindowRow() const { return torch::remainder(steps_, window_.size(0)).unsqueeze(0); }
+
+  // First step as in Torch's optim.lbfgs: t = min(1, 1/|g|_1) * lr.
+  torch::Tensor FirstStep() const {
+    return g_.abs().sum(1).to(torch::kFloat64).reciprocal().clamp_max(1.0) * options_.learning_rate;
+  }
+
+  // The jobs of `jobs` drop their history and try again from x_before_
+  // along steepest descent with the first step's length, as at the start.
+  void RestartFromSteepestDescent(const torch::Tensor& jobs) {
+    count_ = torch::where(jobs, torch::zeros_like(count_), count_);
+    h_diag_ = torch::where(jobs, torch::ones_like(h_diag_), h_diag_);
+    d_ = torch::where(jobs.unsqueeze(1), bounded_ ? FeasibleDirection(g_.neg()) : g_.neg(), d_);
+    t_ = torch::where(jobs, FirstStep(), t_);
+    attempt_ = torch::where(jobs, torch::zeros_like(attempt_), attempt_);
+  }
 
   // Start of an iteration for the jobs of `jobs`: a direction that is not a
   // descent direction restarts from steepest descent with an empty history.

@@ -195,6 +195,29 @@ TEST(Lbfgs, StopToleranceCountsAcceptedStepsNotRejectedTrials) {
   EXPECT_EQ(overshoots.accepted, 35);
 }
 
+TEST(Lbfgs, ADirectionNoHalvingRescuesRestartsFromSteepestDescent) {
+  // f = |x|^2 / 2 from x = 10, but evaluations 4 to 12 overshoot (a huge
+  // loss whatever the point): the step from the quasi-Newton direction is
+  // halved 8 times (max_backtracks) and still rejected at evaluation 12.
+  // That used to end the run as "no progress"; now the history is dropped,
+  // steepest descent from the best point is accepted and the budget ends it.
+  int calls = 0;
+  auto quadratic_with_overshoots = [&](const torch::Tensor& at, torch::Tensor& grad) -> Result<double> {
+    ++calls;
+    grad.copy_(at);
+    if (calls >= 4 && calls <= 12) return 1e12;
+    return 0.5 * at.dot(at).item<double>();
+  };
+  auto x = torch::full({4}, 10.0, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = 30;
+  auto outcome = MinimizeLbfgs(x, quadratic_with_overshoots, options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->stop_reason, "evaluation budget");
+  EXPECT_EQ(outcome->evaluations, 30);
+  EXPECT_LT(x.abs().max().item<double>(), 10.0);
+}
+
 TEST(Lbfgs, StopToleranceZeroSpendsTheWholeBudgetOnAPlateau) {
   ScriptedPlateau plateau;
   auto outcome = RunScripted(plateau, 0.0, 10, 80);
