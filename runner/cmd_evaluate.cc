@@ -55,7 +55,7 @@ int ScoreImages(Judge& judge, const std::string& content, const std::vector<std:
     std::vector<Cell> row = {Cell::Text(image)};
     nlohmann::json object = {{"image", image}};
     for (const auto& [key, value] : JudgeMetrics(*scores, judge.identity())) {
-      row.push_back(Cell::Number(value));
+      row.push_back(MetricCell(key, value));
       object[key] = value;
     }
     object[kJudgeIdMetric] = judge.identity().id;  // an integer, not a float

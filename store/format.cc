@@ -25,7 +25,7 @@ nlohmann::json CellJson(const Cell& cell) {
 
 std::string CellText(const Cell& cell, bool exact) {
   if (cell.missing) return exact ? "" : "-";
-  if (cell.number) return exact ? FormatNumberExact(*cell.number) : FormatNumber(*cell.number);
+  if (cell.number) return exact || cell.identifier ? FormatNumberExact(*cell.number) : FormatNumber(*cell.number);
   return cell.text;
 }
 
@@ -175,6 +175,15 @@ std::string Render(const Table& table, OutputFormat format) {
   return "";
 }
 
+bool IsIdentifierMetric(const std::string& key) {
+  const std::string suffix = "_id";
+  return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Cell MetricCell(const std::string& key, double value) {
+  return IsIdentifierMetric(key) ? Cell::Identifier(value) : Cell::Number(value);
+}
+
 Cell RunCell(const RunRecord& run, const std::string& column) {
   if (column.rfind("params.", 0) == 0) {
     auto it = run.params.find(column.substr(7));
@@ -182,9 +191,9 @@ Cell RunCell(const RunRecord& run, const std::string& column) {
   }
   if (column.rfind("metrics.", 0) == 0) {
     auto it = run.latest_metrics.find(column.substr(8));
-    return it == run.latest_metrics.end() ? Cell::Missing() : Cell::Number(it->second.value);
+    return it == run.latest_metrics.end() ? Cell::Missing() : MetricCell(it->first, it->second.value);
   }
-  if (column == "id") return Cell::Number(static_cast<double>(run.id));
+  if (column == "id") return Cell::Identifier(static_cast<double>(run.id));
   if (column == "experiment") return Cell::Text(run.experiment);
   if (column == "config_hash") return Cell::Text(run.config_hash);
   if (column == "status") return Cell::Text(RunStatusName(run.status));
@@ -272,7 +281,7 @@ std::string RenderRunDetails(const RunRecord& run, const std::string& store_dir)
     Table metrics;
     metrics.header = {"metric", "step", "value"};
     for (const auto& [key, point] : run.latest_metrics) {
-      metrics.rows.push_back({Cell::Text(key), Cell::Number(static_cast<double>(point.step)), Cell::Number(point.value)});
+      metrics.rows.push_back({Cell::Text(key), Cell::Number(static_cast<double>(point.step)), MetricCell(key, point.value)});
     }
     out += "\n" + RenderTable(metrics);
   }

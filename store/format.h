@@ -17,23 +17,32 @@ enum class OutputFormat { kTable, kCsv, kJson };
 Result<OutputFormat> ParseOutputFormat(const std::string& text);
 
 // One cell: text, or a number (printed readably in tables, exactly in CSV;
-// in JSON a whole number is an integer, store/json_output.h), or a
-// list-valued param (its text in tables and CSV, an array in JSON). None: a
-// missing value ("-" in tables, empty in CSV, null in JSON).
+// in JSON a whole number is an integer, store/json_output.h), or an
+// identifier (a number printed exactly everywhere: run ids, eval/judge_id),
+// or a list-valued param (its text in tables and CSV, an array in JSON).
+// None: a missing value ("-" in tables, empty in CSV, null in JSON).
 struct Cell {
   std::string text;
   std::optional<double> number;
   bool missing = false;
   std::optional<ParamValue> list;  // set for a list-valued param; `text` is then its ToText
+  bool identifier = false;         // `number` is an id: never rounded to 4 significant digits
 
   static Cell Text(std::string text) { return Cell{std::move(text), std::nullopt, false, std::nullopt}; }
   static Cell Number(double value) { return Cell{"", value, false, std::nullopt}; }
+  static Cell Identifier(double value) { return Cell{"", value, false, std::nullopt, true}; }
   static Cell Missing() { return Cell{"", std::nullopt, true, std::nullopt}; }
   static Cell List(ParamValue value) {
     std::string text = value.ToText();
     return Cell{std::move(text), std::nullopt, false, std::move(value)};
   }
 };
+
+// True for a metric whose value names something rather than measures it
+// (its key ends in "_id", as eval/judge_id): a table prints it in full.
+bool IsIdentifierMetric(const std::string& key);
+// A metric's value as a cell: Identifier for IsIdentifierMetric keys, else Number.
+Cell MetricCell(const std::string& key, double value);
 
 struct Table {
   std::vector<std::string> header;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +81,32 @@ TEST(Format, JsonPrintsWholeNumbersAsIntegersAndListsAsArrays) {
   EXPECT_TRUE(exported.at("params").at("num_iterations").is_number_integer());
   EXPECT_TRUE(exported.at("params").at("style_paths").is_array());
   EXPECT_TRUE(exported.at("metrics").at("total_loss").is_number_integer());
+}
+
+TEST(Format, IdentifierMetricsPrintInFullInEveryTableAndAsJsonIntegers) {
+  constexpr double kJudgeId = 63601234567891;  // a judge's id is about this large
+  RunRecord a, b;
+  a.id = 1;
+  b.id = 2;
+  for (RunRecord* run : {&a, &b}) {
+    run->latest_metrics["eval/judge_id"] = MetricPoint{"eval/judge_id", 80, kJudgeId, 0};
+    run->latest_metrics["total_loss"] = MetricPoint{"total_loss", 80, 32000002048.0, 0};  // whole, but a measure
+  }
+  const std::vector<std::string> columns = {"id", "metrics.eval/judge_id", "metrics.total_loss"};
+  const std::string table = RenderTable(RunsTable({a, b}, columns));
+  EXPECT_NE(table.find("63601234567891"), std::string::npos) << table;
+  EXPECT_EQ(table.find("e+13"), std::string::npos) << table;
+  EXPECT_NE(table.find("3.2e+10"), std::string::npos) << "losses stay readable\n" << table;
+  const std::string details = RenderRunDetails(a, "runs");
+  EXPECT_NE(details.find("63601234567891"), std::string::npos) << details;
+  const std::string compared = RenderTable(CompareTable({a, b}));
+  EXPECT_NE(compared.find("63601234567891"), std::string::npos) << compared;
+
+  const nlohmann::json rows = nlohmann::json::parse(RenderJson(RunsTable({a}, columns)));
+  EXPECT_TRUE(rows.at(0).at("metrics.eval/judge_id").is_number_integer()) << rows.dump();
+  EXPECT_EQ(rows.at(0).at("metrics.eval/judge_id").get<std::int64_t>(), 63601234567891);
+  const nlohmann::json exported = nlohmann::json::parse(ExportJson({a}, "runs")).at(0);
+  EXPECT_EQ(exported.at("metrics").at("eval/judge_id").dump(), "63601234567891");
 }
 
 TEST(Format, CompareJsonKeepsTypesToo) {
