@@ -29,6 +29,20 @@ std::string CellText(const Cell& cell, bool exact) {
   return cell.text;
 }
 
+bool IsWhole(double value) { return std::isfinite(value) && value == std::floor(value); }
+
+// A table cell's text. In a column that also holds fractions (`measures`),
+// a whole number is one more measurement (a float32 loss above 2^24 always
+// is): it gets the same 4 significant digits, not all of its digits.
+std::string TableCellText(const Cell& cell, bool measures) {
+  if (measures && cell.number && !cell.identifier && IsWhole(*cell.number)) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.4g", *cell.number);
+    return buffer;
+  }
+  return CellText(cell, false);
+}
+
 std::string CsvField(const std::string& text) {
   if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
   std::string quoted = "\"";
@@ -114,12 +128,18 @@ std::string RenderTable(const Table& table, size_t max_cell_width) {
   std::vector<size_t> widths(columns, 0);
   std::vector<bool> numeric(columns, true);
   std::vector<std::vector<std::string>> texts;
+  std::vector<bool> measures(columns, false);  // the column holds a number with a fraction
   for (size_t c = 0; c < columns; ++c) widths[c] = DisplayWidth(table.header[c]);
+  for (const auto& row : table.rows) {
+    for (size_t c = 0; c < columns && c < row.size(); ++c) {
+      if (row[c].number && !IsWhole(*row[c].number)) measures[c] = true;
+    }
+  }
   for (const auto& row : table.rows) {
     std::vector<std::string> line;
     for (size_t c = 0; c < columns; ++c) {
       const Cell& cell = c < row.size() ? row[c] : Cell{};
-      line.push_back(Utf8Cut(CellText(cell, false), max_cell_width));
+      line.push_back(Utf8Cut(TableCellText(cell, measures[c]), max_cell_width));
       widths[c] = std::max(widths[c], DisplayWidth(line.back()));
       if (!cell.missing && !cell.number) numeric[c] = false;
     }

@@ -60,7 +60,9 @@ std::string FormatNumberExact(double value);
 std::string FormatDuration(double seconds);
 
 // Columns left-aligned, numbers right-aligned, a header and a rule; cells
-// wider than `max_cell_width` are cut with "...".
+// wider than `max_cell_width` are cut with "...". Numbers as FormatNumber,
+// except that in a column holding fractions every number but an identifier
+// gets 4 significant digits, whole or not ("2.737e+07" beside "6.627e+06").
 std::string RenderTable(const Table& table, size_t max_cell_width = 40);
 std::string RenderCsv(const Table& table);
 // An array of objects keyed by the header.

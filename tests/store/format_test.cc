@@ -34,6 +34,20 @@ TEST(Format, TablesAlignAndRightAlignNumbers) {
             "10  content     -\n");
 }
 
+TEST(Format, AColumnOfMeasuresKeepsOneNotationAndACountColumnKeepsEveryDigit) {
+  Table table;
+  table.header = {"style_loss", "estimate_bytes"};
+  // Float32 losses above 2^24 are whole numbers; beside fractions they are measures too.
+  table.rows = {{Cell::Number(6627095.5), Cell::Number(71581952)}, {Cell::Number(27374586), Cell::Number(63848960)}};
+  EXPECT_EQ(RenderTable(table),
+            "style_loss  estimate_bytes\n"
+            "----------  --------------\n"
+            " 6.627e+06        71581952\n"
+            " 2.737e+07        63848960\n");
+  // CSV keeps every digit either way.
+  EXPECT_EQ(RenderCsv(table), "style_loss,estimate_bytes\r\n6627095.5,71581952\r\n27374586,63848960\r\n");
+}
+
 TEST(Format, CsvQuotesWhatNeedsQuoting) {
   Table table;
   table.header = {"id", "note"};
