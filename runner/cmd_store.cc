@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runner/command.h"
+#include "runner/flag_errors.h"
 #include "store/dataset_export.h"
 #include "store/format.h"
 #include "store/pareto.h"
@@ -43,13 +44,13 @@ int ParseFlags(const std::string& name, const std::string& usage, int argc, char
     }
     po::notify(values);
   } catch (const po::error& e) {
-    std::cerr << "stylesweep " << name << ": " << e.what() << "\nusage: stylesweep " << name << " " << usage << "\n";
-    return kExitUsage;
+    return ReportFlagError(name, e, options, usage);
   }
   return -1;
 }
 
 Result<std::unique_ptr<RunStore>> OpenForReading(const std::string& dir) {
+  SS_RETURN_IF_ERROR(CheckStoreFolder(dir));
   StoreOptions options;
   options.mode = OpenMode::kReadOnly;
   return RunStore::Open(dir, options);
@@ -168,10 +169,13 @@ int Show(int argc, char** argv) {
   std::string store_dir, run_text;
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
-  options.add_options()("run", po::value<std::string>(&run_text)->value_name("RUN")->required(), "run id or config hash prefix");
+  options.add_options()("run", po::value<std::string>(&run_text)->value_name("RUN"), "run id or config hash prefix");
   po::positional_options_description positional;
   positional.add("run", 1);
   if (int code = ParseFlags("show", "RUN [--store DIR]", argc, argv, options, &positional); code >= 0) return code;
+  if (run_text.empty()) {
+    return ReportError("show", Status::InvalidArgument("give a run id or config hash prefix: stylesweep show RUN"));
+  }
   auto store = OpenForReading(store_dir);
   if (!store.ok()) return ReportError("show", store.status());
   auto run = LoadRun(store->get(), run_text);
@@ -187,16 +191,18 @@ int Compare(int argc, char** argv) {
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
   options.add_options()
-      ("runs", po::value<std::vector<std::string>>(&run_texts)->value_name("RUN")->required(), "run ids or config hash prefixes")
+      ("runs", po::value<std::vector<std::string>>(&run_texts)->value_name("RUN"), "run ids or config hash prefixes")
       ("all-params", po::bool_switch(&all_params), "show params that are equal too")
       ("format", po::value<std::string>(&format_text)->value_name("table|csv|json")->default_value("table"), "table, csv or json");
   po::positional_options_description positional;
   positional.add("runs", -1);
-  if (int code = ParseFlags("compare", "RUN RUN... [--store DIR] [--all-params]", argc, argv, options, &positional);
+  if (int code = ParseFlags("compare", "RUN RUN... [--store DIR] [--all-params] [--format F]", argc, argv, options, &positional);
       code >= 0) {
     return code;
   }
-  if (run_texts.size() < 2) return ReportError("compare", Status::InvalidArgument("compare needs at least two runs"));
+  if (run_texts.size() < 2) {
+    return ReportError("compare", Status::InvalidArgument("compare needs at least two runs: stylesweep compare RUN RUN..."));
+  }
   auto format = ParseOutputFormat(format_text);
   if (!format.ok()) return ReportError("compare", format.status());
   auto store = OpenForReading(store_dir);

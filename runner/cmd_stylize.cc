@@ -26,6 +26,7 @@
 #include "engine/image_io.h"
 #include "engine/style_transfer.h"
 #include "runner/command.h"
+#include "runner/flag_errors.h"
 #include "scheduler/run_params.h"
 #include "store/format.h"
 
@@ -175,8 +176,7 @@ std::optional<int> ParseStylizeFlags(int argc, char** argv, StylizeFlags& flags,
     po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
     po::notify(vm);
   } catch (const po::error& error) {
-    std::cerr << "stylesweep stylize: " << error.what() << "\n(see stylesweep stylize --help)\n";
-    return kExitUsage;
+    return ReportFlagError("stylize", error, all);
   }
   if (vm.count("help")) {
     std::cout << "usage: stylesweep stylize --content FILE --style FILE [--style FILE...] [options]\n\n"
