@@ -3,9 +3,11 @@
 // the mistake and what to type instead.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "common/shared_dir.h"
 #include "tests/runner/run_stylesweep.h"
 #include "tests/temp_dir.h"
 
@@ -67,6 +69,23 @@ TEST(UserErrors, ShowAndCompareWithoutRunsSayHowToGiveThem) {
   const CommandResult compare = RunStylesweep({"compare", "1", "--store", dir.path()});
   EXPECT_EQ(compare.exit_code, 2) << compare.output;
   EXPECT_TRUE(Says(compare, "compare needs at least two runs: stylesweep compare RUN RUN...")) << compare.output;
+}
+
+TEST(UserErrors, PlanAndSweepRefuseAMistypedRankingMetricBeforeAnyJob) {
+  testing::TempDir dir("user_errors_test");
+  const std::string sweep = dir.path() + "/sweep.yaml";
+  const std::string images = SharedImagesDir();
+  std::ofstream(sweep) << "name: tiny\ncontent: " << images << "/content/tubingen.jpg\nstyle: " << images
+                       << "/style/starry_night.jpg\nbase: {backbone: squeezenet1_0, size: 32, num_iterations: 2}\n"
+                       << "metric: {name: total_los}\n";
+  const std::string expected = "metric.name 'total_los' is not a metric the runs record (did you mean 'total_loss'?)";
+  const CommandResult plan = RunStylesweep({"plan", sweep});
+  EXPECT_EQ(plan.exit_code, 2) << plan.output;
+  EXPECT_TRUE(Says(plan, expected)) << plan.output;
+  const CommandResult run = RunStylesweep({"sweep", sweep, "--store", dir.path() + "/runs"});
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_TRUE(Says(run, expected)) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/runs")) << "refused before the store is made";
 }
 
 }  // namespace
