@@ -214,7 +214,8 @@ Result<StyleJob> BuildStyleJob(const StylizeFlags& flags, const po::variables_ma
   // style_weight before alpha_beta, so --alpha-beta scales the final beta.
   const OptionSpec* style_weight = FindStyleOption("style_weight");
   if (vm.count(style_weight->flag)) {
-    SS_RETURN_IF_ERROR(SetStyleOption(job.options, style_weight->key, vm[style_weight->flag].as<std::string>()));
+    Status status = SetStyleOption(job.options, style_weight->key, vm[style_weight->flag].as<std::string>());
+    if (!status.ok()) return status.WithContext(std::string("--") + style_weight->flag);
   }
   for (const auto& spec : StyleOptionSpecs()) {
     if (&spec == style_weight || !vm.count(spec.flag)) continue;

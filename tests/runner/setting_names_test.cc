@@ -67,6 +67,15 @@ TEST(SettingNames, TheAliasReachesTheSetting) {
   EXPECT_NE(bad.output.find("--num-iterations: setting 'num_iterations': 'many'"), std::string::npos) << bad.output;
 }
 
+TEST(SettingNames, EveryBadValueNamesItsFlag) {
+  // style_weight is set before the others (--alpha-beta scales it) and is named like them.
+  for (const char* flag : {"--style-weight", "--alpha-beta", "--size"}) {
+    auto bad = RunStylesweep({"stylize", "-c", "c.png", "-s", "s.png", flag, "lots"});
+    EXPECT_EQ(bad.exit_code, 2) << bad.output;
+    EXPECT_NE(bad.output.find(std::string("error: ") + flag + ": setting '"), std::string::npos) << bad.output;
+  }
+}
+
 TEST(SettingNames, ASweepKeySpelledLikeTheFlagNamesTheKey) {
   StyleOptions options;
   Status status = SetStyleOption(options, "iterations", "10");
