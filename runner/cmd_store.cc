@@ -101,6 +101,13 @@ void PrintSnapshotProgress(const std::string& store_dir, const std::string& expe
   out << SnapshotProgressLine(**progress, now) << "\n";
 }
 
+// The --columns of `runs` against the params and metrics in the store.
+Status CheckColumns(RunStore& store, const std::string& experiment, const std::vector<std::string>& columns) {
+  SS_ASSIGN_OR_RETURN(std::vector<std::string> params, store.ParamKeys(experiment));
+  SS_ASSIGN_OR_RETURN(std::vector<std::string> metrics, store.MetricKeys(experiment));
+  return CheckRunColumns(columns, params, metrics);
+}
+
 int Runs(int argc, char** argv) {
   std::string store_dir, format_text, pareto;
   RunQuery query;
@@ -154,6 +161,7 @@ int Runs(int argc, char** argv) {
   }
   std::vector<std::string> shown = SplitColumns(columns);
   if (shown.empty()) shown = DefaultRunColumns(*runs);
+  else if (Status known = CheckColumns(**store, query.experiment, shown); !known.ok()) return ReportError("runs", known);
   PrintSnapshotProgress(store_dir, query.experiment, *format == OutputFormat::kTable ? std::cout : std::cerr);
   std::cout << Render(RunsTable(*runs, shown), *format);
   if (*format == OutputFormat::kTable) std::cout << runs->size() << " run" << (runs->size() == 1 ? "" : "s") << "\n";

@@ -12,6 +12,7 @@
 
 #include "common/text.h"
 #include "store/json_output.h"
+#include "store/query.h"
 
 namespace stylesweep {
 namespace {
@@ -227,6 +228,22 @@ Cell RunCell(const RunRecord& run, const std::string& column) {
   if (column == "duration") return run.duration() ? Cell::Number(*run.duration()) : Cell::Missing();
   if (column == "error") return run.error_message.empty() ? Cell::Missing() : Cell::Text(run.error_message);
   return Cell::Missing();
+}
+
+Status CheckRunColumns(const std::vector<std::string>& columns, const std::vector<std::string>& param_keys,
+                       const std::vector<std::string>& metric_keys) {
+  std::vector<std::string> known = query::RunAttributeNames();
+  for (const std::string& key : param_keys) known.push_back("params." + key);
+  for (const std::string& key : metric_keys) known.push_back("metrics." + key);
+  for (const std::string& column : columns) {
+    if (std::find(known.begin(), known.end(), column) != known.end()) continue;
+    std::string message = "--columns: unknown column '" + column + "'";
+    const std::string closest = query::ClosestMatch(column, known);
+    if (!closest.empty()) message += " (did you mean '" + closest + "'?)";
+    return Status::InvalidArgument(message + "; columns are run attributes (id, status, duration, ...), "
+                                   "params.KEY and metrics.KEY");
+  }
+  return Status::Ok();
 }
 
 std::vector<std::string> DefaultRunColumns(const std::vector<RunRecord>& runs) {

@@ -73,6 +73,12 @@ std::string Render(const Table& table, OutputFormat format);
 // "duration"...), "params.KEY" or "metrics.KEY". Missing if absent.
 Cell RunCell(const RunRecord& run, const std::string& column);
 
+// `stylesweep runs --columns`: kInvalidArgument naming the first column that
+// is neither a run attribute (query::RunAttributeNames) nor "params.KEY" or
+// "metrics.KEY" of the keys given, with the closest known column; else Ok.
+Status CheckRunColumns(const std::vector<std::string>& columns, const std::vector<std::string>& param_keys,
+                       const std::vector<std::string>& metric_keys);
+
 // The default columns of `stylesweep runs`: id, experiment, status, attempts,
 // duration, the params whose values differ between `runs` (all params when
 // there is one run), then every latest metric.

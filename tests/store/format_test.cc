@@ -151,6 +151,19 @@ TEST(Format, ExportsCarryRunIdAndArtifactPaths) {
   EXPECT_NE(json.find("\"path\": \"runs/artifacts/7/final-300-abcd.png\""), std::string::npos);
 }
 
+TEST(Format, AMistypedColumnIsRefusedWithTheClosestKnownOne) {
+  const std::vector<std::string> params = {"alpha_beta", "size"};
+  const std::vector<std::string> metrics = {"total_loss", "eval/judge_id"};
+  EXPECT_TRUE(CheckRunColumns({"id", "duration", "params.alpha_beta", "metrics.eval/judge_id"}, params, metrics).ok());
+  const Status typo = CheckRunColumns({"id", "params.alpha_bta"}, params, metrics);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(typo.message().rfind("--columns: unknown column 'params.alpha_bta' (did you mean 'params.alpha_beta'?)", 0),
+            0u)
+      << typo.message();
+  EXPECT_FALSE(CheckRunColumns({"metrics.size"}, params, metrics).ok()) << "size is a param, not a metric";
+}
+
 TEST(Format, DefaultColumnsShowParamsThatDiffer) {
   RunRecord a, b;
   a.params = {{"init", ParamValue::String("noise")}, {"size", ParamValue::Number(512)}};
