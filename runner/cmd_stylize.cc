@@ -252,10 +252,11 @@ RunCallbacks ProgressCallbacks(const StyleJob& job, const StylizeFlags& flags, b
     if (quiet) return;
     const double per_iteration = r.wall_seconds / r.iteration;
     const double left = per_iteration * (total_iterations - r.iteration);
+    char tv[48] = "";
+    if (job.options.tv_weight > 0) std::snprintf(tv, sizeof(tv), "  tv %.4g", r.tv_loss);
     char line[256];
     std::snprintf(line, sizeof(line), "iter %d/%d  total %.4g  content %.4g  style %.4g%s  %.0f ms/it  left %s",
-                  r.iteration, total_iterations, r.total_loss, r.content_loss, r.style_loss,
-                  job.options.tv_weight > 0 ? ("  tv " + std::to_string(r.tv_loss)).c_str() : "",
+                  r.iteration, total_iterations, r.total_loss, r.content_loss, r.style_loss, tv,
                   per_iteration * 1e3, FormatDuration(left).c_str());
     if (live) {
       std::cerr << "\r" << line << "\033[K" << std::flush;
