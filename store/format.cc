@@ -430,14 +430,12 @@ std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& st
     object["config_hash"] = run.config_hash;
     object["status"] = RunStatusName(run.status);
     object["attempts"] = run.attempts;
-    object["host"] = run.host;
-    object["rank"] = run.rank;
-    object["device"] = run.device;
+    for (const char* attribute : {"host", "rank", "device"}) object[attribute] = CellJson(RunCell(run, attribute));
     object["queued_time"] = run.queued_time;
     object["start_time"] = optional(run.start_time);
     object["end_time"] = optional(run.end_time);
     object["duration"] = optional(run.duration());
-    object["error"] = run.error_message;
+    object["error"] = CellJson(RunCell(run, "error"));
     object["params"] = nlohmann::json::object();
     for (const auto& [key, value] : run.params) object["params"][key] = ParamJson(value);
     object["metrics"] = nlohmann::json::object();

@@ -99,7 +99,9 @@ Table CompareTable(const std::vector<RunRecord>& runs, bool all_params = false);
 // metric, timing and artifact path (artifact paths under `store_dir`).
 // Runs need GetRun's timings and artifacts.
 Table ExportTable(const std::vector<RunRecord>& runs, const std::string& store_dir);
-// Nested JSON: one object per run with params, metrics, timings, artifacts.
+// Nested JSON: one object per run with params, metrics, timings, artifacts;
+// what a run lacks (host, rank, device and times before it started, an
+// error when it did not fail) is null, as the CSV leaves it empty.
 std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& store_dir);
 
 }  // namespace stylesweep

@@ -148,6 +148,11 @@ TEST(Format, ExportsCarryRunIdAndArtifactPaths) {
   EXPECT_NE(csv.find("runs/artifacts/7/final-300-abcd.png"), std::string::npos);
   const std::string json = ExportJson({run}, "runs");
   EXPECT_NE(json.find("\"id\": 7"), std::string::npos);
+  // A run that never started has no host, rank or error: null, not "" or -1.
+  const nlohmann::json exported = nlohmann::json::parse(json).at(0);
+  for (const char* key : {"host", "rank", "device", "start_time", "error"}) {
+    EXPECT_TRUE(exported.at(key).is_null()) << key << ": " << exported.at(key).dump();
+  }
   EXPECT_NE(json.find("\"path\": \"runs/artifacts/7/final-300-abcd.png\""), std::string::npos);
 }
 
