@@ -26,22 +26,8 @@ nlohmann::json CellJson(const Cell& cell) {
 
 std::string CellText(const Cell& cell, bool exact) {
   if (cell.missing) return exact ? "" : "-";
-  if (cell.number) return exact || cell.identifier ? FormatNumberExact(*cell.number) : FormatNumber(*cell.number);
+  if (cell.number) return exact || cell.integer ? FormatNumberExact(*cell.number) : FormatNumber(*cell.number);
   return cell.text;
-}
-
-bool IsWhole(double value) { return std::isfinite(value) && value == std::floor(value); }
-
-// A table cell's text. In a column that also holds fractions (`measures`),
-// a whole number is one more measurement (a float32 loss above 2^24 always
-// is): it gets the same 4 significant digits, not all of its digits.
-std::string TableCellText(const Cell& cell, bool measures) {
-  if (measures && cell.number && !cell.identifier && IsWhole(*cell.number)) {
-    char buffer[40];
-    std::snprintf(buffer, sizeof buffer, "%.4g", *cell.number);
-    return buffer;
-  }
-  return CellText(cell, false);
 }
 
 std::string CsvField(const std::string& text) {
@@ -95,7 +81,7 @@ std::string FormatNumber(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   char buffer[40];
-  if (value == std::floor(value) && std::fabs(value) < 1e9) {
+  if (value == std::floor(value) && std::fabs(value) < 1e6) {
     std::snprintf(buffer, sizeof buffer, "%.0f", value);
   } else {
     std::snprintf(buffer, sizeof buffer, "%.4g", value);
@@ -129,18 +115,12 @@ std::string RenderTable(const Table& table, size_t max_cell_width) {
   std::vector<size_t> widths(columns, 0);
   std::vector<bool> numeric(columns, true);
   std::vector<std::vector<std::string>> texts;
-  std::vector<bool> measures(columns, false);  // the column holds a number with a fraction
   for (size_t c = 0; c < columns; ++c) widths[c] = DisplayWidth(table.header[c]);
-  for (const auto& row : table.rows) {
-    for (size_t c = 0; c < columns && c < row.size(); ++c) {
-      if (row[c].number && !IsWhole(*row[c].number)) measures[c] = true;
-    }
-  }
   for (const auto& row : table.rows) {
     std::vector<std::string> line;
     for (size_t c = 0; c < columns; ++c) {
       const Cell& cell = c < row.size() ? row[c] : Cell{};
-      line.push_back(Utf8Cut(TableCellText(cell, measures[c]), max_cell_width));
+      line.push_back(Utf8Cut(CellText(cell, false), max_cell_width));
       widths[c] = std::max(widths[c], DisplayWidth(line.back()));
       if (!cell.missing && !cell.number) numeric[c] = false;
     }
@@ -202,7 +182,7 @@ bool IsIdentifierMetric(const std::string& key) {
 }
 
 Cell MetricCell(const std::string& key, double value) {
-  return IsIdentifierMetric(key) ? Cell::Identifier(value) : Cell::Number(value);
+  return IsIdentifierMetric(key) ? Cell::Integer(value) : Cell::Number(value);
 }
 
 Cell RunCell(const RunRecord& run, const std::string& column) {
@@ -214,11 +194,11 @@ Cell RunCell(const RunRecord& run, const std::string& column) {
     auto it = run.latest_metrics.find(column.substr(8));
     return it == run.latest_metrics.end() ? Cell::Missing() : MetricCell(it->first, it->second.value);
   }
-  if (column == "id") return Cell::Identifier(static_cast<double>(run.id));
+  if (column == "id") return Cell::Integer(static_cast<double>(run.id));
   if (column == "experiment") return Cell::Text(run.experiment);
   if (column == "config_hash") return Cell::Text(run.config_hash);
   if (column == "status") return Cell::Text(RunStatusName(run.status));
-  if (column == "attempts") return Cell::Number(run.attempts);
+  if (column == "attempts") return Cell::Integer(run.attempts);
   if (column == "host") return run.host.empty() ? Cell::Missing() : Cell::Text(run.host);
   if (column == "rank") return run.rank < 0 ? Cell::Missing() : Cell::Number(run.rank);
   if (column == "device") return run.device.empty() ? Cell::Missing() : Cell::Text(run.device);
@@ -282,9 +262,9 @@ Table ExperimentsTable(const std::vector<Experiment>& experiments) {
     for (const auto& entry : experiment.run_counts) total += entry.second;
     auto count = [&](RunStatus status) {
       auto it = experiment.run_counts.find(status);
-      return Cell::Number(static_cast<double>(it == experiment.run_counts.end() ? 0 : it->second));
+      return Cell::Integer(static_cast<double>(it == experiment.run_counts.end() ? 0 : it->second));
     };
-    table.rows.push_back({Cell::Text(experiment.name), Cell::Number(static_cast<double>(total)),
+    table.rows.push_back({Cell::Text(experiment.name), Cell::Integer(static_cast<double>(total)),
                           count(RunStatus::kQueued), count(RunStatus::kRunning), count(RunStatus::kFinished),
                           count(RunStatus::kFailed), count(RunStatus::kKilled),
                           Cell::Text(FormatTime(experiment.created_time))});
@@ -318,7 +298,7 @@ std::string RenderRunDetails(const RunRecord& run, const std::string& store_dir)
     Table metrics;
     metrics.header = {"metric", "step", "value"};
     for (const auto& [key, point] : run.latest_metrics) {
-      metrics.rows.push_back({Cell::Text(key), Cell::Number(static_cast<double>(point.step)), MetricCell(key, point.value)});
+      metrics.rows.push_back({Cell::Text(key), Cell::Integer(static_cast<double>(point.step)), MetricCell(key, point.value)});
     }
     out += "\n" + RenderTable(metrics);
   }
@@ -332,7 +312,7 @@ std::string RenderRunDetails(const RunRecord& run, const std::string& store_dir)
     Table artifacts;
     artifacts.header = {"artifact", "step", "size", "sha256", "path"};
     for (const auto& artifact : run.artifacts) {
-      artifacts.rows.push_back({Cell::Text(ArtifactKindName(artifact.kind)), Cell::Number(static_cast<double>(artifact.step)),
+      artifacts.rows.push_back({Cell::Text(ArtifactKindName(artifact.kind)), Cell::Integer(static_cast<double>(artifact.step)),
                                 Cell::Text(std::to_string(artifact.width) + "x" + std::to_string(artifact.height)),
                                 Cell::Text(artifact.sha256.substr(0, 12)), Cell::Text(store_dir + "/" + artifact.path)});
     }

@@ -17,20 +17,20 @@ enum class OutputFormat { kTable, kCsv, kJson };
 Result<OutputFormat> ParseOutputFormat(const std::string& text);
 
 // One cell: text, or a number (printed readably in tables, exactly in CSV;
-// in JSON a whole number is an integer, store/json_output.h), or an
-// identifier (a number printed exactly everywhere: run ids, eval/judge_id),
-// or a list-valued param (its text in tables and CSV, an array in JSON).
-// None: a missing value ("-" in tables, empty in CSV, null in JSON).
+// in JSON a whole number is an integer, store/json_output.h), or an integer
+// that tables print in full too (ids, eval/judge_id, counts, steps), or a
+// list-valued param (its text in tables and CSV, an array in JSON). None: a
+// missing value ("-" in tables, empty in CSV, null in JSON).
 struct Cell {
   std::string text;
   std::optional<double> number;
   bool missing = false;
   std::optional<ParamValue> list;  // set for a list-valued param; `text` is then its ToText
-  bool identifier = false;         // `number` is an id: never rounded to 4 significant digits
+  bool integer = false;            // `number` is an id or a count: never rounded to 4 significant digits
 
   static Cell Text(std::string text) { return Cell{std::move(text), std::nullopt, false, std::nullopt}; }
   static Cell Number(double value) { return Cell{"", value, false, std::nullopt}; }
-  static Cell Identifier(double value) { return Cell{"", value, false, std::nullopt, true}; }
+  static Cell Integer(double value) { return Cell{"", value, false, std::nullopt, true}; }
   static Cell Missing() { return Cell{"", std::nullopt, true, std::nullopt}; }
   static Cell List(ParamValue value) {
     std::string text = value.ToText();
@@ -41,7 +41,7 @@ struct Cell {
 // True for a metric whose value names something rather than measures it
 // (its key ends in "_id", as eval/judge_id): a table prints it in full.
 bool IsIdentifierMetric(const std::string& key);
-// A metric's value as a cell: Identifier for IsIdentifierMetric keys, else Number.
+// A metric's value as a cell: Integer for IsIdentifierMetric keys, else Number.
 Cell MetricCell(const std::string& key, double value);
 
 struct Table {
@@ -49,8 +49,9 @@ struct Table {
   std::vector<std::vector<Cell>> rows;  // each as long as header
 };
 
-// Numbers for people: integers as integers, otherwise 4 significant digits
-// ("0.001235", "1.235e+06" past 1e6).
+// Numbers for people: whole numbers below 1e6 as integers, others to 4
+// significant digits ("0.001235", "1.235e+06"): a float32 loss above 2^24 is
+// always whole, and prints like its neighbours, not as 27374586.
 std::string FormatNumber(double value);
 // Numbers for machines: whole numbers below 1e15 as integers ("1000"),
 // others the shortest text that reads back as the same double ("0.001",
@@ -61,8 +62,7 @@ std::string FormatDuration(double seconds);
 
 // Columns left-aligned, numbers right-aligned, a header and a rule; cells
 // wider than `max_cell_width` are cut with "...". Numbers as FormatNumber,
-// except that in a column holding fractions every number but an identifier
-// gets 4 significant digits, whole or not ("2.737e+07" beside "6.627e+06").
+// Integer cells in full.
 std::string RenderTable(const Table& table, size_t max_cell_width = 40);
 std::string RenderCsv(const Table& table);
 // An array of objects keyed by the header.

@@ -34,18 +34,19 @@ TEST(Format, TablesAlignAndRightAlignNumbers) {
             "10  content     -\n");
 }
 
-TEST(Format, AColumnOfMeasuresKeepsOneNotationAndACountColumnKeepsEveryDigit) {
+TEST(Format, LargeWholeLossesPrintLikeTheirNeighboursAndCountsInFull) {
+  EXPECT_EQ(FormatNumber(999999), "999999");
   Table table;
-  table.header = {"style_loss", "estimate_bytes"};
-  // Float32 losses above 2^24 are whole numbers; beside fractions they are measures too.
-  table.rows = {{Cell::Number(6627095.5), Cell::Number(71581952)}, {Cell::Number(27374586), Cell::Number(63848960)}};
+  table.header = {"style_loss", "runs"};
+  // Float32 losses above 2^24 are whole numbers; they are measures all the same.
+  table.rows = {{Cell::Number(6627095.5), Cell::Integer(1500000)}, {Cell::Number(27374586), Cell::Integer(12)}};
   EXPECT_EQ(RenderTable(table),
-            "style_loss  estimate_bytes\n"
-            "----------  --------------\n"
-            " 6.627e+06        71581952\n"
-            " 2.737e+07        63848960\n");
+            "style_loss     runs\n"
+            "----------  -------\n"
+            " 6.627e+06  1500000\n"
+            " 2.737e+07       12\n");
   // CSV keeps every digit either way.
-  EXPECT_EQ(RenderCsv(table), "style_loss,estimate_bytes\r\n6627095.5,71581952\r\n27374586,63848960\r\n");
+  EXPECT_EQ(RenderCsv(table), "style_loss,runs\r\n6627095.5,1500000\r\n27374586,12\r\n");
 }
 
 TEST(Format, CsvQuotesWhatNeedsQuoting) {
