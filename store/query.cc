@@ -132,12 +132,17 @@ Status LexNumber(const std::string& filter, size_t& i, Token& token) {
 }
 
 // A bare key (params.alpha_beta) or a keyword (and, or, ...), lower-cased.
+// Bare true and false are the texts 'true' and 'false', as the store holds an
+// on/off setting: `params.tf32 = true` is `params.tf32 = 'true'`.
 void LexWord(const std::string& filter, size_t& i, Token& token) {
   size_t end = i;
   while (end < filter.size() && IsKeyChar(filter[end])) ++end;
   token.text = filter.substr(i, end - i);
   const std::string lower = Lower(token.text);
-  if (IsKeyword(lower)) {
+  if (lower == "true" || lower == "false") {
+    token.kind = TokenKind::kString;
+    token.text = lower;
+  } else if (IsKeyword(lower)) {
     token.kind = TokenKind::kWord;
     token.text = lower;
   } else {

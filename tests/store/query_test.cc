@@ -12,6 +12,7 @@ QuerySchema Schema() {
   schema.params["style_weight"] = {true, false};
   schema.params["init"] = {false, true};
   schema.params["mixed"] = {true, true};
+  schema.params["tf32"] = {false, true};
   schema.metrics["loss"] = 1;
   schema.metrics["loss/style"] = 2;
   return schema;
@@ -49,6 +50,23 @@ TEST(Query, NumericAndTextComparisonsFollowTheKeyType) {
   EXPECT_NE(Error("params.init > 3").find("holds text"), std::string::npos);
   EXPECT_NE(Error("metrics.loss like 'a%'").find("'like' matches text"), std::string::npos);
   EXPECT_NE(Error("status = 'done'").find("unknown run status 'done'"), std::string::npos);
+}
+
+// JSON output prints an on/off setting as true or false; the filter takes
+// the same bare words, or the stored text in quotes.
+TEST(Query, BareTrueAndFalseAreTheStoredTextOfAnOnOffSetting) {
+  for (const char* filter : {"params.tf32 = true", "params.tf32 = TRUE", "params.tf32 = 'true'"}) {
+    auto compiled = Compile(filter, {}, Schema());
+    ASSERT_TRUE(compiled.ok()) << filter << ": " << compiled.status().message();
+    EXPECT_EQ(compiled->where, "(p0.text_value = ?2)") << filter;
+    ASSERT_EQ(compiled->bindings.size(), 2u) << filter;
+    EXPECT_EQ(std::get<std::string>(compiled->bindings[1]), "true") << filter;
+  }
+  auto listed = Compile("params.tf32 in (false, 'true')", {}, Schema());
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  ASSERT_EQ(listed->bindings.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(listed->bindings[1]), "false");
+  EXPECT_NE(Error("params.style_weight = true").find("is a number; compare it with a number"), std::string::npos);
 }
 
 TEST(Query, ErrorsPointAtTheColumn) {
