@@ -116,7 +116,7 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
   for (size_t j = 0; j < jobs.size(); ++j) {
     const JobSpec& job = jobs[j];
     nlohmann::json params = nlohmann::json::object();
-    for (const auto& [key, value] : job.params) params[key] = ParamJson(TypedParam(key, value));
+    for (const auto& [key, value] : job.params) params[key] = TypedParamJson(key, value);
     const nlohmann::json options = StyleOptionsJson(job.options);
     nlohmann::json entry = {{"index", job.index},       {"job_key", job.job_key},     {"content", job.content_path},
                             {"style", job.style_paths}, {"repeat", job.repeat},       {"params", params},

@@ -11,6 +11,7 @@
 
 #include "runner/command.h"
 #include "runner/flag_errors.h"
+#include "scheduler/run_params.h"
 #include "store/dataset_export.h"
 #include "store/format.h"
 #include "store/pareto.h"
@@ -163,7 +164,7 @@ int Runs(int argc, char** argv) {
   if (shown.empty()) shown = DefaultRunColumns(*runs);
   else if (Status known = CheckColumns(**store, query.experiment, shown); !known.ok()) return ReportError("runs", known);
   PrintSnapshotProgress(store_dir, query.experiment, *format == OutputFormat::kTable ? std::cout : std::cerr);
-  std::cout << Render(RunsTable(*runs, shown), *format);
+  std::cout << Render(RunsTable(*runs, shown, BoolOptionKeys()), *format);
   if (*format == OutputFormat::kTable) std::cout << runs->size() << " run" << (runs->size() == 1 ? "" : "s") << "\n";
   return kExitOk;
 }
@@ -221,7 +222,7 @@ int Compare(int argc, char** argv) {
     if (!run.ok()) return ReportError("compare", run.status());
     runs.push_back(std::move(run).value());
   }
-  std::cout << Render(CompareTable(runs, all_params), *format);
+  std::cout << Render(CompareTable(runs, BoolOptionKeys(), all_params), *format);
   return kExitOk;
 }
 
@@ -263,6 +264,7 @@ int Export(int argc, char** argv) {
     }
     dataset.experiment = query.experiment;
     dataset.format = format_text;
+    dataset.bool_params = BoolOptionKeys();
     return ExportDatasetCommand(store_dir, dataset);
   }
   auto format = ParseOutputFormat(format_text);
@@ -281,7 +283,8 @@ int Export(int argc, char** argv) {
     if (!run.ok()) return ReportError("export", run.status());
     runs.push_back(std::move(run).value());
   }
-  std::cout << (*format == OutputFormat::kJson ? ExportJson(runs, store_dir) : RenderCsv(ExportTable(runs, store_dir)));
+  std::cout << (*format == OutputFormat::kJson ? ExportJson(runs, store_dir, BoolOptionKeys())
+                                               : RenderCsv(ExportTable(runs, store_dir, BoolOptionKeys())));
   return kExitOk;
 }
 

@@ -69,7 +69,7 @@ Status DatasetWriter::Write(const JobSpec& job, std::int64_t run_id, const Encod
                                            std::vector<std::uint8_t>(image.png.begin(), image.png.end())));
   }
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& [key, value] : job.params) params[key] = ParamJson(TypedParam(key, value));
+  for (const auto& [key, value] : job.params) params[key] = TypedParamJson(key, value);
   std::vector<std::string> styles;
   for (const std::string& path : job.style_paths) styles.push_back(path);
   const std::string line = nlohmann::json{{"file", file},         {"job_key", job.job_key}, {"run_id", run_id},

@@ -87,13 +87,24 @@ Params RunParamsForJob(const JobSpec& job) {
   return params;
 }
 
+const BoolParamKeys& BoolOptionKeys() {
+  static const BoolParamKeys keys = [] {
+    BoolParamKeys bools;
+    for (const OptionSpec& spec : StyleOptionSpecs()) {
+      if (spec.type == OptionType::kBool) bools.insert(spec.key);
+    }
+    return bools;
+  }();
+  return keys;
+}
+
+nlohmann::json TypedParamJson(const std::string& key, const std::string& text) {
+  return ParamJson(key, TypedParam(key, text), BoolOptionKeys());
+}
+
 nlohmann::json StyleOptionsJson(const StyleOptions& options) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [key, text] : StyleOptionsToMap(options)) {
-    const OptionSpec* spec = FindStyleOption(key);
-    if (spec != nullptr && spec->type == OptionType::kBool) out[key] = text == "true";
-    else out[key] = ParamJson(TypedParam(key, text));
-  }
+  for (const auto& [key, text] : StyleOptionsToMap(options)) out[key] = TypedParamJson(key, text);
   return out;
 }
 

@@ -1,5 +1,6 @@
-// The typed params the store records for a job's run, and the typing of a
-// setting's text that `plan --format json` shares. Params are part of a
+// The typed params the store records for a job's run, the typing of a
+// setting's text that `plan --format json` shares, and which params are
+// on/off settings, for every JSON output. Params are part of a
 // run's identity in the store (RunStore::EnsureRun compares them), so their
 // names and types must stay as existing stores hold them.
 #pragma once
@@ -28,10 +29,18 @@ ParamValue TypedParam(const std::string& key, const std::string& text);
 // values (alpha_beta included), content and style file names and the repeat.
 Params RunParamsForJob(const JobSpec& job);
 
-// Every setting of `options` with JSON types, as `plan --format json` and
-// `stylize --history-json` print them: booleans for switches, otherwise
-// TypedParam's value as ParamJson writes it (integers, numbers, arrays for
-// list settings, strings).
+// The keys of the on/off settings (OptionType::kBool: tf32,
+// normalize_objective, channels_last...), which the store holds as "true" and
+// "false" and every JSON output prints as booleans.
+const BoolParamKeys& BoolOptionKeys();
+
+// A setting's or swept key's text as JSON output prints it: TypedParam's
+// value as ParamJson writes it, with BoolOptionKeys() as booleans (integers,
+// numbers, arrays for list settings, booleans for on/off settings, strings).
+nlohmann::json TypedParamJson(const std::string& key, const std::string& text);
+
+// Every setting of `options` as TypedParamJson prints it, as `plan --format
+// json` and `stylize --history-json` show them.
 nlohmann::json StyleOptionsJson(const StyleOptions& options);
 
 }  // namespace stylesweep

@@ -14,10 +14,11 @@ namespace {
 
 // A run's record in the manifest and beside each shard image, with JSON
 // types as every JSON output (store/json_output.h): integers, arrays for
-// list params, "nan"/"inf" for metrics JSON cannot hold.
-nlohmann::json RecordJson(const RunRecord& run) {
+// list params, booleans for on/off settings, "nan"/"inf" for metrics JSON
+// cannot hold.
+nlohmann::json RecordJson(const RunRecord& run, const BoolParamKeys& bool_params) {
   nlohmann::json params = nlohmann::json::object();
-  for (const auto& [key, value] : run.params) params[key] = ParamJson(value);
+  for (const auto& [key, value] : run.params) params[key] = ParamJson(key, value, bool_params);
   nlohmann::json metrics = nlohmann::json::object();
   for (const auto& [key, point] : run.latest_metrics) metrics[key] = NumberJson(point.value);
   return {{"job_key", run.config_hash}, {"run_id", run.id}, {"params", params}, {"metrics", metrics}};
@@ -57,7 +58,7 @@ Result<DatasetExportSummary> ExportDataset(RunStore& store, const DatasetExportO
       continue;
     }
     SS_ASSIGN_OR_RETURN(std::string png, ReadWholeFile(store.ArtifactPath(*final_image)));
-    nlohmann::json record = RecordJson(run);
+    nlohmann::json record = RecordJson(run, options.bool_params);
     if (webdataset) {
       SS_RETURN_IF_ERROR(shards.Add(run.config_hash, {{"png", png}, {"json", record.dump()}}));
     } else {

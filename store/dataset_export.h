@@ -16,6 +16,7 @@ struct DatasetExportOptions {
   std::string output_dir;      // required: created when missing
   std::string format = "folder";  // "folder": KEY.png + manifest.jsonl; "webdataset": NAME-000000.tar shards
   int shard_size = 1000;       // webdataset: samples per shard, >= 1
+  BoolParamKeys bool_params;   // on/off settings: JSON booleans in the records (store/run_types.h)
 };
 
 struct DatasetExportSummary {
@@ -25,8 +26,8 @@ struct DatasetExportSummary {
 };
 
 // Writes the dataset. KEY is the run's job key (config hash); a sample's JSON
-// is {"job_key", "run_id", "params" (typed: numbers as numbers), "metrics"
-// (latest value per key)}. Webdataset shards are named after the experiment
+// is {"job_key", "run_id", "params" (typed: numbers as numbers, the
+// options' bool_params as booleans), "metrics" (latest value per key)}. Webdataset shards are named after the experiment
 // (store/tar_shards.h; an existing folder is continued, not rewritten).
 // kNotFound for an unknown experiment, kInvalidArgument for a bad format or
 // shard size, kIoError naming a file that cannot be read or written.

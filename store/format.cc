@@ -19,6 +19,7 @@ namespace {
 
 nlohmann::json CellJson(const Cell& cell) {
   if (cell.missing) return nullptr;
+  if (cell.boolean) return *cell.boolean;
   if (cell.number) return NumberJson(*cell.number);
   if (cell.list) return ParamJson(*cell.list);
   return cell.text;
@@ -40,7 +41,8 @@ std::string CsvField(const std::string& text) {
   return quoted + "\"";
 }
 
-Cell ParamCell(const ParamValue& value) {
+Cell ParamCell(const std::string& key, const ParamValue& value, const BoolParamKeys& bool_params) {
+  if (std::optional<bool> on = BoolParam(key, value, bool_params)) return Cell::Bool(*on);
   if (value.type == ParamValue::Type::kNumber) return Cell::Number(value.number);
   if (value.type == ParamValue::Type::kList) return Cell::List(value);
   return Cell::Text(value.ToText());
@@ -185,10 +187,10 @@ Cell MetricCell(const std::string& key, double value) {
   return IsIdentifierMetric(key) ? Cell::Integer(value) : Cell::Number(value);
 }
 
-Cell RunCell(const RunRecord& run, const std::string& column) {
+Cell RunCell(const RunRecord& run, const std::string& column, const BoolParamKeys& bool_params) {
   if (column.rfind("params.", 0) == 0) {
     auto it = run.params.find(column.substr(7));
-    return it == run.params.end() ? Cell::Missing() : ParamCell(it->second);
+    return it == run.params.end() ? Cell::Missing() : ParamCell(it->first, it->second, bool_params);
   }
   if (column.rfind("metrics.", 0) == 0) {
     auto it = run.latest_metrics.find(column.substr(8));
@@ -243,12 +245,13 @@ std::vector<std::string> DefaultRunColumns(const std::vector<RunRecord>& runs) {
   return columns;
 }
 
-Table RunsTable(const std::vector<RunRecord>& runs, const std::vector<std::string>& columns) {
+Table RunsTable(const std::vector<RunRecord>& runs, const std::vector<std::string>& columns,
+                const BoolParamKeys& bool_params) {
   Table table;
   table.header = columns;
   for (const RunRecord& run : runs) {
     std::vector<Cell> row;
-    for (const std::string& column : columns) row.push_back(RunCell(run, column));
+    for (const std::string& column : columns) row.push_back(RunCell(run, column, bool_params));
     table.rows.push_back(std::move(row));
   }
   return table;
@@ -321,7 +324,7 @@ std::string RenderRunDetails(const RunRecord& run, const std::string& store_dir)
   return out;
 }
 
-Table CompareTable(const std::vector<RunRecord>& runs, bool all_params) {
+Table CompareTable(const std::vector<RunRecord>& runs, const BoolParamKeys& bool_params, bool all_params) {
   Table table;
   table.header = {"key"};
   for (const RunRecord& run : runs) table.header.push_back("run " + std::to_string(run.id));
@@ -339,23 +342,23 @@ Table CompareTable(const std::vector<RunRecord>& runs, bool all_params) {
     }
     if (!all_params && texts.size() <= 1) continue;
     std::vector<Cell> row = {Cell::Text("params." + key)};
-    for (const RunRecord& run : runs) row.push_back(RunCell(run, "params." + key));
+    for (const RunRecord& run : runs) row.push_back(RunCell(run, "params." + key, bool_params));
     table.rows.push_back(std::move(row));
   }
   for (const std::string& column : {std::string("status"), std::string("duration")}) {
     std::vector<Cell> row = {Cell::Text(column)};
-    for (const RunRecord& run : runs) row.push_back(RunCell(run, column));
+    for (const RunRecord& run : runs) row.push_back(RunCell(run, column, bool_params));
     table.rows.push_back(std::move(row));
   }
   for (const std::string& key : metrics) {
     std::vector<Cell> row = {Cell::Text("metrics." + key)};
-    for (const RunRecord& run : runs) row.push_back(RunCell(run, "metrics." + key));
+    for (const RunRecord& run : runs) row.push_back(RunCell(run, "metrics." + key, bool_params));
     table.rows.push_back(std::move(row));
   }
   return table;
 }
 
-Table ExportTable(const std::vector<RunRecord>& runs, const std::string& store_dir) {
+Table ExportTable(const std::vector<RunRecord>& runs, const std::string& store_dir, const BoolParamKeys& bool_params) {
   std::vector<std::string> columns = {"id",   "experiment", "config_hash", "status",   "attempts", "host",
                                       "rank", "device",     "start_time",  "end_time", "duration", "error"};
   std::set<std::string> params, metrics, phases;
@@ -373,9 +376,9 @@ Table ExportTable(const std::vector<RunRecord>& runs, const std::string& store_d
   table.header.push_back("artifact_paths");
   for (const RunRecord& run : runs) {
     std::vector<Cell> row;
-    for (const std::string& column : columns) row.push_back(RunCell(run, column));
-    for (const auto& key : params) row.push_back(RunCell(run, "params." + key));
-    for (const auto& key : metrics) row.push_back(RunCell(run, "metrics." + key));
+    for (const std::string& column : columns) row.push_back(RunCell(run, column, bool_params));
+    for (const auto& key : params) row.push_back(RunCell(run, "params." + key, bool_params));
+    for (const auto& key : metrics) row.push_back(RunCell(run, "metrics." + key, bool_params));
     for (const auto& phase : phases) {
       Cell cell = Cell::Missing();
       for (const auto& timing : run.timings) {
@@ -397,7 +400,8 @@ Table ExportTable(const std::vector<RunRecord>& runs, const std::string& store_d
   return table;
 }
 
-std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& store_dir) {
+std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& store_dir,
+                       const BoolParamKeys& bool_params) {
   nlohmann::json out = nlohmann::json::array();
   auto optional = [](const std::optional<double>& value) -> nlohmann::json {
     if (value) return *value;
@@ -410,14 +414,16 @@ std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& st
     object["config_hash"] = run.config_hash;
     object["status"] = RunStatusName(run.status);
     object["attempts"] = run.attempts;
-    for (const char* attribute : {"host", "rank", "device"}) object[attribute] = CellJson(RunCell(run, attribute));
+    for (const char* attribute : {"host", "rank", "device"}) {
+      object[attribute] = CellJson(RunCell(run, attribute, bool_params));
+    }
     object["queued_time"] = run.queued_time;
     object["start_time"] = optional(run.start_time);
     object["end_time"] = optional(run.end_time);
     object["duration"] = optional(run.duration());
-    object["error"] = CellJson(RunCell(run, "error"));
+    object["error"] = CellJson(RunCell(run, "error", bool_params));
     object["params"] = nlohmann::json::object();
-    for (const auto& [key, value] : run.params) object["params"][key] = ParamJson(value);
+    for (const auto& [key, value] : run.params) object["params"][key] = ParamJson(key, value, bool_params);
     object["metrics"] = nlohmann::json::object();
     for (const auto& [key, point] : run.latest_metrics) {
       object["metrics"][key] = CellJson(Cell::Number(point.value));

@@ -19,14 +19,16 @@ Result<OutputFormat> ParseOutputFormat(const std::string& text);
 // One cell: text, or a number (printed readably in tables, exactly in CSV;
 // in JSON a whole number is an integer, store/json_output.h), or an integer
 // that tables print in full too (ids, eval/judge_id, counts, steps), or a
-// list-valued param (its text in tables and CSV, an array in JSON). None: a
-// missing value ("-" in tables, empty in CSV, null in JSON).
+// list-valued param (its text in tables and CSV, an array in JSON), or an
+// on/off setting (true or false in tables and CSV, a boolean in JSON). None:
+// a missing value ("-" in tables, empty in CSV, null in JSON).
 struct Cell {
   std::string text;
   std::optional<double> number;
   bool missing = false;
   std::optional<ParamValue> list;  // set for a list-valued param; `text` is then its ToText
   bool integer = false;            // `number` is an id or a count: never rounded to 4 significant digits
+  std::optional<bool> boolean = std::nullopt;  // set for an on/off setting; `text` is then "true" or "false"
 
   static Cell Text(std::string text) { return Cell{std::move(text), std::nullopt, false, std::nullopt}; }
   static Cell Number(double value) { return Cell{"", value, false, std::nullopt}; }
@@ -35,6 +37,9 @@ struct Cell {
   static Cell List(ParamValue value) {
     std::string text = value.ToText();
     return Cell{std::move(text), std::nullopt, false, std::move(value)};
+  }
+  static Cell Bool(bool value) {
+    return Cell{value ? "true" : "false", std::nullopt, false, std::nullopt, false, value};
   }
 };
 
@@ -70,8 +75,10 @@ std::string RenderJson(const Table& table);
 std::string Render(const Table& table, OutputFormat format);
 
 // The value of `column` for `run`: a run attribute ("id", "status",
-// "duration"...), "params.KEY" or "metrics.KEY". Missing if absent.
-Cell RunCell(const RunRecord& run, const std::string& column);
+// "duration"...), "params.KEY" or "metrics.KEY". Missing if absent. A param
+// whose key is in `bool_params` is a Bool cell when its text is "true" or
+// "false".
+Cell RunCell(const RunRecord& run, const std::string& column, const BoolParamKeys& bool_params);
 
 // `stylesweep runs --columns`: kInvalidArgument naming the first column that
 // is neither a run attribute (query::RunAttributeNames) nor "params.KEY" or
@@ -84,7 +91,9 @@ Status CheckRunColumns(const std::vector<std::string>& columns, const std::vecto
 // there is one run), then every latest metric.
 std::vector<std::string> DefaultRunColumns(const std::vector<RunRecord>& runs);
 
-Table RunsTable(const std::vector<RunRecord>& runs, const std::vector<std::string>& columns);
+// `stylesweep runs`: one row per run, `columns` as RunCell reads them.
+Table RunsTable(const std::vector<RunRecord>& runs, const std::vector<std::string>& columns,
+                const BoolParamKeys& bool_params);
 Table ExperimentsTable(const std::vector<Experiment>& experiments);
 
 // `stylesweep show`: attributes, params, latest metrics, timings, artifacts
@@ -93,15 +102,19 @@ std::string RenderRunDetails(const RunRecord& run, const std::string& store_dir)
 
 // `stylesweep compare`: one column per run; the params that differ (or
 // every param with `all_params`), then the latest metrics side by side.
-Table CompareTable(const std::vector<RunRecord>& runs, bool all_params = false);
+// Params in `bool_params` as RunCell makes them.
+Table CompareTable(const std::vector<RunRecord>& runs, const BoolParamKeys& bool_params, bool all_params = false);
 
 // `stylesweep export`: one row per run with every attribute, param, latest
 // metric, timing and artifact path (artifact paths under `store_dir`).
-// Runs need GetRun's timings and artifacts.
-Table ExportTable(const std::vector<RunRecord>& runs, const std::string& store_dir);
-// Nested JSON: one object per run with params, metrics, timings, artifacts;
-// what a run lacks (host, rank, device and times before it started, an
-// error when it did not fail) is null, as the CSV leaves it empty.
-std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& store_dir);
+// Runs need GetRun's timings and artifacts. Params in `bool_params` as
+// RunCell makes them.
+Table ExportTable(const std::vector<RunRecord>& runs, const std::string& store_dir, const BoolParamKeys& bool_params);
+// Nested JSON: one object per run with params (on/off settings in
+// `bool_params` as JSON booleans), metrics, timings, artifacts; what a run
+// lacks (host, rank, device and times before it started, an error when it
+// did not fail) is null, as the CSV leaves it empty.
+std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& store_dir,
+                       const BoolParamKeys& bool_params);
 
 }  // namespace stylesweep

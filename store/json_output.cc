@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 
 #include "store/format.h"
 
@@ -27,6 +28,11 @@ nlohmann::json ParamJson(const ParamValue& value) {
     }
   }
   return nullptr;
+}
+
+nlohmann::json ParamJson(const std::string& key, const ParamValue& value, const BoolParamKeys& bool_params) {
+  if (std::optional<bool> on = BoolParam(key, value, bool_params)) return *on;
+  return ParamJson(value);
 }
 
 }  // namespace stylesweep

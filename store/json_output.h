@@ -20,4 +20,9 @@ nlohmann::json NumberJson(double value);
 // (style_paths, style_layers, style_layer_weights, scales) as a JSON array.
 nlohmann::json ParamJson(const ParamValue& value);
 
+// The param `key` as JSON output prints it: a JSON boolean when `key` is in
+// `bool_params` and its value is the string "true" or "false", else
+// ParamJson(value).
+nlohmann::json ParamJson(const std::string& key, const ParamValue& value, const BoolParamKeys& bool_params);
+
 }  // namespace stylesweep

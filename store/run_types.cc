@@ -87,6 +87,13 @@ bool ParamValue::operator==(const ParamValue& other) const {
   return type == other.type && ToText() == other.ToText();
 }
 
+std::optional<bool> BoolParam(const std::string& key, const ParamValue& value, const BoolParamKeys& bool_params) {
+  if (value.type != ParamValue::Type::kString || bool_params.count(key) == 0) return std::nullopt;
+  if (value.text == "true") return true;
+  if (value.text == "false") return false;
+  return std::nullopt;
+}
+
 const char* ParamTypeName(ParamValue::Type type) {
   switch (type) {
     case ParamValue::Type::kNumber: return "number";

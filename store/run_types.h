@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,18 @@ const char* ParamTypeName(ParamValue::Type type);  // "number", "string", "list"
 
 // A run's params by key: immutable once the run exists.
 using Params = std::map<std::string, ParamValue>;
+
+// The keys of the params that are on/off settings (tf32,
+// normalize_objective...). The store keeps them as the strings "true" and
+// "false" (its param types are number, string and list); JSON output prints
+// them as JSON booleans, tables and CSV as true and false. The store does not
+// know the engine's settings: the caller passes them (BoolOptionKeys() in
+// scheduler/run_params.h).
+using BoolParamKeys = std::set<std::string>;
+
+// The on/off value of the param `key`: set when `key` is in `bool_params` and
+// `value` is the string "true" or "false"; nullopt for any other param.
+std::optional<bool> BoolParam(const std::string& key, const ParamValue& value, const BoolParamKeys& bool_params);
 
 // One point of a metric's history. A NaN value is stored and read back as NaN.
 struct MetricPoint {

@@ -14,6 +14,7 @@
 
 #include "engine/image_io.h"
 #include "scheduler/progress.h"
+#include "scheduler/run_params.h"
 #include "tests/smooth_png.h"
 #include "tests/scheduler/fake_executors.h"
 #include "tests/store/read_shards.h"
@@ -277,7 +278,8 @@ TEST_F(CoordinatorTest, SilentWorkerIsLostItsJobRunsElsewhereAndItsLateResultIsI
 TEST_F(CoordinatorTest, DatasetGetsImagesAndOneManifestLinePerJob) {
   const std::string dataset = dir_.path() + "/dataset";
   spec_.output.dataset_dir = dataset;
-  const auto jobs = MakeJobs(3);
+  auto jobs = MakeJobs(3);
+  for (JobSpec& job : jobs) job.params.push_back({"normalize_objective", job.index == 0 ? "true" : "false"});
   Sweep(jobs);
   std::ifstream manifest(dataset + "/manifest.jsonl");
   std::string line;
@@ -294,6 +296,7 @@ TEST_F(CoordinatorTest, DatasetGetsImagesAndOneManifestLinePerJob) {
     EXPECT_EQ(entry["content"], job.content_path);
     EXPECT_EQ(entry["run_id"], runs.at(job.job_key).id);
     EXPECT_EQ(entry["params"]["style_weight"].dump(), "1000");  // a JSON number, like every JSON output
+    EXPECT_EQ(entry["params"]["normalize_objective"], nlohmann::json(job.index == 0)) << entry.dump();  // a boolean
     EXPECT_TRUE(std::filesystem::exists(dataset + "/" + job.output_name + ".png"));
   }
 }
@@ -336,6 +339,7 @@ TEST_F(CoordinatorTest, WebDatasetOutputPacksPairedSamplesIntoShards) {
   spec_.output.include_content = true;
   auto jobs = MakeJobs(5);
   for (JobSpec& job : jobs) {
+    job.params.push_back({"tf32", job.index % 2 == 0 ? "true" : "false"});
     job.content_path = dir_.path() + "/c" + std::to_string(job.index) + ".png";
     testing::WriteSmoothPng(job.content_path, 60 + 4 * job.index, 45, job.index + 1);  // larger than size 32
   }
@@ -354,6 +358,7 @@ TEST_F(CoordinatorTest, WebDatasetOutputPacksPairedSamplesIntoShards) {
       ASSERT_EQ(files.size(), 3u) << key;
       const nlohmann::json meta = nlohmann::json::parse(files.at("json"));
       EXPECT_EQ(meta["job_key"], key);
+      EXPECT_TRUE(meta["params"]["tf32"].is_boolean()) << meta.dump();  // as in `plan --format json`
       const std::string& stylised = files.at("png");
       const std::string& content = files.at("content.png");
       Result<Image> out = DecodeImage(std::vector<std::uint8_t>(stylised.begin(), stylised.end()), key + ".png");
@@ -383,6 +388,19 @@ TEST(RunParams, SettingsAreTypedAndSweptValuesKept) {
   EXPECT_DOUBLE_EQ(params.at("alpha_beta").number, 0.001);
   EXPECT_EQ(params.at("style").ToText(), R"(["s0.png","other.jpg"])");
   EXPECT_EQ(params.count("device"), 0u) << "placement is not part of a run's identity";
+}
+
+TEST(RunParams, OnOffSettingsPrintAsJsonBooleans) {
+  const BoolParamKeys& bools = BoolOptionKeys();
+  for (const char* key : {"tf32", "normalize_objective", "channels_last"}) EXPECT_EQ(bools.count(key), 1u) << key;
+  EXPECT_EQ(bools.count("size"), 0u);
+  EXPECT_EQ(TypedParamJson("tf32", "true"), nlohmann::json(true));
+  EXPECT_EQ(TypedParamJson("normalize_objective", "false"), nlohmann::json(false));
+  EXPECT_EQ(TypedParamJson("init", "content"), nlohmann::json("content"));
+  EXPECT_EQ(TypedParamJson("size", "256").dump(), "256");
+  JobSpec job = MakeJobs(1).front();
+  job.options.tf32 = true;
+  EXPECT_EQ(StyleOptionsJson(job.options).at("tf32"), nlohmann::json(true));
 }
 
 TEST(Progress, LineShowsCountsWorkersRateAndTimeLeft) {

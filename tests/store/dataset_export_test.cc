@@ -30,6 +30,7 @@ class DatasetExport : public ::testing::Test {
       auto id = store_->EnsureRun(*experiment, key,
                                   {{"style_weight", ParamValue::Number(1000 + i)},
                                    {"content", ParamValue::String("c.png")},
+                                   {"tf32", ParamValue::String(i % 2 == 0 ? "true" : "false")},
                                    {"style_layers", ParamValue::List({ParamValue::String("relu1_1"),
                                                                       ParamValue::String("relu2_1")})}});
       ASSERT_TRUE(id.ok());
@@ -53,6 +54,7 @@ TEST_F(DatasetExport, WebDatasetShardsHoldEveryFinishedImageWithItsRecord) {
   options.output_dir = dir_.path() + "/wds";
   options.format = "webdataset";
   options.shard_size = 2;
+  options.bool_params = {"tf32"};
   Result<DatasetExportSummary> summary = ExportDataset(*store_, options);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->samples, 5);
@@ -69,8 +71,10 @@ TEST_F(DatasetExport, WebDatasetShardsHoldEveryFinishedImageWithItsRecord) {
       EXPECT_EQ(files.at("png"), "png of " + key);
       const nlohmann::json record = nlohmann::json::parse(files.at("json"));
       EXPECT_EQ(record["job_key"], key);
-      // JSON types, as every JSON output: integers, arrays, "nan".
+      // JSON types, as every JSON output: integers, arrays, booleans, "nan".
       EXPECT_TRUE(record["params"]["style_weight"].is_number_integer()) << record.dump();
+      EXPECT_EQ(record["params"]["tf32"], nlohmann::json(std::stoi(key.substr(1)) % 2 == 0)) << record.dump();
+      EXPECT_EQ(record["params"]["content"], "c.png") << record.dump();
       EXPECT_EQ(record["params"]["style_layers"], nlohmann::json::array({"relu1_1", "relu2_1"})) << record.dump();
       EXPECT_EQ(record["metrics"]["eval/ssim"], "nan") << record.dump();
       EXPECT_DOUBLE_EQ(record["metrics"]["total_loss"].get<double>(), 0.5 + std::stoi(key.substr(1)));
@@ -83,6 +87,7 @@ TEST_F(DatasetExport, FolderGetsImagesAndAManifestAndBadRequestsAreRefused) {
   DatasetExportOptions options;
   options.experiment = "coco";
   options.output_dir = dir_.path() + "/folder";
+  options.bool_params = {"tf32"};
   Result<DatasetExportSummary> summary = ExportDataset(*store_, options);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   std::ifstream manifest(options.output_dir + "/manifest.jsonl");
@@ -90,6 +95,7 @@ TEST_F(DatasetExport, FolderGetsImagesAndAManifestAndBadRequestsAreRefused) {
   for (std::string line; std::getline(manifest, line); ++lines) {
     const nlohmann::json record = nlohmann::json::parse(line);
     EXPECT_TRUE(std::filesystem::exists(options.output_dir + "/" + record["file"].get<std::string>()));
+    EXPECT_TRUE(record["params"]["tf32"].is_boolean()) << line;
   }
   EXPECT_EQ(lines, 5);
 

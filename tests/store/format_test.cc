@@ -76,7 +76,7 @@ TEST(Format, JsonPrintsWholeNumbersAsIntegersAndListsAsArrays) {
   const std::vector<std::string> columns = {"id", "attempts", "params.num_iterations", "params.alpha_beta",
                                             "params.style_paths", "params.style_layer_weights",
                                             "metrics.total_loss", "metrics.style_loss"};
-  const nlohmann::json rows = nlohmann::json::parse(RenderJson(RunsTable({run}, columns)));
+  const nlohmann::json rows = nlohmann::json::parse(RenderJson(RunsTable({run}, columns, {})));
   const nlohmann::json& row = rows.at(0);
   EXPECT_TRUE(row.at("id").is_number_integer()) << row.dump();
   EXPECT_EQ(row.at("id").dump(), "12");
@@ -88,10 +88,10 @@ TEST(Format, JsonPrintsWholeNumbersAsIntegersAndListsAsArrays) {
   EXPECT_TRUE(row.at("metrics.total_loss").is_number_integer());
   EXPECT_EQ(row.at("metrics.style_loss"), "nan");
   // The table and CSV keep the list's text.
-  EXPECT_NE(RenderCsv(RunsTable({run}, columns)).find("[\"\"/a/starry.jpg\"\",\"\"/a/scream.jpg\"\"]"),
+  EXPECT_NE(RenderCsv(RunsTable({run}, columns, {})).find("[\"\"/a/starry.jpg\"\",\"\"/a/scream.jpg\"\"]"),
             std::string::npos);
 
-  const nlohmann::json exported = nlohmann::json::parse(ExportJson({run}, "runs")).at(0);
+  const nlohmann::json exported = nlohmann::json::parse(ExportJson({run}, "runs", {})).at(0);
   EXPECT_TRUE(exported.at("id").is_number_integer());
   EXPECT_TRUE(exported.at("params").at("num_iterations").is_number_integer());
   EXPECT_TRUE(exported.at("params").at("style_paths").is_array());
@@ -108,19 +108,19 @@ TEST(Format, IdentifierMetricsPrintInFullInEveryTableAndAsJsonIntegers) {
     run->latest_metrics["total_loss"] = MetricPoint{"total_loss", 80, 32000002048.0, 0};  // whole, but a measure
   }
   const std::vector<std::string> columns = {"id", "metrics.eval/judge_id", "metrics.total_loss"};
-  const std::string table = RenderTable(RunsTable({a, b}, columns));
+  const std::string table = RenderTable(RunsTable({a, b}, columns, {}));
   EXPECT_NE(table.find("63601234567891"), std::string::npos) << table;
   EXPECT_EQ(table.find("e+13"), std::string::npos) << table;
   EXPECT_NE(table.find("3.2e+10"), std::string::npos) << "losses stay readable\n" << table;
   const std::string details = RenderRunDetails(a, "runs");
   EXPECT_NE(details.find("63601234567891"), std::string::npos) << details;
-  const std::string compared = RenderTable(CompareTable({a, b}));
+  const std::string compared = RenderTable(CompareTable({a, b}, {}));
   EXPECT_NE(compared.find("63601234567891"), std::string::npos) << compared;
 
-  const nlohmann::json rows = nlohmann::json::parse(RenderJson(RunsTable({a}, columns)));
+  const nlohmann::json rows = nlohmann::json::parse(RenderJson(RunsTable({a}, columns, {})));
   EXPECT_TRUE(rows.at(0).at("metrics.eval/judge_id").is_number_integer()) << rows.dump();
   EXPECT_EQ(rows.at(0).at("metrics.eval/judge_id").get<std::int64_t>(), 63601234567891);
-  const nlohmann::json exported = nlohmann::json::parse(ExportJson({a}, "runs")).at(0);
+  const nlohmann::json exported = nlohmann::json::parse(ExportJson({a}, "runs", {})).at(0);
   EXPECT_EQ(exported.at("metrics").at("eval/judge_id").dump(), "63601234567891");
 }
 
@@ -130,9 +130,43 @@ TEST(Format, CompareJsonKeepsTypesToo) {
   b.id = 2;
   a.params["size"] = ParamValue::Number(256);
   b.params["size"] = ParamValue::Number(512);
-  const nlohmann::json rows = nlohmann::json::parse(RenderJson(CompareTable({a, b})));
+  const nlohmann::json rows = nlohmann::json::parse(RenderJson(CompareTable({a, b}, {})));
   ASSERT_FALSE(rows.empty());
   EXPECT_EQ(rows.dump().find(".0"), std::string::npos) << rows.dump();
+}
+
+// Every JSON output of runs prints an on/off setting as a JSON boolean, as
+// `plan --format json` does; tables and CSV keep its text. A string param
+// outside the on/off keys stays a string, whatever its text.
+TEST(Format, OnOffSettingsAreJsonBooleansInEveryJsonOutput) {
+  RunRecord a, b;
+  a.id = 1;
+  b.id = 2;
+  a.params["tf32"] = ParamValue::String("true");
+  b.params["tf32"] = ParamValue::String("false");
+  for (RunRecord* run : {&a, &b}) run->params["label"] = ParamValue::String("true");
+  const BoolParamKeys bool_params = {"tf32", "normalize_objective"};
+  const std::vector<std::string> columns = {"id", "params.tf32", "params.label"};
+
+  const nlohmann::json rows = nlohmann::json::parse(RenderJson(RunsTable({a, b}, columns, bool_params)));
+  EXPECT_EQ(rows.at(0).at("params.tf32"), nlohmann::json(true)) << rows.dump();
+  EXPECT_EQ(rows.at(1).at("params.tf32"), nlohmann::json(false)) << rows.dump();
+  EXPECT_EQ(rows.at(0).at("params.label"), nlohmann::json("true")) << rows.dump();
+
+  const nlohmann::json compared = nlohmann::json::parse(RenderJson(CompareTable({a, b}, bool_params)));
+  ASSERT_FALSE(compared.empty());
+  EXPECT_EQ(compared.at(0).at("key"), "params.tf32") << compared.dump();
+  EXPECT_EQ(compared.at(0).at("run 1"), nlohmann::json(true)) << compared.dump();
+  EXPECT_EQ(compared.at(0).at("run 2"), nlohmann::json(false)) << compared.dump();
+
+  const nlohmann::json exported = nlohmann::json::parse(ExportJson({a, b}, "runs", bool_params));
+  EXPECT_EQ(exported.at(0).at("params").at("tf32"), nlohmann::json(true)) << exported.dump();
+  EXPECT_EQ(exported.at(1).at("params").at("tf32"), nlohmann::json(false)) << exported.dump();
+  EXPECT_EQ(exported.at(0).at("params").at("label"), nlohmann::json("true")) << exported.dump();
+
+  const std::string table = RenderTable(RunsTable({a, b}, columns, bool_params));
+  EXPECT_NE(table.find(" 1  true "), std::string::npos) << table;
+  EXPECT_EQ(RenderCsv(RunsTable({a}, columns, bool_params)), "id,params.tf32,params.label\r\n1,true,true\r\n");
 }
 
 TEST(Format, ExportsCarryRunIdAndArtifactPaths) {
@@ -144,10 +178,10 @@ TEST(Format, ExportsCarryRunIdAndArtifactPaths) {
   artifact.kind = ArtifactKind::kFinal;
   artifact.path = "artifacts/7/final-300-abcd.png";
   run.artifacts = {artifact};
-  const std::string csv = RenderCsv(ExportTable({run}, "runs"));
+  const std::string csv = RenderCsv(ExportTable({run}, "runs", {}));
   EXPECT_EQ(csv.rfind("id,", 0), 0u);
   EXPECT_NE(csv.find("runs/artifacts/7/final-300-abcd.png"), std::string::npos);
-  const std::string json = ExportJson({run}, "runs");
+  const std::string json = ExportJson({run}, "runs", {});
   EXPECT_NE(json.find("\"id\": 7"), std::string::npos);
   // A run that never started has no host, rank or error: null, not "" or -1.
   const nlohmann::json exported = nlohmann::json::parse(json).at(0);
