@@ -26,9 +26,10 @@ struct DatasetExportSummary {
 };
 
 // Writes the dataset. KEY is the run's job key (config hash); a sample's JSON
-// is {"job_key", "run_id", "params" (typed: numbers as numbers, the
-// options' bool_params as booleans), "metrics" (latest value per key)}. Webdataset shards are named after the experiment
-// (store/tar_shards.h; an existing folder is continued, not rewritten).
+// is {"job_key", "run_id", "params" (typed: numbers as numbers, the options'
+// bool_params as booleans), "metrics" (latest value per key)}. Webdataset
+// shards are named after the experiment (store/tar_shards.h; an existing
+// folder is continued, not rewritten).
 // kNotFound for an unknown experiment, kInvalidArgument for a bad format or
 // shard size, kIoError naming a file that cannot be read or written.
 Result<DatasetExportSummary> ExportDataset(RunStore& store, const DatasetExportOptions& options);
