@@ -35,6 +35,8 @@ class JobTable {
   struct Image {
     std::string path;    // absolute
     std::string sha256;  // of the file's bytes
+    int width = 0;       // px, from its header; 0: not known (FromJobs)
+    int height = 0;      // px
   };
 
   // A table holding `jobs` as they are (each job its own setting and images):
@@ -63,6 +65,12 @@ class JobTable {
   // Job `i`'s key, valid as long as the table is unchanged.
   std::string_view job_key(std::size_t i) const;
   double cost(std::size_t i) const { return records_[i].cost; }
+  int index(std::size_t i) const { return records_[i].index; }
+  const Setting& setting(std::size_t i) const { return settings_[records_[i].setting]; }
+  // Which setting job `i` has: jobs with the same number share options, params and repeat.
+  std::uint32_t setting_number(std::size_t i) const { return records_[i].setting; }
+  const Image& content(std::size_t i) const { return contents_[records_[i].content]; }
+  const std::vector<Image>& styles(std::size_t i) const { return style_sets_[records_[i].style_set]; }
   const std::string& style_key(std::size_t i) const { return style_keys_[records_[i].style_key]; }
   const StyleOptions& options(std::size_t i) const { return settings_[records_[i].setting].options; }
   // The job's dataset file name; empty without output.dataset.

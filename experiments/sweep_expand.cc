@@ -536,7 +536,7 @@ class JobCollector {
     for (const ImageFile& content : contents) {
       content_stems_.push_back(FileStem(content.path));
       first_content_.push_back(content_digests.insert(content.sha256).second);
-      table_.AddContent(JobTable::Image{content.path, content.sha256});
+      table_.AddContent(JobTable::Image{content.path, content.sha256, content.probe.width, content.probe.height});
     }
     std::set<std::vector<std::string>> style_digests;
     for (const auto& styles : style_sets) {
@@ -546,7 +546,7 @@ class JobCollector {
       for (const ImageFile& style : styles) {
         stems.push_back(FileStem(style.path));
         digests.push_back(style.sha256);
-        images.push_back(JobTable::Image{style.path, style.sha256});
+        images.push_back(JobTable::Image{style.path, style.sha256, style.probe.width, style.probe.height});
       }
       style_stems_.push_back(JoinStrings(stems, "+"));
       first_style_set_.push_back(style_digests.insert(digests).second);
