@@ -26,13 +26,15 @@ struct LbfgsOptions {
   int history_size = 100;        // correction pairs kept
   double learning_rate = 1.0;    // step length multiplier (1: plain L-BFGS)
   double tolerance_change = 0.0; // stop when |f_k - f_{k-1}| <= tolerance * |f_{k-1}|; 0: never
-  // Convergence over a window: after evaluation k > stop_window, stop when
-  // f_{k-W} - f_k <= stop_tolerance * |f_{k-W}| (f: the best accepted loss
-  // after each evaluation, W = stop_window). Never before evaluation W + 1.
-  // The decision uses only loss values, so ranks that see the same losses
-  // stop at the same evaluation. 0: never.
+  // Convergence over a window of accepted steps: after accepted step k >= W
+  // (W = stop_window), stop when f_{k-W} - f_k <= stop_tolerance * |f_{k-W}|
+  // (f_k: the loss after accepted step k, f_0 the start's). Trials rejected
+  // and halved after an overshoot do not count, so a job backtracking is never
+  // taken for converged; with every step accepted the earliest stop is
+  // evaluation W + 1. The decision uses only loss values, so ranks that see
+  // the same losses stop at the same evaluation. 0: never.
   double stop_tolerance = 0.0;
-  int stop_window = 20;          // evaluations the improvement is measured over
+  int stop_window = 20;          // accepted steps the improvement is measured over
   bool normalize = true;         // scale f and g by 1 / max|g_0|
   int max_backtracks = 8;        // step halvings tried when the loss rises or is not finite
   // Box on every variable (projected L-BFGS): each trial point is clamped

@@ -19,7 +19,7 @@ enum StopCode : int64_t {
   kNanAfterHalving = 4,
   kNanAtStart = 5,
   kHostError = 6,  // the objective ended the job (job_errors)
-  kConverged = 7,  // improved by less than stop_tolerance over stop_window evaluations
+  kConverged = 7,  // improved by less than stop_tolerance over stop_window accepted steps
 };
 
 // Row-wise dot products of two [B, N] tensors, as float64 [B]. On the CPU
@@ -62,6 +62,7 @@ class BatchState {
     attempt_ = torch::zeros({batch_}, i64);
     reason_ = torch::zeros({batch_}, i64);
     end_evaluation_ = torch::zeros({batch_}, i64);
+    steps_ = torch::zeros({batch_}, i64);
     if (options.stop_tolerance > 0) window_ = torch::zeros({std::max(1, options.stop_window), batch_}, f64);
   }
 
@@ -80,10 +81,9 @@ class BatchState {
     f_scaled_ = f * scale_;
     final_loss_ = f;
     d_ = g_.neg();
-    // First step as in Torch's optim.lbfgs: t = min(1, 1/|g|_1) * lr.
-    t_ = g_.abs().sum(1).to(torch::kFloat64).reciprocal().clamp_max(1.0) * options_.learning_rate;
+    t_ = FirstStep();
     x_before_ = flat_x.clone();
-    RememberLoss(1);
+    RememberLoss(torch::ones_like(active));
     Stop(active & ~finite, kNanAtStart, 1, active);
     BeginIteration(active);
   }
@@ -105,6 +105,11 @@ class BatchState {
     torch::Tensor accept = active & finite & (f_new * scale_ <= f_scaled_);
     torch::Tensor reject = active & ~accept;
     torch::Tensor exhausted = reject & (attempt_ == options_.max_backtracks);
+    // A quasi-Newton direction that no halving made descend starts over from
+    // steepest descent with an empty history (RestartFromSteepestDescent);
+    // only a steepest-descent step that fails as well ends the job.
+    torch::Tensor restart = exhausted & (count_ > 0);
+    exhausted = exhausted & ~restart;
     torch::Tensor nan_error = exhausted & ~finite;
     torch::Tensor no_progress = exhausted & finite;
 
@@ -129,6 +134,7 @@ class BatchState {
     g_ = torch::where(accept_column, g_new, g_);
     f_scaled_ = torch::where(accept, f_new * scale_, f_scaled_);
     final_loss_ = torch::where(accept, f_new, final_loss_);
+    steps_ = steps_ + accept.to(torch::kInt64);
 
     // Stops: NaN that halving cannot fix, no progress, tolerance, budget.
     // A job stopped without an accepted last step returns to its best point.
@@ -140,8 +146,8 @@ class BatchState {
     Stop(nan_error, kNanAfterHalving, evaluations, active);
     Stop(no_progress, kNoProgress, evaluations, active);
     Stop(tolerance_stop, kTolerance, evaluations, active);
-    Stop(Converged(evaluations, active), kConverged, evaluations, active);
-    RememberLoss(evaluations);
+    Stop(Converged(accept, active), kConverged, evaluations, active);
+    RememberLoss(accept);
     if (evaluations >= options_.max_evaluations) {
       restore = restore | (active & ~accept);
       Stop(active.clone(), kBudget, evaluations, active);
@@ -150,9 +156,10 @@ class BatchState {
 
     // Running jobs: a rejected step is halved, an accepted one starts the
     // next iteration from the new direction.
-    torch::Tensor halve = active & ~accept;
+    torch::Tensor halve = active & ~accept & ~restart;
     t_ = torch::where(halve, t_ * 0.5, t_);
     attempt_ = torch::where(halve, attempt_ + 1, attempt_);
+    RestartFromSteepestDescent(restart & active);
     torch::Tensor next = active & accept;
     d_ = torch::where(next.unsqueeze(1), Direction(bound), d_);
     t_ = torch::where(next, torch::full_like(t_, options_.learning_rate), t_);
@@ -186,16 +193,40 @@ class BatchState {
     active = active & ~jobs;
   }
 
-  // The running jobs whose best loss improved by less than stop_tolerance
-  // (relative) since `evaluations` - stop_window; none before the window is full.
-  torch::Tensor Converged(int evaluations, const torch::Tensor& active) const {
-    if (!window_.defined() || evaluations <= options_.stop_window) return torch::zeros_like(active);
-    const torch::Tensor before = window_[evaluations % window_.size(0)];
-    return active & ((before - f_scaled_) <= before.abs() * options_.stop_tolerance);
+  // The running jobs that just took an accepted step whose loss improved by
+  // less than stop_tolerance (relative) over their last stop_window accepted
+  // steps; none before a job has taken that many. Trials that were rejected
+  // and halved do not count: a job backtracking after an overshoot has not
+  // converged, however long its best loss stands still.
+  torch::Tensor Converged(const torch::Tensor& accept, const torch::Tensor& active) const {
+    if (!window_.defined()) return torch::zeros_like(active);
+    const torch::Tensor before = window_.gather(0, WindowRow()).squeeze(0);
+    return active & accept & (steps_ >= options_.stop_window) &
+           ((before - f_scaled_) <= before.abs() * options_.stop_tolerance);
   }
-  // Keeps the best loss after evaluation `evaluations` for Converged().
-  void RememberLoss(int evaluations) {
-    if (window_.defined()) window_[evaluations % window_.size(0)].copy_(f_scaled_);
+  // Keeps the best loss after each accepted step (`accept`) for Converged().
+  void RememberLoss(const torch::Tensor& accept) {
+    if (!window_.defined()) return;
+    const torch::Tensor row = WindowRow();
+    const torch::Tensor kept = torch::where(accept, f_scaled_, window_.gather(0, row).squeeze(0));
+    window_.scatter_(0, row, kept.unsqueeze(0));
+  }
+  // [1, B]: each job's row of window_ for its current accepted-step count.
+  torch::Tensor WindowRow() const { return torch::remainder(steps_, window_.size(0)).unsqueeze(0); }
+
+  // First step as in Torch's optim.lbfgs: t = min(1, 1/|g|_1) * lr.
+  torch::Tensor FirstStep() const {
+    return g_.abs().sum(1).to(torch::kFloat64).reciprocal().clamp_max(1.0) * options_.learning_rate;
+  }
+
+  // The jobs of `jobs` drop their history and try again from x_before_
+  // along steepest descent with the first step's length, as at the start.
+  void RestartFromSteepestDescent(const torch::Tensor& jobs) {
+    count_ = torch::where(jobs, torch::zeros_like(count_), count_);
+    h_diag_ = torch::where(jobs, torch::ones_like(h_diag_), h_diag_);
+    d_ = torch::where(jobs.unsqueeze(1), bounded_ ? FeasibleDirection(g_.neg()) : g_.neg(), d_);
+    t_ = torch::where(jobs, FirstStep(), t_);
+    attempt_ = torch::where(jobs, torch::zeros_like(attempt_), attempt_);
   }
 
   // Start of an iteration for the jobs of `jobs`: a direction that is not a
@@ -293,7 +324,8 @@ class BatchState {
   torch::Tensor attempt_;        // [B] int64: halvings of the current step
   torch::Tensor reason_;         // [B] int64: StopCode
   torch::Tensor end_evaluation_; // [B] int64: evaluations when the job stopped
-  torch::Tensor window_;         // [stop_window, B] float64: f_scaled_ after evaluation e in row e % stop_window; undefined when the stop is off
+  torch::Tensor steps_;          // [B] int64: accepted steps so far
+  torch::Tensor window_;         // [stop_window, B] float64: f_scaled_ after accepted step k in row k % stop_window; undefined when the stop is off
 };
 // One batched minimisation: the objective, the device state and the host's
 // view of it (per-job errors, which jobs still run, how long the histories

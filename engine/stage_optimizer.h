@@ -21,8 +21,8 @@ struct StageOptimizerOptions {
   int num_iterations = 500;         // objective evaluations this stage
   int lbfgs_history = 100;          // correction pairs kept
   double lbfgs_tolerance = 0.0;     // relative loss change that stops a job; 0: never
-  double stop_tolerance = 0.0;      // L-BFGS: relative improvement over stop_window evaluations that stops a job; 0: never
-  int stop_window = 20;             // evaluations
+  double stop_tolerance = 0.0;      // L-BFGS: relative improvement over stop_window accepted steps that stops a job; 0: never
+  int stop_window = 20;             // accepted steps (evaluations whose loss was kept)
   bool normalize_objective = true;  // L-BFGS sees the loss scaled by 1 / max|g_0|
   double learning_rate = 10.0;      // Adam step size on the 0..255 scale
   int sync_every = 20;              // L-BFGS: evaluations between host reads of its state

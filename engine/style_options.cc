@@ -84,7 +84,7 @@ const std::vector<OptionSpec>& StyleOptionSpecs() {
       {"lbfgs_history", "lbfgs-history", OptionType::kInt, "L-BFGS history size", {}},
       {"lbfgs_tolerance", "lbfgs-tolerance", OptionType::kNumber, "stop when the loss changes by less than this fraction (0: never)", {}},
       {"stop_tolerance", "stop-tolerance", OptionType::kNumber, "stop when the loss improved by less than this fraction over the last stop-window iterations (0: never; L-BFGS only)", {}},
-      {"stop_window", "stop-window", OptionType::kInt, "iterations the stop-tolerance improvement is measured over", {}},
+      {"stop_window", "stop-window", OptionType::kInt, "accepted iterations (halved overshoots not counted) the stop-tolerance improvement is measured over", {}},
       {"normalize_objective", "normalize-objective", OptionType::kBool, "scale the objective by 1/max initial gradient for the optimiser", {}},
       {"learning_rate", "learning-rate", OptionType::kNumber, "Adam step size on the 0..255 scale", {}},
       {"pixel_bounds", "pixel-bounds", OptionType::kString, "project: keep pixels in 0..255 while optimising, so the saved image is the optimised one; none: unbounded, clipped at save (earlier runs)", {"project", "none"}},

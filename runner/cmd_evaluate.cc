@@ -11,6 +11,7 @@
 #include "common/shared_dir.h"
 #include "engine/judge.h"
 #include "runner/command.h"
+#include "runner/flag_errors.h"
 #include "scheduler/job_scoring.h"
 #include "store/format.h"
 #include "store/run_store.h"
@@ -55,7 +56,7 @@ int ScoreImages(Judge& judge, const std::string& content, const std::vector<std:
     std::vector<Cell> row = {Cell::Text(image)};
     nlohmann::json object = {{"image", image}};
     for (const auto& [key, value] : JudgeMetrics(*scores, judge.identity())) {
-      row.push_back(Cell::Number(value));
+      row.push_back(MetricCell(key, value));
       object[key] = value;
     }
     object[kJudgeIdMetric] = judge.identity().id;  // an integer, not a float
@@ -72,6 +73,7 @@ int ScoreImages(Judge& judge, const std::string& content, const std::vector<std:
 }
 
 int ScoreStore(Judge& judge, const std::string& store_dir, const std::string& experiment) {
+  if (Status folder = CheckStoreFolder(store_dir); !folder.ok()) return ReportError("evaluate", folder);
   StoreOptions read_only;
   read_only.mode = OpenMode::kReadOnly;
   if (auto existing = RunStore::Open(store_dir, read_only); !existing.ok()) {
@@ -117,8 +119,7 @@ int Evaluate(int argc, char** argv) {
     }
     po::notify(values);
   } catch (const po::error& e) {
-    std::cerr << "stylesweep evaluate: " << e.what() << "\nusage: stylesweep evaluate " << kUsage << "\n";
-    return kExitUsage;
+    return ReportFlagError("evaluate", e, options, kUsage);
   }
   const bool store_mode = !store_dir.empty();
   if (store_mode && (!images.empty() || !content.empty() || !styles.empty())) {

@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 
 #include "runner/command.h"
+#include "runner/flag_errors.h"
 #include "store/merge.h"
 
 namespace stylesweep {
@@ -30,7 +31,7 @@ int RunMergeCommand(int argc, char** argv) {
     po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& error) {
-    return ReportError("merge", Status::InvalidArgument(error.what()));
+    return ReportFlagError("merge", error, visible, "STORE... -o STORE");
   }
   if (vm.count("help")) {
     std::cout << "usage: stylesweep merge STORE... -o STORE\n\n"

@@ -20,7 +20,9 @@
 #include "scheduler/hash_cache.h"
 #include "scheduler/skipped_images.h"
 #include "runner/sweep_command_line.h"
+#include "scheduler/dataset_keep.h"
 #include "scheduler/memory_check.h"
+#include "scheduler/run_metric_names.h"
 #include "scheduler/run_params.h"
 #include "store/json_output.h"
 
@@ -175,10 +177,10 @@ po::options_description PlanOptions(PlanFlags& flags) {
 
 void PrintPlanHelp(const po::options_description& visible) {
   std::cout << "usage: stylesweep plan SWEEP.yaml [key=v1,v2 ...] [--format table|json] [--device-memory SIZE|auto]\n\n"
-               "Checks a sweep file (keys, values, images, layers against the weights) and prints\n"
-               "the jobs it expands to without running them. Overrides replace a setting's values:\n"
-               "style_weight=1e3,1e4; list settings separate alternatives with ';':\n"
-               "style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
+               "Checks a sweep file (keys, values, images, layers against the weights, the metric\n"
+               "and output.keep's filter) and prints the jobs it expands to without running them.\n"
+               "Overrides replace a setting's values: style_weight=1e3,1e4; list settings separate\n"
+               "alternatives with ';': style_layers=[relu1_1,relu2_1];[relu1_1]. See docs/SWEEPS.md.\n\n"
                "The memory column estimates what each job needs on each of its devices, or its batch with\n"
                "--batch-jobs (docs/BENCHMARKS.md,\n"
                "\"Memory estimates\"). With --device-memory, jobs that do not fit are listed with what\n"
@@ -229,6 +231,10 @@ int RunPlan(int argc, char** argv) {
   std::vector<SkippedImage> skipped;
   Result<JobTable> jobs = ExpandPlan(*spec, flags, skipped);
   if (!jobs.ok()) return ReportError("plan", jobs.status());
+  if (Status ranked = CheckRankingMetric(*spec, *jobs); !ranked.ok()) return ReportError("plan", ranked);
+  if (!spec->output.keep.empty()) {
+    if (Status keep = CheckKeepFilter(spec->output.keep, *jobs); !keep.ok()) return ReportError("plan", keep);
+  }
   (void)ReportSkippedImages("plan", skipped, "", std::cerr);  // no list file: plan writes nothing
   const std::string models_dir = SharedModelsDir(flags.shared_dir);
   if (*batch_jobs == 0 && spec->devices_per_job > 1) *batch_jobs = 1;  // a band split runs one job at a time

@@ -16,6 +16,7 @@
 #include "common/duration.h"
 #include "common/text.h"
 #include "runner/command.h"
+#include "runner/flag_errors.h"
 #include "store/report.h"
 #include "store/run_store.h"
 #include "store/snapshot.h"
@@ -58,6 +59,7 @@ std::string StoreStamp(const std::string& store_dir) {
 // Writes the report once and prints what it holds. Opens the store anew:
 // a snapshot's database is replaced by a rename.
 Status WriteOnce(const std::string& store_dir, const ReportOptions& report) {
+  SS_RETURN_IF_ERROR(CheckStoreFolder(store_dir));
   StoreOptions store_options;
   store_options.mode = OpenMode::kReadOnly;
   SS_ASSIGN_OR_RETURN(std::unique_ptr<RunStore> store, RunStore::Open(store_dir, store_options));
@@ -144,8 +146,7 @@ int Report(int argc, char** argv) {
     }
     po::notify(values);
   } catch (const po::error& e) {
-    std::cerr << "stylesweep report: " << e.what() << "\nusage: stylesweep report " << kUsage << "\n";
-    return kExitUsage;
+    return ReportFlagError("report", e, options, kUsage);
   }
   report.runs = SplitCommas(run_texts);
   if (report.runs.empty() && report.experiment.empty()) {

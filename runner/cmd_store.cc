@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "runner/command.h"
+#include "runner/flag_errors.h"
 #include "store/dataset_export.h"
 #include "store/format.h"
 #include "store/pareto.h"
@@ -43,13 +44,13 @@ int ParseFlags(const std::string& name, const std::string& usage, int argc, char
     }
     po::notify(values);
   } catch (const po::error& e) {
-    std::cerr << "stylesweep " << name << ": " << e.what() << "\nusage: stylesweep " << name << " " << usage << "\n";
-    return kExitUsage;
+    return ReportFlagError(name, e, options, usage);
   }
   return -1;
 }
 
 Result<std::unique_ptr<RunStore>> OpenForReading(const std::string& dir) {
+  SS_RETURN_IF_ERROR(CheckStoreFolder(dir));
   StoreOptions options;
   options.mode = OpenMode::kReadOnly;
   return RunStore::Open(dir, options);
@@ -98,6 +99,13 @@ void PrintSnapshotProgress(const std::string& store_dir, const std::string& expe
   if (!progress->has_value()) return;
   const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   out << SnapshotProgressLine(**progress, now) << "\n";
+}
+
+// The --columns of `runs` against the params and metrics in the store.
+Status CheckColumns(RunStore& store, const std::string& experiment, const std::vector<std::string>& columns) {
+  SS_ASSIGN_OR_RETURN(std::vector<std::string> params, store.ParamKeys(experiment));
+  SS_ASSIGN_OR_RETURN(std::vector<std::string> metrics, store.MetricKeys(experiment));
+  return CheckRunColumns(columns, params, metrics);
 }
 
 int Runs(int argc, char** argv) {
@@ -153,6 +161,7 @@ int Runs(int argc, char** argv) {
   }
   std::vector<std::string> shown = SplitColumns(columns);
   if (shown.empty()) shown = DefaultRunColumns(*runs);
+  else if (Status known = CheckColumns(**store, query.experiment, shown); !known.ok()) return ReportError("runs", known);
   PrintSnapshotProgress(store_dir, query.experiment, *format == OutputFormat::kTable ? std::cout : std::cerr);
   std::cout << Render(RunsTable(*runs, shown), *format);
   if (*format == OutputFormat::kTable) std::cout << runs->size() << " run" << (runs->size() == 1 ? "" : "s") << "\n";
@@ -168,10 +177,13 @@ int Show(int argc, char** argv) {
   std::string store_dir, run_text;
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
-  options.add_options()("run", po::value<std::string>(&run_text)->value_name("RUN")->required(), "run id or config hash prefix");
+  options.add_options()("run", po::value<std::string>(&run_text)->value_name("RUN"), "run id or config hash prefix");
   po::positional_options_description positional;
   positional.add("run", 1);
   if (int code = ParseFlags("show", "RUN [--store DIR]", argc, argv, options, &positional); code >= 0) return code;
+  if (run_text.empty()) {
+    return ReportError("show", Status::InvalidArgument("give a run id or config hash prefix: stylesweep show RUN"));
+  }
   auto store = OpenForReading(store_dir);
   if (!store.ok()) return ReportError("show", store.status());
   auto run = LoadRun(store->get(), run_text);
@@ -187,16 +199,18 @@ int Compare(int argc, char** argv) {
   po::options_description options("options");
   AddStoreOption(&options, &store_dir);
   options.add_options()
-      ("runs", po::value<std::vector<std::string>>(&run_texts)->value_name("RUN")->required(), "run ids or config hash prefixes")
+      ("runs", po::value<std::vector<std::string>>(&run_texts)->value_name("RUN"), "run ids or config hash prefixes")
       ("all-params", po::bool_switch(&all_params), "show params that are equal too")
       ("format", po::value<std::string>(&format_text)->value_name("table|csv|json")->default_value("table"), "table, csv or json");
   po::positional_options_description positional;
   positional.add("runs", -1);
-  if (int code = ParseFlags("compare", "RUN RUN... [--store DIR] [--all-params]", argc, argv, options, &positional);
+  if (int code = ParseFlags("compare", "RUN RUN... [--store DIR] [--all-params] [--format F]", argc, argv, options, &positional);
       code >= 0) {
     return code;
   }
-  if (run_texts.size() < 2) return ReportError("compare", Status::InvalidArgument("compare needs at least two runs"));
+  if (run_texts.size() < 2) {
+    return ReportError("compare", Status::InvalidArgument("compare needs at least two runs: stylesweep compare RUN RUN..."));
+  }
   auto format = ParseOutputFormat(format_text);
   if (!format.ok()) return ReportError("compare", format.status());
   auto store = OpenForReading(store_dir);

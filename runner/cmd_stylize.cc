@@ -26,6 +26,7 @@
 #include "engine/image_io.h"
 #include "engine/style_transfer.h"
 #include "runner/command.h"
+#include "runner/flag_errors.h"
 #include "scheduler/run_params.h"
 #include "store/format.h"
 
@@ -175,8 +176,7 @@ std::optional<int> ParseStylizeFlags(int argc, char** argv, StylizeFlags& flags,
     po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
     po::notify(vm);
   } catch (const po::error& error) {
-    std::cerr << "stylesweep stylize: " << error.what() << "\n(see stylesweep stylize --help)\n";
-    return kExitUsage;
+    return ReportFlagError("stylize", error, all);
   }
   if (vm.count("help")) {
     std::cout << "usage: stylesweep stylize --content FILE --style FILE [--style FILE...] [options]\n\n"
@@ -214,7 +214,8 @@ Result<StyleJob> BuildStyleJob(const StylizeFlags& flags, const po::variables_ma
   // style_weight before alpha_beta, so --alpha-beta scales the final beta.
   const OptionSpec* style_weight = FindStyleOption("style_weight");
   if (vm.count(style_weight->flag)) {
-    SS_RETURN_IF_ERROR(SetStyleOption(job.options, style_weight->key, vm[style_weight->flag].as<std::string>()));
+    Status status = SetStyleOption(job.options, style_weight->key, vm[style_weight->flag].as<std::string>());
+    if (!status.ok()) return status.WithContext(std::string("--") + style_weight->flag);
   }
   for (const auto& spec : StyleOptionSpecs()) {
     if (&spec == style_weight || !vm.count(spec.flag)) continue;
@@ -251,10 +252,11 @@ RunCallbacks ProgressCallbacks(const StyleJob& job, const StylizeFlags& flags, b
     if (quiet) return;
     const double per_iteration = r.wall_seconds / r.iteration;
     const double left = per_iteration * (total_iterations - r.iteration);
+    char tv[48] = "";
+    if (job.options.tv_weight > 0) std::snprintf(tv, sizeof(tv), "  tv %.4g", r.tv_loss);
     char line[256];
     std::snprintf(line, sizeof(line), "iter %d/%d  total %.4g  content %.4g  style %.4g%s  %.0f ms/it  left %s",
-                  r.iteration, total_iterations, r.total_loss, r.content_loss, r.style_loss,
-                  job.options.tv_weight > 0 ? ("  tv " + std::to_string(r.tv_loss)).c_str() : "",
+                  r.iteration, total_iterations, r.total_loss, r.content_loss, r.style_loss, tv,
                   per_iteration * 1e3, FormatDuration(left).c_str());
     if (live) {
       std::cerr << "\r" << line << "\033[K" << std::flush;

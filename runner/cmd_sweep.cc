@@ -21,6 +21,7 @@
 #include "scheduler/stop_signal.h"
 #include "scheduler/sweep_run.h"
 #include "scheduler/worker_timeout.h"
+#include "store/format.h"
 #include "store/run_types.h"
 
 namespace stylesweep {
@@ -68,8 +69,8 @@ void PrintSummary(const SweepOutcome& outcome, std::ostream& out) {
   const SweepSummary& summary = outcome.summary;
   out << "sweep " << summary.experiment << ": " << summary.total << (summary.total == 1 ? " job; " : " jobs; ") << summary.finished << " finished, "
       << summary.failed << " failed, " << summary.killed << " killed, " << summary.not_started << " not started, "
-      << summary.skipped << " skipped (already done) in " << FormatValue(summary.seconds) << " s ("
-      << summary.attempts << " attempts)\n";
+      << summary.skipped << " skipped (already done) in " << FormatDuration(summary.seconds) << " ("
+      << summary.attempts << (summary.attempts == 1 ? " attempt)\n" : " attempts)\n");
   if (summary.output_errors > 0) out << summary.output_errors << " dataset image(s) could not be written\n";
   if (!spec.output.keep.empty()) {
     out << "dataset " << spec.output.dataset_dir << ": " << summary.dataset_kept << " image(s) kept, "

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 namespace stylesweep {
@@ -46,6 +47,14 @@ int ReportError(const std::string& command, const Status& status) {
 std::string DefaultStoreDir() {
   if (const char* env = std::getenv("STYLESWEEP_STORE"); env != nullptr && *env != '\0') return env;
   return "runs";
+}
+
+Status CheckStoreFolder(const std::string& store_dir) {
+  std::error_code error;
+  const auto status = std::filesystem::status(store_dir, error);
+  if (error || !std::filesystem::exists(status) || std::filesystem::is_directory(status)) return Status::Ok();
+  return Status::InvalidArgument("--store " + store_dir + " is a file, not a store folder (a store is a folder "
+                                 "holding store.db and artifacts/)");
 }
 
 }  // namespace stylesweep

@@ -62,6 +62,10 @@ int ReportError(const std::string& command, const Status& status);
 // else runs/ in the current folder.
 std::string DefaultStoreDir();
 
+// kInvalidArgument naming the path when `store_dir` exists but is not a
+// folder (a file given as --store); Ok when it is a folder or is not there.
+Status CheckStoreFolder(const std::string& store_dir);
+
 }  // namespace stylesweep
 
 #define STYLESWEEP_COMMAND(name, summary, fn) \

@@ -1,6 +1,7 @@
 #include "runner/sweep_command_line.h"
 
 #include "runner/command.h"
+#include "runner/flag_errors.h"
 
 namespace stylesweep {
 
@@ -18,7 +19,7 @@ int ParseSweepCommandLine(const std::string& command, int argc, char** argv, con
     po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), *vm);
     po::notify(*vm);
   } catch (const po::error& error) {
-    return ReportError(command, Status::InvalidArgument(error.what()));
+    return ReportFlagError(command, error, visible);
   }
   return -1;
 }

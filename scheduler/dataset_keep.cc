@@ -1,7 +1,7 @@
 #include "scheduler/dataset_keep.h"
 
-#include "engine/judge_metric_names.h"
 #include "scheduler/coordinator.h"
+#include "scheduler/run_metric_names.h"
 #include "store/query.h"
 
 namespace stylesweep {
@@ -15,13 +15,7 @@ Status CheckKeepFilter(const std::string& filter, const std::vector<JobSpec>& jo
       else info.has_text = true;
     }
   }
-  std::vector<std::string> metrics = {"total_loss",           "content_loss",          "style_loss", "tv_loss",
-                                      "memory/estimate_bytes", "memory/peak_bytes",    kStyleDistanceMetric,
-                                      kContentDistanceMetric, kSsimMetric,             kColorDistanceMetric,
-                                      kJudgeIdMetric};
-  for (const JobSpec& job : jobs) {
-    for (const std::string& layer : job.options.style_layers) metrics.push_back("style_loss/" + layer);
-  }
+  const std::vector<std::string> metrics = RunMetricNames(jobs);
   for (const std::string& metric : metrics) schema.metrics.emplace(metric, static_cast<int64_t>(schema.metrics.size()));
   Result<query::CompiledQuery> compiled = query::Compile(filter, {}, schema);
   if (!compiled.ok()) return compiled.status().WithContext("output.keep");

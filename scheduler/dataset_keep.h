@@ -15,8 +15,8 @@
 namespace stylesweep {
 
 // Checks `filter` before anything runs: its syntax and its keys, against
-// the keys the sweep's runs will carry (the params of `jobs`, the engine's
-// loss and memory metrics, the judge's eval/ scores). kInvalidArgument
+// the keys the sweep's runs will carry (the params of `jobs`, the metrics of
+// RunMetricNames: losses, stop/, memory/, the judge's eval/ scores). kInvalidArgument
 // "output.keep: ..." with the column and the closest key for a typo.
 Status CheckKeepFilter(const std::string& filter, const std::vector<JobSpec>& jobs);
 

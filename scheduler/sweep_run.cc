@@ -17,6 +17,7 @@
 #include "scheduler/hash_cache.h"
 #include "scheduler/memory_check.h"
 #include "scheduler/mpi_transport.h"
+#include "scheduler/run_metric_names.h"
 #include "scheduler/skipped_images.h"
 #include "scheduler/snapshot_schedule.h"
 #include "scheduler/stop_signal.h"
@@ -309,6 +310,7 @@ SweepOutcome CoordinateSweep(const SweepRequest& request, const SweepSpec& spec,
   Result<JobTable> jobs = ExpandSweepTable(spec, context);
   SaveHashCache(hasher, "sweep", log);
   if (!jobs.ok()) return fail(jobs.status());
+  if (Status ranked = CheckRankingMetric(spec, jobs->OnePerSettingAndStyle()); !ranked.ok()) return fail(ranked);
   if (request.share.count > 1) {
     const std::size_t total = jobs->size();
     jobs->KeepOnly([&](std::size_t position) { return InShare(position, request.share); });

@@ -37,18 +37,39 @@ void AppendGroups(const std::vector<int>& ranks, size_t count, int n, std::vecto
   }
 }
 
-// A node whose worker count is not a multiple of n, without bands_across_nodes.
-Status NodeDoesNotFit(const NodeWorkers& node, int n, int coordinator_rank) {
+// The fewest worker ranks at or above `count` that fill whole groups of n.
+size_t RoundUpToGroups(size_t count, int n) { return (count + n - 1) / n * n; }
+
+// "a", "a and b", "a, b and c".
+std::string JoinAnd(const std::vector<std::string>& items) {
+  std::string text;
+  for (size_t i = 0; i < items.size(); ++i) text += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+  return text;
+}
+
+// Without bands_across_nodes: every node whose worker count is not a
+// multiple of n, with the counts that would fit and the ranks they add up to.
+Status NodesDoNotFit(const std::vector<NodeWorkers>& nodes, int n, int coordinator_rank) {
   const std::string count = std::to_string(n);
-  const int fit = static_cast<int>((node.ranks.size() + n - 1) / n) * n;
-  return Status::InvalidArgument(
-      "devices_per_job " + count + " runs each job on a group of " + count +
-      " worker ranks of one node, but the node of rank " + std::to_string(node.first_rank) + " has " +
-      std::to_string(node.ranks.size()) + " worker rank(s)" +
-      (node.coordinator ? " besides the coordinator (rank " + std::to_string(coordinator_rank) + ")" : "") +
-      "; give each node a multiple of " + count + " worker ranks (here: " + std::to_string(fit) +
-      (node.coordinator ? ", so mpiexec -n " + std::to_string(fit + 1) + " on one node" : "") +
-      "), or set bands_across_nodes: true (CPU sweeps) to let a group span nodes");
+  std::vector<std::string> found, fits;
+  size_t total_ranks = 0;  // every node's fitting worker count, plus the coordinator
+  for (const NodeWorkers& node : nodes) {
+    const size_t fit = RoundUpToGroups(node.ranks.size(), n);
+    total_ranks += fit + (node.coordinator ? 1 : 0);
+    if (fit == node.ranks.size()) continue;
+    found.push_back("the node of rank " + std::to_string(node.first_rank) + " has " + std::to_string(node.ranks.size()) +
+                    " worker rank(s)" +
+                    (node.coordinator ? " besides the coordinator (rank " + std::to_string(coordinator_rank) + ")" : ""));
+    fits.push_back(std::to_string(fit) + (nodes.size() > 1 ? " on the node of rank " + std::to_string(node.first_rank) : ""));
+  }
+  const std::string launch =
+      nodes.size() == 1 ? "so mpiexec -n " + std::to_string(total_ranks) + " on one node"
+                        : "so " + std::to_string(total_ranks) + " ranks in all on the " + std::to_string(nodes.size()) +
+                              " nodes, the coordinator included";
+  return Status::InvalidArgument("devices_per_job " + count + " runs each job on a group of " + count +
+                                 " worker ranks of one node, but " + JoinAnd(found) + "; give each node a multiple of " +
+                                 count + " worker ranks (here: " + JoinAnd(fits) + ", " + launch +
+                                 "), or set bands_across_nodes: true (CPU sweeps) to let a group span nodes");
 }
 
 }  // namespace
@@ -60,10 +81,11 @@ Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& n
   std::vector<std::vector<int>> groups;
   std::vector<int> left_over;  // with across_nodes: the ranks no whole one-node group took, in node order
   size_t total_workers = 0;
-  for (const NodeWorkers& node : WorkersByNode(node_of_rank, coordinator_rank)) {
+  const std::vector<NodeWorkers> nodes = WorkersByNode(node_of_rank, coordinator_rank);
+  for (const NodeWorkers& node : nodes) {
     total_workers += node.ranks.size();
     const size_t whole = node.ranks.size() / n * n;
-    if (whole != node.ranks.size() && !across_nodes) return NodeDoesNotFit(node, n, coordinator_rank);
+    if (whole != node.ranks.size() && !across_nodes) return NodesDoNotFit(nodes, n, coordinator_rank);
     AppendGroups(node.ranks, whole, n, groups);
     left_over.insert(left_over.end(), node.ranks.begin() + static_cast<std::ptrdiff_t>(whole), node.ranks.end());
   }
@@ -73,7 +95,7 @@ Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& n
                                    std::to_string(n + 1) + " or more");
   }
   if (left_over.size() % n != 0) {
-    const size_t fit = (total_workers + n - 1) / n * n;
+    const size_t fit = RoundUpToGroups(total_workers, n);
     return Status::InvalidArgument(
         "devices_per_job " + std::to_string(n) + " with bands_across_nodes runs each job on a group of " +
         std::to_string(n) + " worker ranks, but there are " + std::to_string(total_workers) +

@@ -26,8 +26,9 @@ namespace stylesweep {
 // node) form groups across nodes, in node order, so only the total must be a
 // multiple. Returns the groups' world ranks, leaders first: the one-node
 // groups in order of their leaders, then the spanning ones. kInvalidArgument
-// when the counts do not fit (naming the node by its first rank, or the
-// total, and what would fit) or when there are no workers at all.
+// when the counts do not fit (naming every node that does not by its first
+// rank, or the total, and what would fit, on all nodes together) or when
+// there are no workers at all.
 Result<std::vector<std::vector<int>>> PlanWorkerGroups(const std::vector<int>& node_of_rank, int coordinator_rank,
                                                        int devices_per_job, bool across_nodes);
 

@@ -12,6 +12,7 @@
 
 #include "common/text.h"
 #include "store/json_output.h"
+#include "store/query.h"
 
 namespace stylesweep {
 namespace {
@@ -25,7 +26,7 @@ nlohmann::json CellJson(const Cell& cell) {
 
 std::string CellText(const Cell& cell, bool exact) {
   if (cell.missing) return exact ? "" : "-";
-  if (cell.number) return exact ? FormatNumberExact(*cell.number) : FormatNumber(*cell.number);
+  if (cell.number) return exact || cell.integer ? FormatNumberExact(*cell.number) : FormatNumber(*cell.number);
   return cell.text;
 }
 
@@ -80,7 +81,7 @@ std::string FormatNumber(double value) {
   if (std::isnan(value)) return "nan";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   char buffer[40];
-  if (value == std::floor(value) && std::fabs(value) < 1e9) {
+  if (value == std::floor(value) && std::fabs(value) < 1e6) {
     std::snprintf(buffer, sizeof buffer, "%.0f", value);
   } else {
     std::snprintf(buffer, sizeof buffer, "%.4g", value);
@@ -175,6 +176,15 @@ std::string Render(const Table& table, OutputFormat format) {
   return "";
 }
 
+bool IsIdentifierMetric(const std::string& key) {
+  const std::string suffix = "_id";
+  return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Cell MetricCell(const std::string& key, double value) {
+  return IsIdentifierMetric(key) ? Cell::Integer(value) : Cell::Number(value);
+}
+
 Cell RunCell(const RunRecord& run, const std::string& column) {
   if (column.rfind("params.", 0) == 0) {
     auto it = run.params.find(column.substr(7));
@@ -182,13 +192,13 @@ Cell RunCell(const RunRecord& run, const std::string& column) {
   }
   if (column.rfind("metrics.", 0) == 0) {
     auto it = run.latest_metrics.find(column.substr(8));
-    return it == run.latest_metrics.end() ? Cell::Missing() : Cell::Number(it->second.value);
+    return it == run.latest_metrics.end() ? Cell::Missing() : MetricCell(it->first, it->second.value);
   }
-  if (column == "id") return Cell::Number(static_cast<double>(run.id));
+  if (column == "id") return Cell::Integer(static_cast<double>(run.id));
   if (column == "experiment") return Cell::Text(run.experiment);
   if (column == "config_hash") return Cell::Text(run.config_hash);
   if (column == "status") return Cell::Text(RunStatusName(run.status));
-  if (column == "attempts") return Cell::Number(run.attempts);
+  if (column == "attempts") return Cell::Integer(run.attempts);
   if (column == "host") return run.host.empty() ? Cell::Missing() : Cell::Text(run.host);
   if (column == "rank") return run.rank < 0 ? Cell::Missing() : Cell::Number(run.rank);
   if (column == "device") return run.device.empty() ? Cell::Missing() : Cell::Text(run.device);
@@ -198,6 +208,22 @@ Cell RunCell(const RunRecord& run, const std::string& column) {
   if (column == "duration") return run.duration() ? Cell::Number(*run.duration()) : Cell::Missing();
   if (column == "error") return run.error_message.empty() ? Cell::Missing() : Cell::Text(run.error_message);
   return Cell::Missing();
+}
+
+Status CheckRunColumns(const std::vector<std::string>& columns, const std::vector<std::string>& param_keys,
+                       const std::vector<std::string>& metric_keys) {
+  std::vector<std::string> known = query::RunAttributeNames();
+  for (const std::string& key : param_keys) known.push_back("params." + key);
+  for (const std::string& key : metric_keys) known.push_back("metrics." + key);
+  for (const std::string& column : columns) {
+    if (std::find(known.begin(), known.end(), column) != known.end()) continue;
+    std::string message = "--columns: unknown column '" + column + "'";
+    const std::string closest = query::ClosestMatch(column, known);
+    if (!closest.empty()) message += " (did you mean '" + closest + "'?)";
+    return Status::InvalidArgument(message + "; columns are run attributes (id, status, duration, ...), "
+                                   "params.KEY and metrics.KEY");
+  }
+  return Status::Ok();
 }
 
 std::vector<std::string> DefaultRunColumns(const std::vector<RunRecord>& runs) {
@@ -236,9 +262,9 @@ Table ExperimentsTable(const std::vector<Experiment>& experiments) {
     for (const auto& entry : experiment.run_counts) total += entry.second;
     auto count = [&](RunStatus status) {
       auto it = experiment.run_counts.find(status);
-      return Cell::Number(static_cast<double>(it == experiment.run_counts.end() ? 0 : it->second));
+      return Cell::Integer(static_cast<double>(it == experiment.run_counts.end() ? 0 : it->second));
     };
-    table.rows.push_back({Cell::Text(experiment.name), Cell::Number(static_cast<double>(total)),
+    table.rows.push_back({Cell::Text(experiment.name), Cell::Integer(static_cast<double>(total)),
                           count(RunStatus::kQueued), count(RunStatus::kRunning), count(RunStatus::kFinished),
                           count(RunStatus::kFailed), count(RunStatus::kKilled),
                           Cell::Text(FormatTime(experiment.created_time))});
@@ -272,7 +298,7 @@ std::string RenderRunDetails(const RunRecord& run, const std::string& store_dir)
     Table metrics;
     metrics.header = {"metric", "step", "value"};
     for (const auto& [key, point] : run.latest_metrics) {
-      metrics.rows.push_back({Cell::Text(key), Cell::Number(static_cast<double>(point.step)), Cell::Number(point.value)});
+      metrics.rows.push_back({Cell::Text(key), Cell::Integer(static_cast<double>(point.step)), MetricCell(key, point.value)});
     }
     out += "\n" + RenderTable(metrics);
   }
@@ -286,7 +312,7 @@ std::string RenderRunDetails(const RunRecord& run, const std::string& store_dir)
     Table artifacts;
     artifacts.header = {"artifact", "step", "size", "sha256", "path"};
     for (const auto& artifact : run.artifacts) {
-      artifacts.rows.push_back({Cell::Text(ArtifactKindName(artifact.kind)), Cell::Number(static_cast<double>(artifact.step)),
+      artifacts.rows.push_back({Cell::Text(ArtifactKindName(artifact.kind)), Cell::Integer(static_cast<double>(artifact.step)),
                                 Cell::Text(std::to_string(artifact.width) + "x" + std::to_string(artifact.height)),
                                 Cell::Text(artifact.sha256.substr(0, 12)), Cell::Text(store_dir + "/" + artifact.path)});
     }
@@ -384,14 +410,12 @@ std::string ExportJson(const std::vector<RunRecord>& runs, const std::string& st
     object["config_hash"] = run.config_hash;
     object["status"] = RunStatusName(run.status);
     object["attempts"] = run.attempts;
-    object["host"] = run.host;
-    object["rank"] = run.rank;
-    object["device"] = run.device;
+    for (const char* attribute : {"host", "rank", "device"}) object[attribute] = CellJson(RunCell(run, attribute));
     object["queued_time"] = run.queued_time;
     object["start_time"] = optional(run.start_time);
     object["end_time"] = optional(run.end_time);
     object["duration"] = optional(run.duration());
-    object["error"] = run.error_message;
+    object["error"] = CellJson(RunCell(run, "error"));
     object["params"] = nlohmann::json::object();
     for (const auto& [key, value] : run.params) object["params"][key] = ParamJson(value);
     object["metrics"] = nlohmann::json::object();

@@ -61,7 +61,7 @@ using Params = std::map<std::string, ParamValue>;
 
 // One point of a metric's history. A NaN value is stored and read back as NaN.
 struct MetricPoint {
-  std::string key;         // "loss/total", "loss/style"...
+  std::string key;         // "total_loss", "style_loss", "eval/ssim"...
   int64_t step = 0;        // optimiser step (loss evaluation), >= 0
   double value = 0;        // the metric's value at `step`
   double wall_time = 0;    // seconds since the Unix epoch when it was measured

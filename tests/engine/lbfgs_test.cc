@@ -162,6 +162,62 @@ TEST(Lbfgs, StopToleranceNeverStopsBeforeTheWindowIsFull) {
   }
 }
 
+// Steady descent (10 per accepted step, over 1% of the loss) with a run of
+// overshoots: evaluations 6 to 10 return a huge loss, so each is rejected and
+// its step halved, and the best loss stands still for five evaluations.
+struct ScriptedOvershoots {
+  int calls = 0;
+  int accepted = 0;
+  Result<double> operator()(const torch::Tensor&, torch::Tensor& grad) {
+    ++calls;
+    grad.fill_(1.0);
+    if (calls >= 6 && calls <= 10) return 1e9;
+    return 1000.0 - 10.0 * accepted++;
+  }
+};
+
+TEST(Lbfgs, StopToleranceCountsAcceptedStepsNotRejectedTrials) {
+  // Counted in evaluations, the window 5..10 shows no improvement at all
+  // (f stays 960) and the run would stop as converged at evaluation 10 while
+  // it is only backtracking; counted in accepted steps every window of 5
+  // improves by at least 50 (> 1% of the loss) and the budget ends the run.
+  ScriptedOvershoots overshoots;
+  auto x = torch::zeros({4}, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = 40;
+  options.stop_tolerance = 0.01;
+  options.stop_window = 5;
+  auto outcome =
+      MinimizeLbfgs(x, [&](const torch::Tensor& at, torch::Tensor& grad) { return overshoots(at, grad); }, options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->stop_reason, "evaluation budget");
+  EXPECT_EQ(outcome->evaluations, 40);
+  EXPECT_EQ(overshoots.accepted, 35);
+}
+
+TEST(Lbfgs, ADirectionNoHalvingRescuesRestartsFromSteepestDescent) {
+  // f = |x|^2 / 2 from x = 10, but evaluations 4 to 12 overshoot (a huge
+  // loss whatever the point): the step from the quasi-Newton direction is
+  // halved 8 times (max_backtracks) and still rejected at evaluation 12.
+  // That used to end the run as "no progress"; now the history is dropped,
+  // steepest descent from the best point is accepted and the budget ends it.
+  int calls = 0;
+  auto quadratic_with_overshoots = [&](const torch::Tensor& at, torch::Tensor& grad) -> Result<double> {
+    ++calls;
+    grad.copy_(at);
+    if (calls >= 4 && calls <= 12) return 1e12;
+    return 0.5 * at.dot(at).item<double>();
+  };
+  auto x = torch::full({4}, 10.0, torch::kFloat64);
+  LbfgsOptions options;
+  options.max_evaluations = 30;
+  auto outcome = MinimizeLbfgs(x, quadratic_with_overshoots, options);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(outcome->stop_reason, "evaluation budget");
+  EXPECT_EQ(outcome->evaluations, 30);
+  EXPECT_LT(x.abs().max().item<double>(), 10.0);
+}
+
 TEST(Lbfgs, StopToleranceZeroSpendsTheWholeBudgetOnAPlateau) {
   ScriptedPlateau plateau;
   auto outcome = RunScripted(plateau, 0.0, 10, 80);

@@ -77,6 +77,14 @@ TEST_F(EvaluateCommandTest, JsonListsTheFourScoresPerImage) {
   EXPECT_NEAR(list[0]["eval/ssim"].get<double>(), 1.0, 1e-12);
   EXPECT_NEAR(list[1]["eval/style_distance"].get<double>(), 0.0, 1e-9);
   EXPECT_NEAR(list[1]["eval/color_distance"].get<double>(), 0.0, 1e-6);
+
+  // The table's row prints the judge's id in full, as the JSON has it, not as 6.36e+13.
+  auto table = RunStylesweep({"evaluate", "--content", content_, "--style", style_, content_});
+  ASSERT_EQ(table.exit_code, 0) << table.output;
+  const size_t row = table.output.find("\n" + content_);
+  ASSERT_NE(row, std::string::npos) << table.output;
+  const std::string line = table.output.substr(row + 1, table.output.find('\n', row + 1) - row - 1);
+  EXPECT_NE(line.find(list[0]["eval/judge_id"].dump()), std::string::npos) << line;
 }
 
 TEST_F(EvaluateCommandTest, BadCommandLinesSayWhat) {

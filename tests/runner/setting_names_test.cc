@@ -3,7 +3,9 @@
 // aliases, and a sweep key spelled like a flag is refused naming the key.
 #include <gtest/gtest.h>
 
+#include "common/shared_dir.h"
 #include "engine/style_options.h"
+#include "tests/temp_dir.h"
 #include "tests/runner/run_stylesweep.h"
 
 namespace stylesweep {
@@ -65,6 +67,29 @@ TEST(SettingNames, TheAliasReachesTheSetting) {
   auto bad = RunStylesweep({"stylize", "-c", "c.png", "-s", "s.png", "--iterations", "many"});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_NE(bad.output.find("--num-iterations: setting 'num_iterations': 'many'"), std::string::npos) << bad.output;
+}
+
+TEST(SettingNames, EveryBadValueNamesItsFlag) {
+  // style_weight is set before the others (--alpha-beta scales it) and is named like them.
+  for (const char* flag : {"--style-weight", "--alpha-beta", "--size"}) {
+    auto bad = RunStylesweep({"stylize", "-c", "c.png", "-s", "s.png", flag, "lots"});
+    EXPECT_EQ(bad.exit_code, 2) << bad.output;
+    EXPECT_NE(bad.output.find(std::string("error: ") + flag + ": setting '"), std::string::npos) << bad.output;
+  }
+}
+
+TEST(SettingNames, WithTvWeightTheProgressLinePrintsTheTvLossLikeTheOthers) {
+  testing::TempDir dir("setting_names_test");
+  const std::string images = SharedImagesDir();
+  auto run = RunStylesweep({"stylize", "-c", images + "/content/tubingen.jpg", "-s", images + "/style/starry_night.jpg",
+                            "--backbone", "squeezenet1_0", "--size", "32", "--num-iterations", "2", "--tv-weight", "1",
+                            "--print-every", "1", "-o", dir.path() + "/out.png"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const size_t tv = run.output.find("  tv ");
+  ASSERT_NE(tv, std::string::npos) << run.output;
+  const std::string value = run.output.substr(tv + 5, run.output.find(' ', tv + 5) - tv - 5);
+  EXPECT_EQ(value.find(".000000"), std::string::npos) << "4 significant digits, as total, content and style: " << value;
+  EXPECT_LE(value.size(), 9u) << value;  // "2.038e+06"
 }
 
 TEST(SettingNames, ASweepKeySpelledLikeTheFlagNamesTheKey) {

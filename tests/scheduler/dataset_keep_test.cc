@@ -10,6 +10,7 @@
 
 #include "scheduler/coordinator.h"
 #include "scheduler/dataset_keep.h"
+#include "scheduler/run_metric_names.h"
 #include "tests/scheduler/fake_executors.h"
 #include "tests/scheduler/store_sweep_fixture.h"
 
@@ -92,6 +93,27 @@ TEST(CheckKeepFilter, KnowsTheParamsLossesAndScoresOfTheSweep) {
   ASSERT_FALSE(syntax.ok());
   EXPECT_EQ(syntax.message().rfind("output.keep: ", 0), 0u) << syntax.message();
   EXPECT_FALSE(CheckKeepFilter("params.no_such_setting = 1", jobs).ok());
+  // Why a run stopped is recorded for every run: a dataset of the converged ones.
+  EXPECT_TRUE(CheckKeepFilter("metrics.stop/converged = 1 and metrics.stop/iteration < 300", jobs).ok());
+}
+
+TEST(CheckRankingMetric, AMistypedMetricIsRefusedWithTheNearestBeforeAnythingRuns) {
+  auto jobs = testing::MakeJobs(2);
+  jobs[1].options.style_layers = {"relu1", "fire2"};
+  SweepSpec spec;
+  spec.source = "sweep.yaml";
+  for (const char* name : {"total_loss", "eval/ssim", "stop/iteration", "style_loss/fire2"}) {
+    spec.metric.name = name;
+    EXPECT_TRUE(CheckRankingMetric(spec, jobs).ok()) << name;
+  }
+  spec.metric.name = "total_los";
+  const Status typo = CheckRankingMetric(spec, jobs);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(typo.message(), "sweep.yaml: metric.name 'total_los' is not a metric the runs record (did you mean "
+                            "'total_loss'?)");
+  spec.metric.name = "style_loss/fire9";  // not a style layer of these jobs
+  EXPECT_FALSE(CheckRankingMetric(spec, jobs).ok());
 }
 
 TEST(ParseSweepOutput, KeepNeedsADataset) {

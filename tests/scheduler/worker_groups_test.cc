@@ -48,6 +48,22 @@ TEST(PlanWorkerGroups, ANodeWithALeftOverRankIsRefusedWithTheCountThatFits) {
       << second_node.status().message();
 }
 
+TEST(PlanWorkerGroups, LeftOverRanksOnSeveralNodesAreAllNamedWithTheRanksThatFitInAll) {
+  // Node 0: the coordinator and ranks 1-3; node 4: ranks 4-6; node 7: ranks 7-8 (fits).
+  auto groups = PlanWorkerGroups({0, 0, 0, 0, 4, 4, 4, 7, 7}, 0, 2, false);
+  ASSERT_FALSE(groups.ok());
+  const std::string message = groups.status().message();
+  EXPECT_NE(message.find("the node of rank 0 has 3 worker rank(s) besides the coordinator (rank 0) and the node of "
+                         "rank 4 has 3 worker rank(s);"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("here: 4 on the node of rank 0 and 4 on the node of rank 4, so 11 ranks in all on the 3 "
+                         "nodes"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(message.find("on one node"), std::string::npos) << "no one-node launch advice: " << message;
+}
+
 TEST(PlanWorkerGroups, NoWorkersIsRefused) {
   auto groups = PlanWorkerGroups({0}, 0, 2, false);
   ASSERT_FALSE(groups.ok());

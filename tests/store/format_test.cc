@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 
 #include <nlohmann/json.hpp>
 
@@ -31,6 +32,21 @@ TEST(Format, TablesAlignAndRightAlignNumbers) {
             "--  -------  ----\n"
             " 1  noise    12.5\n"
             "10  content     -\n");
+}
+
+TEST(Format, LargeWholeLossesPrintLikeTheirNeighboursAndCountsInFull) {
+  EXPECT_EQ(FormatNumber(999999), "999999");
+  Table table;
+  table.header = {"style_loss", "runs"};
+  // Float32 losses above 2^24 are whole numbers; they are measures all the same.
+  table.rows = {{Cell::Number(6627095.5), Cell::Integer(1500000)}, {Cell::Number(27374586), Cell::Integer(12)}};
+  EXPECT_EQ(RenderTable(table),
+            "style_loss     runs\n"
+            "----------  -------\n"
+            " 6.627e+06  1500000\n"
+            " 2.737e+07       12\n");
+  // CSV keeps every digit either way.
+  EXPECT_EQ(RenderCsv(table), "style_loss,runs\r\n6627095.5,1500000\r\n27374586,12\r\n");
 }
 
 TEST(Format, CsvQuotesWhatNeedsQuoting) {
@@ -82,6 +98,32 @@ TEST(Format, JsonPrintsWholeNumbersAsIntegersAndListsAsArrays) {
   EXPECT_TRUE(exported.at("metrics").at("total_loss").is_number_integer());
 }
 
+TEST(Format, IdentifierMetricsPrintInFullInEveryTableAndAsJsonIntegers) {
+  constexpr double kJudgeId = 63601234567891;  // a judge's id is about this large
+  RunRecord a, b;
+  a.id = 1;
+  b.id = 2;
+  for (RunRecord* run : {&a, &b}) {
+    run->latest_metrics["eval/judge_id"] = MetricPoint{"eval/judge_id", 80, kJudgeId, 0};
+    run->latest_metrics["total_loss"] = MetricPoint{"total_loss", 80, 32000002048.0, 0};  // whole, but a measure
+  }
+  const std::vector<std::string> columns = {"id", "metrics.eval/judge_id", "metrics.total_loss"};
+  const std::string table = RenderTable(RunsTable({a, b}, columns));
+  EXPECT_NE(table.find("63601234567891"), std::string::npos) << table;
+  EXPECT_EQ(table.find("e+13"), std::string::npos) << table;
+  EXPECT_NE(table.find("3.2e+10"), std::string::npos) << "losses stay readable\n" << table;
+  const std::string details = RenderRunDetails(a, "runs");
+  EXPECT_NE(details.find("63601234567891"), std::string::npos) << details;
+  const std::string compared = RenderTable(CompareTable({a, b}));
+  EXPECT_NE(compared.find("63601234567891"), std::string::npos) << compared;
+
+  const nlohmann::json rows = nlohmann::json::parse(RenderJson(RunsTable({a}, columns)));
+  EXPECT_TRUE(rows.at(0).at("metrics.eval/judge_id").is_number_integer()) << rows.dump();
+  EXPECT_EQ(rows.at(0).at("metrics.eval/judge_id").get<std::int64_t>(), 63601234567891);
+  const nlohmann::json exported = nlohmann::json::parse(ExportJson({a}, "runs")).at(0);
+  EXPECT_EQ(exported.at("metrics").at("eval/judge_id").dump(), "63601234567891");
+}
+
 TEST(Format, CompareJsonKeepsTypesToo) {
   RunRecord a, b;
   a.id = 1;
@@ -107,7 +149,25 @@ TEST(Format, ExportsCarryRunIdAndArtifactPaths) {
   EXPECT_NE(csv.find("runs/artifacts/7/final-300-abcd.png"), std::string::npos);
   const std::string json = ExportJson({run}, "runs");
   EXPECT_NE(json.find("\"id\": 7"), std::string::npos);
+  // A run that never started has no host, rank or error: null, not "" or -1.
+  const nlohmann::json exported = nlohmann::json::parse(json).at(0);
+  for (const char* key : {"host", "rank", "device", "start_time", "error"}) {
+    EXPECT_TRUE(exported.at(key).is_null()) << key << ": " << exported.at(key).dump();
+  }
   EXPECT_NE(json.find("\"path\": \"runs/artifacts/7/final-300-abcd.png\""), std::string::npos);
+}
+
+TEST(Format, AMistypedColumnIsRefusedWithTheClosestKnownOne) {
+  const std::vector<std::string> params = {"alpha_beta", "size"};
+  const std::vector<std::string> metrics = {"total_loss", "eval/judge_id"};
+  EXPECT_TRUE(CheckRunColumns({"id", "duration", "params.alpha_beta", "metrics.eval/judge_id"}, params, metrics).ok());
+  const Status typo = CheckRunColumns({"id", "params.alpha_bta"}, params, metrics);
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(typo.message().rfind("--columns: unknown column 'params.alpha_bta' (did you mean 'params.alpha_beta'?)", 0),
+            0u)
+      << typo.message();
+  EXPECT_FALSE(CheckRunColumns({"metrics.size"}, params, metrics).ok()) << "size is a param, not a metric";
 }
 
 TEST(Format, DefaultColumnsShowParamsThatDiffer) {
