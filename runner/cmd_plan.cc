@@ -231,9 +231,15 @@ int RunPlan(int argc, char** argv) {
   std::vector<SkippedImage> skipped;
   Result<JobTable> jobs = ExpandPlan(*spec, flags, skipped);
   if (!jobs.ok()) return ReportError("plan", jobs.status());
-  if (Status ranked = CheckRankingMetric(*spec, *jobs); !ranked.ok()) return ReportError("plan", ranked);
+  // The metric and keep names depend on the settings and styles only.
+  const std::vector<JobSpec> one_per_setting_and_style = jobs->OnePerSettingAndStyle();
+  if (Status ranked = CheckRankingMetric(*spec, one_per_setting_and_style); !ranked.ok()) {
+    return ReportError("plan", ranked);
+  }
   if (!spec->output.keep.empty()) {
-    if (Status keep = CheckKeepFilter(spec->output.keep, *jobs); !keep.ok()) return ReportError("plan", keep);
+    if (Status keep = CheckKeepFilter(spec->output.keep, one_per_setting_and_style); !keep.ok()) {
+      return ReportError("plan", keep);
+    }
   }
   (void)ReportSkippedImages("plan", skipped, "", std::cerr);  // no list file: plan writes nothing
   const std::string models_dir = SharedModelsDir(flags.shared_dir);
