@@ -29,12 +29,20 @@ std::string ToHex(const unsigned char* bytes, unsigned int length) {
   return out;
 }
 
+// SHA-256 fetched once: OpenSSL 3 looks the algorithm up again on every
+// EVP_DigestInit_ex given EVP_sha256(), which costs more than hashing a
+// short text.
+const EVP_MD* Sha256Algorithm() {
+  static EVP_MD* algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return algorithm != nullptr ? algorithm : EVP_sha256();
+}
+
 // Feeds chunks produced by `read` (returns bytes read, 0 at the end, -1 on
 // error) to SHA-256.
 template <typename ReadFn>
 Result<std::string> Digest(ReadFn read, const std::string& what) {
   DigestContext context(EVP_MD_CTX_new());
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
+  if (!context || EVP_DigestInit_ex(context.get(), Sha256Algorithm(), nullptr) != 1) {
     return Status::Internal("OpenSSL could not start a SHA-256 digest for " + what);
   }
   std::vector<char> buffer(1 << 20);
@@ -56,16 +64,48 @@ Result<std::string> Digest(ReadFn read, const std::string& what) {
 
 }  // namespace
 
-std::string Sha256Hex(std::string_view bytes) {
-  DigestContext context(EVP_MD_CTX_new());
+// Hashing memory can only fail if OpenSSL itself is broken: asserted.
+Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
+  const bool ok = context_ != nullptr && EVP_DigestInit_ex(context_, Sha256Algorithm(), nullptr) == 1;
+  assert(ok);
+  (void)ok;
+}
+
+Sha256::Sha256(const Sha256& other) : context_(EVP_MD_CTX_new()) {
+  const bool ok = context_ != nullptr && EVP_MD_CTX_copy_ex(context_, other.context_) == 1;
+  assert(ok);
+  (void)ok;
+}
+
+Sha256& Sha256::operator=(const Sha256& other) {
+  if (this != &other) {
+    const bool ok = EVP_MD_CTX_copy_ex(context_, other.context_) == 1;
+    assert(ok);
+    (void)ok;
+  }
+  return *this;
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(context_); }
+
+void Sha256::Update(std::string_view bytes) {
+  const bool ok = EVP_DigestUpdate(context_, bytes.data(), bytes.size()) == 1;
+  assert(ok);
+  (void)ok;
+}
+
+std::string Sha256::HexDigest() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  // Hashing memory can only fail if OpenSSL itself is broken.
-  const bool ok = context && EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) == 1 &&
-                  EVP_DigestUpdate(context.get(), bytes.data(), bytes.size()) == 1 &&
-                  EVP_DigestFinal_ex(context.get(), digest, &length) == 1;
+  const bool ok = EVP_DigestFinal_ex(context_, digest, &length) == 1;
   assert(ok);
   return ok ? ToHex(digest, length) : std::string();
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  Sha256 sha;
+  sha.Update(bytes);
+  return sha.HexDigest();
 }
 
 Result<std::string> Sha256File(const std::string& path) {

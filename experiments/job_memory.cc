@@ -31,6 +31,10 @@ StyleOptions WithLargestSize(StyleOptions options, int size) {
   return options;
 }
 
+// What ResolveBackbone depends on: backbone, pooling, weights, content and style layers.
+using BackboneKey =
+    std::tuple<std::string, std::string, std::string, std::vector<std::string>, std::vector<std::string>>;
+
 Result<MemoryEstimate> EstimateWith(const JobSpec& job, const StyleOptions& options, const std::string& models_dir,
                                     const std::string& device, int bands, int batch = 1) {
   Result<ImageProbe> probe = ProbeImage(job.content_path);
@@ -50,8 +54,6 @@ Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec
                                                        const JobPlacement& placement) {
   // A sweep names few weights files and layer choices and each content image
   // in many jobs: read each header once, not once per job.
-  using BackboneKey = std::tuple<std::string, std::string, std::string, std::vector<std::string>,
-                                 std::vector<std::string>>;
   std::map<BackboneKey, Result<ResolvedBackbone>> backbones;
   std::unordered_map<std::string, Result<ImageProbe>> probes;
   std::vector<MemoryEstimate> estimates;
@@ -81,6 +83,54 @@ Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec
                                            FileName(jobs[i].content_path) + ")");
     }
     estimates.push_back(*estimate);
+  }
+  return estimates;
+}
+
+Result<std::vector<MemoryEstimate>> EstimateTableMemory(const JobTable& table, const std::string& models_dir,
+                                                        const std::string& device, const JobPlacement& placement) {
+  std::map<BackboneKey, Result<ResolvedBackbone>> backbones;
+  std::unordered_map<std::string, Result<ImageProbe>> probes;   // contents whose size the table lacks
+  std::map<std::tuple<std::uint32_t, int, int, int>, MemoryEstimate> known;  // (setting, width, height, batch)
+  std::vector<MemoryEstimate> estimates;
+  estimates.reserve(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const JobTable::Image& content = table.content(i);
+    ImageProbe size{"", content.width, content.height};
+    if (content.width <= 0 || content.height <= 0) {
+      auto probe = probes.find(content.path);
+      if (probe == probes.end()) probe = probes.emplace(content.path, ProbeImage(content.path)).first;
+      if (!probe->second.ok()) {
+        return probe->second.status()
+            .WithContext("memory estimate of job " + std::to_string(table.index(i)))
+            .WithContext("job " + std::to_string(table.index(i)) + " (" + FileName(content.path) + ")");
+      }
+      size = *probe->second;
+    }
+    const std::uint32_t setting = table.setting_number(i);
+    const auto key = std::make_tuple(setting, size.width, size.height, placement.BatchOf(i));
+    auto found = known.find(key);
+    if (found == known.end()) {
+      const StyleOptions& o = table.options(i);
+      const BackboneKey backbone_key{o.backbone, o.pooling, o.weights, o.content_layers, o.style_layers};
+      auto backbone = backbones.find(backbone_key);
+      if (backbone == backbones.end()) {
+        backbone = backbones
+                       .emplace(backbone_key, ResolveBackbone(o.backbone, o.pooling, o.weights, models_dir,
+                                                              o.content_layers, o.style_layers))
+                       .first;
+      }
+      Result<MemoryEstimate> estimate =
+          backbone->second.ok() ? EstimateRunMemory(*backbone->second, o, size.width, size.height, device,
+                                                    placement.bands, placement.BatchOf(i))
+                                : Result<MemoryEstimate>(backbone->second.status());
+      if (!estimate.ok()) {
+        return estimate.status().WithContext("job " + std::to_string(table.index(i)) + " (" +
+                                             FileName(content.path) + ")");
+      }
+      found = known.emplace(key, *estimate).first;
+    }
+    estimates.push_back(found->second);
   }
   return estimates;
 }

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "engine/memory_estimate.h"
+#include "experiments/job_table.h"
 #include "experiments/sweep.h"
 
 namespace stylesweep {
@@ -40,6 +41,16 @@ Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec
                                                        const std::string& models_dir,
                                                        const std::string& device = "",
                                                        const JobPlacement& placement = {});
+
+// EstimateJobsMemory for the jobs of `table`, without a JobSpec per job:
+// each distinct (setting, content size, batch) is estimated once, so a
+// million jobs of a few configurations cost a few estimates. Content sizes
+// come from the table (read from the header where it has none). The same
+// estimates and the same first error as EstimateJobsMemory over
+// table.AllJobs().
+Result<std::vector<MemoryEstimate>> EstimateTableMemory(const JobTable& table, const std::string& models_dir,
+                                                        const std::string& device = "",
+                                                        const JobPlacement& placement = {});
 
 // Jobs whose device_required exceeds `limit_bytes`, as one kOutOfMemory
 // status listing each (index, short key, content, size, estimate, limit)

@@ -23,6 +23,12 @@ JobTable JobTable::FromJobs(const std::vector<JobSpec>& jobs) {
   return table;
 }
 
+void JobTable::Reserve(std::size_t jobs, bool output_names) {
+  records_.reserve(jobs);
+  keys_.reserve(jobs * kKeyChars);
+  if (output_names) output_names_.reserve(jobs);
+}
+
 std::uint32_t JobTable::AddSetting(Setting setting) {
   settings_.push_back(std::move(setting));
   return static_cast<std::uint32_t>(settings_.size() - 1);
@@ -44,7 +50,7 @@ std::uint32_t JobTable::AddStyleKey(std::string style_key) {
 }
 
 void JobTable::AddJob(std::uint32_t setting, std::uint32_t content, std::uint32_t style_set, std::uint32_t style_key,
-                      const std::string& job_key, double cost, int index, std::string output_name) {
+                      std::string_view job_key, double cost, int index, std::string output_name) {
   Record record;
   record.setting = setting;
   record.content = content;
@@ -53,20 +59,19 @@ void JobTable::AddJob(std::uint32_t setting, std::uint32_t content, std::uint32_
   record.index = index;
   record.cost = cost;
   records_.push_back(record);
-  std::string key = job_key;
-  key.resize(kKeyChars, ' ');
+  const std::string_view key = job_key.substr(0, kKeyChars);
   keys_.insert(keys_.end(), key.begin(), key.end());
+  keys_.insert(keys_.end(), kKeyChars - key.size(), ' ');
   if (!output_name.empty() || !output_names_.empty()) {
     output_names_.resize(records_.size() - 1);  // the jobs before the first name have none
     output_names_.push_back(std::move(output_name));
   }
 }
 
-std::string JobTable::job_key(std::size_t i) const {
-  std::string key(&keys_[i * kKeyChars], kKeyChars);
+std::string_view JobTable::job_key(std::size_t i) const {
+  const std::string_view key(&keys_[i * kKeyChars], kKeyChars);
   const std::size_t end = key.find_last_not_of(' ');
-  key.resize(end == std::string::npos ? 0 : end + 1);
-  return key;
+  return key.substr(0, end == std::string_view::npos ? 0 : end + 1);
 }
 
 JobSpec JobTable::Job(std::size_t i) const {
@@ -75,7 +80,7 @@ JobSpec JobTable::Job(std::size_t i) const {
   const Image& content = contents_[record.content];
   JobSpec job;
   job.index = record.index;
-  job.job_key = job_key(i);
+  job.job_key = std::string(job_key(i));
   job.content_path = content.path;
   job.content_sha256 = content.sha256;
   for (const Image& style : style_sets_[record.style_set]) {
@@ -88,7 +93,7 @@ JobSpec JobTable::Job(std::size_t i) const {
   job.weights_sha256 = setting.weights_sha256;
   job.cost = record.cost;
   job.style_key = style_keys_[record.style_key];
-  job.output_name = output_name(i);
+  job.output_name = std::string(output_name(i));
   return job;
 }
 

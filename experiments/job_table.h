@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,8 @@ class JobTable {
   struct Image {
     std::string path;    // absolute
     std::string sha256;  // of the file's bytes
+    int width = 0;       // px, from its header; 0: not known (FromJobs)
+    int height = 0;      // px
   };
 
   // A table holding `jobs` as they are (each job its own setting and images):
@@ -41,6 +44,8 @@ class JobTable {
   static JobTable FromJobs(const std::vector<JobSpec>& jobs);
 
   // ---- Building (ExpandSweep); each Add returns the new entry's index. ----
+  // Makes room for `jobs` jobs (optional: saves regrowing a large table).
+  void Reserve(std::size_t jobs, bool output_names);
   std::uint32_t AddSetting(Setting setting);
   std::uint32_t AddContent(Image image);
   std::uint32_t AddStyleSet(std::vector<Image> images);
@@ -48,7 +53,7 @@ class JobTable {
   // Appends a job; `job_key` must be 64 characters (a sha256 in hex).
   // `index` is its position in the expanded sweep.
   void AddJob(std::uint32_t setting, std::uint32_t content, std::uint32_t style_set, std::uint32_t style_key,
-              const std::string& job_key, double cost, int index, std::string output_name = "");
+              std::string_view job_key, double cost, int index, std::string output_name = "");
 
   // ---- Reading ----
   std::size_t size() const { return records_.size(); }
@@ -57,12 +62,21 @@ class JobTable {
   JobSpec Job(std::size_t i) const;
   // Every job, in order (as ExpandSweep returns them).
   std::vector<JobSpec> AllJobs() const;
-  std::string job_key(std::size_t i) const;
+  // Job `i`'s key, valid as long as the table is unchanged.
+  std::string_view job_key(std::size_t i) const;
   double cost(std::size_t i) const { return records_[i].cost; }
+  int index(std::size_t i) const { return records_[i].index; }
+  const Setting& setting(std::size_t i) const { return settings_[records_[i].setting]; }
+  // Which setting job `i` has: jobs with the same number share options, params and repeat.
+  std::uint32_t setting_number(std::size_t i) const { return records_[i].setting; }
+  const Image& content(std::size_t i) const { return contents_[records_[i].content]; }
+  const std::vector<Image>& styles(std::size_t i) const { return style_sets_[records_[i].style_set]; }
   const std::string& style_key(std::size_t i) const { return style_keys_[records_[i].style_key]; }
   const StyleOptions& options(std::size_t i) const { return settings_[records_[i].setting].options; }
   // The job's dataset file name; empty without output.dataset.
-  std::string output_name(std::size_t i) const { return output_names_.empty() ? "" : output_names_[i]; }
+  std::string_view output_name(std::size_t i) const {
+    return output_names_.empty() ? std::string_view() : std::string_view(output_names_[i]);
+  }
   // The first job of each distinct (setting, style set), in order: enough
   // for checks that depend on settings and styles only (the names of params
   // and metrics that output.keep may use).

@@ -16,7 +16,9 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "common/sha256.h"
 #include "common/shared_dir.h"
+#include "common/text_index.h"
 #include "experiments/file_hash.h"
 #include "experiments/image_probe.h"
 #include "experiments/job_table.h"
@@ -139,10 +141,9 @@ class ImageResolver {
       named_one_by_one = true;
     }
     for (const auto& file : files) {
-      Result<ImageProbe> probe = ProbeImage(file);
-      Result<std::string> digest = probe.ok() ? hasher_.Hash(file) : Result<std::string>(probe.status());
+      Result<HashedImage> digest = hasher_.HashImage(file);
       if (digest.ok()) {
-        out.push_back({file, *probe, *digest});
+        out.push_back({file, digest->probe, digest->sha256});
         continue;
       }
       const bool typo = named_one_by_one && digest.status().code() == StatusCode::kNotFound;
@@ -319,14 +320,15 @@ std::string FileStem(const std::string& path) { return fs::path(path).stem().str
 // given stems (the expansion computes them once per image), {key}, {index},
 // {repeat} and every swept setting from the job.
 std::string FillNamePattern(const std::string& pattern, const std::string& content_stem,
-                            const std::string& style_stem, const JobSpec& job, int index) {
+                            const std::string& style_stem, const std::string& job_key, int repeat,
+                            const Params& params, int index) {
   std::string name = pattern;
   name = ReplaceAll(name, "{content}", content_stem);
   name = ReplaceAll(name, "{style}", style_stem);
-  name = ReplaceAll(name, "{key}", ShortKey(job.job_key));
+  name = ReplaceAll(name, "{key}", ShortKey(job_key));
   name = ReplaceAll(name, "{index}", std::to_string(index));
-  name = ReplaceAll(name, "{repeat}", std::to_string(job.repeat));
-  for (const auto& [key, value] : job.params) name = ReplaceAll(name, "{" + key + "}", value);
+  name = ReplaceAll(name, "{repeat}", std::to_string(repeat));
+  for (const auto& [key, value] : params) name = ReplaceAll(name, "{" + key + "}", value);
   return name;
 }
 
@@ -370,17 +372,28 @@ std::string IdentityOptionsJson(const StyleOptions& options) {
 }
 
 // CanonicalJobJson assembled from its parts, in nlohmann's sorted key order,
-// so that the options' text (the costly part) is built once per configuration.
-std::string CanonicalJobText(const std::string& options_json, const JobSpec& job) {
+// so that the options' text (the costly part) is built once per
+// configuration. The head (up to the style digests) is what the jobs of one
+// content image and repeat share, so its hash state can be reused; the tail
+// is the style digests and the weights'.
+std::string CanonicalJobHead(const std::string& content_sha256, const std::string& options_json, int repeat) {
   std::string out;
-  out.reserve(options_json.size() + 256 + 67 * job.style_sha256.size());
-  out += "{\"content_sha256\":" + JsonString(job.content_sha256);
+  out.reserve(options_json.size() + 160);
+  out += "{\"content_sha256\":" + JsonString(content_sha256);
   out += ",\"options\":" + options_json;
-  out += ",\"repeat\":" + std::to_string(job.repeat);
+  out += ",\"repeat\":" + std::to_string(repeat);
   out += std::string(",\"schema\":\"") + kJobSchema + "\"";
-  out += ",\"style_sha256\":" + JsonStringArray(job.style_sha256);
-  out += ",\"weights_sha256\":" + JsonString(job.weights_sha256) + "}";
+  out += ",\"style_sha256\":";
   return out;
+}
+
+std::string CanonicalJobTail(const std::vector<std::string>& style_sha256, const std::string& weights_sha256) {
+  return JsonStringArray(style_sha256) + ",\"weights_sha256\":" + JsonString(weights_sha256) + "}";
+}
+
+std::string CanonicalJobText(const std::string& options_json, const JobSpec& job) {
+  return CanonicalJobHead(job.content_sha256, options_json, job.repeat) +
+         CanonicalJobTail(job.style_sha256, job.weights_sha256);
 }
 
 std::string StyleKey(const JobSpec& job) {
@@ -421,6 +434,17 @@ class CachedLayerChecker {
   std::map<std::tuple<std::string, std::string, std::string, std::string, std::string>, Result<CheckedLayers>> cache_;
 };
 
+// The folder of dataset file `name`: fs::path's parent_path, computed
+// directly for the usual names ("x" and "folder/x") without building a path.
+std::string ParentFolder(std::string_view name) {
+  const std::size_t slash = name.find('/');
+  if (slash == std::string_view::npos) return "";
+  if (slash > 0 && slash + 1 < name.size() && name.find('/', slash + 1) == std::string_view::npos) {
+    return std::string(name.substr(0, slash));
+  }
+  return fs::path(std::string(name)).parent_path().string();
+}
+
 // Folder output: refuses more than output.max_per_folder images in one
 // folder, naming the fullest and how to nest the names.
 Status CheckFilesPerFolder(const SweepSpec& spec, const JobTable& jobs) {
@@ -428,7 +452,13 @@ Status CheckFilesPerFolder(const SweepSpec& spec, const JobTable& jobs) {
     return Status::Ok();
   }
   std::map<std::string, std::int64_t> per_folder;
-  for (std::size_t i = 0; i < jobs.size(); ++i) ++per_folder[fs::path(jobs.output_name(i)).parent_path().string()];
+  std::string folder;
+  auto counted = per_folder.end();
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    folder = ParentFolder(jobs.output_name(i));
+    if (counted == per_folder.end() || counted->first != folder) counted = per_folder.try_emplace(folder, 0).first;
+    ++counted->second;
+  }
   auto fullest = std::max_element(per_folder.begin(), per_folder.end(),
                                   [](const auto& a, const auto& b) { return a.second < b.second; });
   if (fullest == per_folder.end() || fullest->second <= spec.output.max_per_folder) return Status::Ok();
@@ -479,49 +509,48 @@ Result<StyleOptions> ConfigurationOptions(const SweepSpec& spec, const Params& p
   return options;
 }
 
-// A job key's 32 bytes, for the set of keys seen.
-struct KeyBytes {
-  std::uint64_t words[4];
-  bool operator==(const KeyBytes& other) const {
-    return std::equal(std::begin(words), std::end(words), std::begin(other.words));
-  }
-};
-struct KeyBytesHash {
-  std::size_t operator()(const KeyBytes& key) const { return static_cast<std::size_t>(key.words[0]); }
-};
-
-KeyBytes KeyBytesOf(const std::string& hex) {
-  KeyBytes key{};
-  for (std::size_t i = 0; i < hex.size() && i < 64; ++i) {
-    const char c = hex[i];
-    const std::uint64_t nibble = c <= '9' ? static_cast<std::uint64_t>(c - '0') : static_cast<std::uint64_t>(c - 'a' + 10);
-    key.words[i / 16] = (key.words[i / 16] << 4) | nibble;
-  }
-  return key;
-}
-
 // Collects the jobs of every configuration into a JobTable: content x style
 // set x repeat, first of each job key kept. Work that depends only on a
 // configuration, a repeat or a style set (the identity options' text, the
 // stages, style keys, file stems) is done once per distinct value, not once
 // per job, and no JobSpec is kept per job.
+//
+// Two jobs have the same key exactly when their canonical texts agree, i.e.
+// when their content digests, style digests and (repeat, identity options,
+// weights digest) all agree. Jobs are collected configuration by
+// configuration, then content, style set and repeat, so a job repeats an
+// earlier one exactly when its content image is not the first with its
+// digest, or its style set not the first with its digests, or its
+// configuration and repeat not the first with their identity: three small
+// sets decide it, not a set of every job's key.
 class JobCollector {
  public:
+  // `expected_jobs`: how many jobs the sweep expands to at most (room is made for them).
   JobCollector(const SweepSpec& spec, const std::vector<ImageFile>& contents,
-               const std::vector<std::vector<ImageFile>>& style_sets)
+               const std::vector<std::vector<ImageFile>>& style_sets, std::size_t expected_jobs)
       : spec_(spec), contents_(contents), style_sets_(style_sets) {
+    const bool named = !spec.output.dataset_dir.empty();
+    table_.Reserve(expected_jobs, named);
+    if (named) output_names_.Reserve(expected_jobs);
+    std::unordered_set<std::string> content_digests;
     for (const ImageFile& content : contents) {
       content_stems_.push_back(FileStem(content.path));
-      table_.AddContent(JobTable::Image{content.path, content.sha256});
+      first_content_.push_back(content_digests.insert(content.sha256).second);
+      table_.AddContent(JobTable::Image{content.path, content.sha256, content.probe.width, content.probe.height});
     }
+    std::set<std::vector<std::string>> style_digests;
     for (const auto& styles : style_sets) {
       std::vector<std::string> stems;
+      std::vector<std::string> digests;
       std::vector<JobTable::Image> images;
       for (const ImageFile& style : styles) {
         stems.push_back(FileStem(style.path));
-        images.push_back(JobTable::Image{style.path, style.sha256});
+        digests.push_back(style.sha256);
+        images.push_back(JobTable::Image{style.path, style.sha256, style.probe.width, style.probe.height});
       }
       style_stems_.push_back(JoinStrings(stems, "+"));
+      first_style_set_.push_back(style_digests.insert(digests).second);
+      style_digests_.push_back(std::move(digests));
       table_.AddStyleSet(std::move(images));
     }
   }
@@ -537,41 +566,55 @@ class JobCollector {
     const std::vector<ScaleStage> stages = EffectiveStages(base_options);
     std::vector<std::uint32_t> settings;
     std::vector<std::string> options_json;
+    std::vector<bool> first_identity;  // per repeat
     for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
       JobTable::Setting setting{base_options, params, weights_sha, repeat};
       setting.options.seed = base_options.seed + static_cast<std::uint64_t>(repeat);
       options_json.push_back(IdentityOptionsJson(setting.options));
+      first_identity.push_back(identities_.insert({repeat, options_json.back(), weights_sha}).second);
       settings.push_back(table_.AddSetting(std::move(setting)));
     }
+    std::vector<std::string> tails;  // per style set
+    for (const std::vector<std::string>& digests : style_digests_) tails.push_back(CanonicalJobTail(digests, weights_sha));
     // Style keys do not depend on the seed: one per style set, or per job
     // with preserve_colors (the style is matched to the content).
     std::vector<std::optional<std::uint32_t>> style_keys(style_sets_.size());
+    std::vector<Sha256> heads(static_cast<std::size_t>(spec_.repeats));  // per repeat, of the content at hand
+    Sha256 text;
     for (std::size_t c = 0; c < contents_.size(); ++c) {
+      if (!first_content_[c]) continue;
+      const double cost = EstimateCost(stages, contents_[c].probe);
+      for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
+        heads[repeat] = Sha256();
+        heads[repeat].Update(CanonicalJobHead(contents_[c].sha256, options_json[repeat], repeat));
+      }
       for (std::size_t s = 0; s < style_sets_.size(); ++s) {
+        if (!first_style_set_[s]) continue;
         for (int repeat = 0; repeat < spec_.repeats; ++repeat) {
-          JobSpec job;  // identity only: digests, repeat, params
-          job.content_sha256 = contents_[c].sha256;
-          for (const ImageFile& style : style_sets_[s]) job.style_sha256.push_back(style.sha256);
-          job.repeat = repeat;
-          job.weights_sha256 = weights_sha;
-          job.job_key = Sha256Hex(CanonicalJobText(options_json[repeat], job));
-          if (!seen_keys_.insert(KeyBytesOf(job.job_key)).second) continue;
+          if (!first_identity[repeat]) continue;
+          text = heads[repeat];
+          text.Update(tails[s]);
+          const std::string job_key = text.HexDigest();
           std::uint32_t style_key = 0;
           if (base_options.preserve_colors != "none" || !style_keys[s]) {
+            JobSpec job;  // what StyleKey reads
             job.options = base_options;
+            job.content_sha256 = contents_[c].sha256;
+            job.style_sha256 = style_digests_[s];
+            job.weights_sha256 = weights_sha;
             style_key = table_.AddStyleKey(StyleKey(job));
             if (base_options.preserve_colors == "none") style_keys[s] = style_key;
           } else {
             style_key = *style_keys[s];
           }
           const int index = static_cast<int>(table_.size());
-          std::string output_name;
-          if (!spec_.output.dataset_dir.empty()) {
-            job.params = params;
-            SS_ASSIGN_OR_RETURN(output_name, OutputName(job, index, c, s));
-          }
+          const bool named = !spec_.output.dataset_dir.empty();
           table_.AddJob(settings[repeat], static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(s), style_key,
-                        job.job_key, EstimateCost(stages, contents_[c].probe), index, std::move(output_name));
+                        job_key, cost, index,
+                        named ? FillNamePattern(spec_.output.name_pattern, content_stems_[c], style_stems_[s],
+                                                job_key, repeat, params, index)
+                              : std::string());
+          if (named) SS_RETURN_IF_ERROR(CheckNameUnique(static_cast<std::uint32_t>(index)));
         }
       }
     }
@@ -581,17 +624,13 @@ class JobCollector {
   JobTable TakeTable() { return std::move(table_); }
 
  private:
-  // output.name filled in for `job` (content c, style set s, position
-  // `index`); a name two jobs would share is kInvalidArgument.
-  Result<std::string> OutputName(const JobSpec& job, int index, std::size_t c, std::size_t s) {
-    const std::string name =
-        FillNamePattern(spec_.output.name_pattern, content_stems_[c], style_stems_[s], job, index);
-    if (!output_names_.insert(name).second) {
-      return Status::InvalidArgument(spec_.source + ": output.name '" + spec_.output.name_pattern +
-                                     "' gives two jobs the file name '" + name +
-                                     "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
-    }
-    return name;
+  // kInvalidArgument when job `index`'s output name is an earlier job's.
+  Status CheckNameUnique(std::uint32_t index) {
+    auto name_of = [this](std::uint32_t job) { return table_.output_name(job); };
+    if (output_names_.Insert(index, name_of) == index) return Status::Ok();
+    return Status::InvalidArgument(spec_.source + ": output.name '" + spec_.output.name_pattern +
+                                   "' gives two jobs the file name '" + std::string(name_of(index)) +
+                                   "'; add {key}, {repeat} or a swept setting such as {alpha_beta} to make it unique");
   }
 
   const SweepSpec& spec_;
@@ -599,9 +638,12 @@ class JobCollector {
   const std::vector<std::vector<ImageFile>>& style_sets_;
   std::vector<std::string> content_stems_;
   std::vector<std::string> style_stems_;  // per style set, "+"-joined
+  std::vector<std::vector<std::string>> style_digests_;  // per style set
   JobTable table_;
-  std::unordered_set<KeyBytes, KeyBytesHash> seen_keys_;
-  std::unordered_set<std::string> output_names_;
+  std::vector<bool> first_content_;    // per content image: the first with its digest
+  std::vector<bool> first_style_set_;  // per style set: the first with its digests
+  std::set<std::tuple<int, std::string, std::string>> identities_;  // (repeat, identity options, weights digest) seen
+  TextIndex output_names_;  // jobs by output name
 };
 
 }  // namespace
@@ -616,7 +658,8 @@ std::string ShortKey(const std::string& key) { return key.substr(0, 12); }
 std::string DatasetFileName(const std::string& pattern, const JobSpec& job) {
   std::vector<std::string> stems;
   for (const auto& path : job.style_paths) stems.push_back(FileStem(path));
-  return FillNamePattern(pattern, FileStem(job.content_path), JoinStrings(stems, "+"), job, job.index);
+  return FillNamePattern(pattern, FileStem(job.content_path), JoinStrings(stems, "+"), job.job_key, job.repeat,
+                         job.params, job.index);
 }
 
 std::string CanonicalJobJson(const JobSpec& job) { return CanonicalJobText(IdentityOptionsJson(job.options), job); }
@@ -686,7 +729,7 @@ Result<JobTable> ExpandSweepTable(const SweepSpec& spec, const ExpandContext& co
       spec.method == SweepMethod::kGrid ? GridConfigurations(spec, axes) : RandomConfigurations(spec, axes);
 
   CachedLayerChecker layers(context.layer_checker, env.models_dir);
-  JobCollector collector(spec, contents, style_sets);
+  JobCollector collector(spec, contents, style_sets, static_cast<std::size_t>(total));
   for (const Params& params : configs) {
     SS_ASSIGN_OR_RETURN(StyleOptions base_options, ConfigurationOptions(spec, params, env, layers));
     Result<std::string> weights_sha = hasher->Hash(base_options.weights);

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "common/shared_dir.h"
 #include "common/text.h"
 #include "experiments/job_memory.h"
+#include "experiments/job_table.h"
 #include "experiments/sweep.h"
 #include "runner/command.h"
 #include "experiments/file_hash.h"
@@ -50,14 +52,20 @@ std::string HumanCount(double value) {
   return buffer;
 }
 
-// One row of the plan table.
-std::vector<std::string> PlanRow(const JobSpec& job, const MemoryEstimate& memory) {
-  std::string styles;
-  for (const auto& path : job.style_paths) styles += (styles.empty() ? "" : "+") + Stem(path);
+// The params column of the jobs of one setting.
+std::string ParamsCell(const JobTable::Setting& setting) {
   std::string params;
-  for (const auto& [key, value] : job.params) params += (params.empty() ? "" : " ") + key + "=" + Compact(value);
-  return {std::to_string(job.index), ShortKey(job.job_key), Stem(job.content_path), styles,
-          std::to_string(job.repeat), params.empty() ? "-" : params, HumanCount(job.cost),
+  for (const auto& [key, value] : setting.params) params += (params.empty() ? "" : " ") + key + "=" + Compact(value);
+  return params.empty() ? "-" : params;
+}
+
+// One row of the plan table: job `i` of `jobs`, `params` its ParamsCell.
+std::vector<std::string> PlanRow(const JobTable& jobs, std::size_t i, const std::string& params,
+                                 const MemoryEstimate& memory) {
+  std::string styles;
+  for (const JobTable::Image& style : jobs.styles(i)) styles += (styles.empty() ? "" : "+") + Stem(style.path);
+  return {std::to_string(jobs.index(i)), ShortKey(std::string(jobs.job_key(i))), Stem(jobs.content(i).path), styles,
+          std::to_string(jobs.setting(i).repeat), params, HumanCount(jobs.cost(i)),
           FormatBytes(memory.device_required)};
 }
 
@@ -73,7 +81,7 @@ void WriteAlignedRow(const std::vector<std::string>& row, const std::vector<size
 // The table, streamed: one pass measures the columns, a second writes each
 // row, so a million-job plan never holds its table in memory (the output is
 // AlignColumns' byte for byte).
-void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& memory,
+void PrintTable(const SweepSpec& spec, const JobTable& jobs, const std::vector<MemoryEstimate>& memory,
                 int batch_jobs, std::ostream& out) {
   out << "sweep " << spec.name << " (" << (spec.method == SweepMethod::kGrid ? "grid" : "random") << ", "
       << spec.source << ")\n";
@@ -82,14 +90,20 @@ void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const s
   double total_cost = 0;
   std::int64_t largest_memory = 0;
   for (size_t c = 0; c < header.size(); ++c) widths[c] = header[c].size();
+  std::map<std::uint32_t, std::string> params;  // ParamsCell per setting
+  auto params_of = [&](size_t j) -> const std::string& {
+    auto found = params.find(jobs.setting_number(j));
+    if (found == params.end()) found = params.emplace(jobs.setting_number(j), ParamsCell(jobs.setting(j))).first;
+    return found->second;
+  };
   for (size_t j = 0; j < jobs.size(); ++j) {
-    const std::vector<std::string> row = PlanRow(jobs[j], memory[j]);
+    const std::vector<std::string> row = PlanRow(jobs, j, params_of(j), memory[j]);
     for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
-    total_cost += jobs[j].cost;
+    total_cost += jobs.cost(j);
     largest_memory = std::max(largest_memory, memory[j].device_required);
   }
   WriteAlignedRow(header, widths, out);
-  for (size_t j = 0; j < jobs.size(); ++j) WriteAlignedRow(PlanRow(jobs[j], memory[j]), widths, out);
+  for (size_t j = 0; j < jobs.size(); ++j) WriteAlignedRow(PlanRow(jobs, j, params_of(j), memory[j]), widths, out);
   out << jobs.size() << " job" << (jobs.size() == 1 ? "" : "s") << ", estimated cost " << HumanCount(total_cost)
       << " pixel-iterations, largest memory estimate " << FormatBytes(largest_memory)
       << (spec.devices_per_job > 1 ? " per device (each job split over " + std::to_string(spec.devices_per_job) +
@@ -100,7 +114,7 @@ void PrintTable(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const s
   out << "\n";
 }
 
-void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const std::vector<MemoryEstimate>& memory,
+void PrintJson(const SweepSpec& spec, const JobTable& jobs, const std::vector<MemoryEstimate>& memory,
                int batch_jobs, const std::vector<SkippedImage>& skipped, std::ostream& out) {
   nlohmann::json document;
   document["name"] = spec.name;
@@ -114,7 +128,7 @@ void PrintJson(const SweepSpec& spec, const std::vector<JobSpec>& jobs, const st
   for (const SkippedImage& image : skipped) left_out.push_back({{"path", image.path}, {"reason", image.reason}});
   auto& list = document["jobs"] = nlohmann::json::array();
   for (size_t j = 0; j < jobs.size(); ++j) {
-    const JobSpec& job = jobs[j];
+    const JobSpec job = jobs.Job(j);
     nlohmann::json params = nlohmann::json::object();
     for (const auto& [key, value] : job.params) params[key] = TypedParamJson(key, value);
     const nlohmann::json options = StyleOptionsJson(job.options);
@@ -177,8 +191,7 @@ void PrintPlanHelp(const po::options_description& visible) {
 
 // The sweep's jobs, hashing through the file-hash cache; images left out by
 // skip_unreadable go to `skipped`.
-Result<std::vector<JobSpec>> ExpandPlan(const SweepSpec& spec, const PlanFlags& flags,
-                                        std::vector<SkippedImage>& skipped) {
+Result<JobTable> ExpandPlan(const SweepSpec& spec, const PlanFlags& flags, std::vector<SkippedImage>& skipped) {
   ExpandContext context;
   context.shared_dir = ResolveSharedDir(flags.shared_dir);
   context.layer_checker = BackboneLayerChecker();
@@ -186,7 +199,7 @@ Result<std::vector<JobSpec>> ExpandPlan(const SweepSpec& spec, const PlanFlags& 
   FileHasher hasher;
   LoadHashCache(hasher, flags.rehash, "plan", std::cerr);
   context.hasher = &hasher;
-  Result<std::vector<JobSpec>> jobs = ExpandSweep(spec, context);
+  Result<JobTable> jobs = ExpandSweepTable(spec, context);
   SaveHashCache(hasher, "plan", std::cerr);
   return jobs;
 }
@@ -216,17 +229,27 @@ int RunPlan(int argc, char** argv) {
   Result<SweepSpec> spec = LoadSweepFile(file, overrides);
   if (!spec.ok()) return ReportError("plan", spec.status());
   std::vector<SkippedImage> skipped;
-  Result<std::vector<JobSpec>> jobs = ExpandPlan(*spec, flags, skipped);
+  Result<JobTable> jobs = ExpandPlan(*spec, flags, skipped);
   if (!jobs.ok()) return ReportError("plan", jobs.status());
-  if (Status ranked = CheckRankingMetric(*spec, *jobs); !ranked.ok()) return ReportError("plan", ranked);
+  // The metric and keep names depend on the settings and styles only.
+  const std::vector<JobSpec> one_per_setting_and_style = jobs->OnePerSettingAndStyle();
+  if (Status ranked = CheckRankingMetric(*spec, one_per_setting_and_style); !ranked.ok()) {
+    return ReportError("plan", ranked);
+  }
   if (!spec->output.keep.empty()) {
-    if (Status keep = CheckKeepFilter(spec->output.keep, *jobs); !keep.ok()) return ReportError("plan", keep);
+    if (Status keep = CheckKeepFilter(spec->output.keep, one_per_setting_and_style); !keep.ok()) {
+      return ReportError("plan", keep);
+    }
   }
   (void)ReportSkippedImages("plan", skipped, "", std::cerr);  // no list file: plan writes nothing
   const std::string models_dir = SharedModelsDir(flags.shared_dir);
   if (*batch_jobs == 0 && spec->devices_per_job > 1) *batch_jobs = 1;  // a band split runs one job at a time
+  // Every job as a JobSpec only for batches and the device check; the table
+  // and its memory column need none.
+  std::vector<JobSpec> all;
+  if (*batch_jobs != 1 || limit->bytes > 0) all = jobs->AllJobs();
   if (*batch_jobs == 0) {
-    const BatchChoice choice = ChooseBatchJobs(*jobs, *limit, models_dir);
+    const BatchChoice choice = ChooseBatchJobs(all, *limit, models_dir);
     std::cerr << "stylesweep plan: " << choice.note << "\n";
     *batch_jobs = choice.batch_jobs;
   }
@@ -235,14 +258,14 @@ int RunPlan(int argc, char** argv) {
   }
   JobPlacement placement;
   placement.bands = spec->devices_per_job;
-  placement.batch = BatchCapacities(*jobs, *batch_jobs);
-  Result<std::vector<MemoryEstimate>> memory = EstimateJobsMemory(*jobs, models_dir, "", placement);
+  if (*batch_jobs > 1) placement.batch = BatchCapacities(all, *batch_jobs);
+  Result<std::vector<MemoryEstimate>> memory = EstimateTableMemory(*jobs, models_dir, "", placement);
   if (!memory.ok()) return ReportError("plan", memory.status());
   if (flags.format == "json") PrintJson(*spec, *jobs, *memory, *batch_jobs, skipped, std::cout);
   else PrintTable(*spec, *jobs, *memory, *batch_jobs, std::cout);
   if (!limit->note.empty()) std::cerr << "stylesweep plan: " << limit->note << "\n";
   if (limit->bytes == 0) return kExitOk;
-  Status fits = CheckJobsFitMemory(*jobs, *memory, limit->bytes, models_dir, limit->cuda_only, placement);
+  Status fits = CheckJobsFitMemory(all, *memory, limit->bytes, models_dir, limit->cuda_only, placement);
   if (!fits.ok()) return ReportError("plan", fits);
   return kExitOk;
 }

@@ -36,8 +36,10 @@ std::string FormatValue(double value) {
 }
 
 // The finished runs on the front of the judge's style and content
-// distances (outcome.front, store/pareto.h), when the runs carry them.
+// distances (outcome.front, store/pareto.h), when the runs carry them; past
+// kMaxFrontRuns finished runs, the command that lists it instead.
 void PrintParetoFront(const SweepOutcome& outcome, const std::vector<std::string>& swept, std::ostream& out) {
+  if (outcome.front_left_out > 0) out << FrontLeftOutNote(outcome.summary.experiment, outcome.front_left_out) << "\n";
   if (outcome.front.empty()) return;
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = {"run", "content", "style"};

@@ -205,21 +205,21 @@ Status SweepCoordinator::Prepare(const std::string& sweep_text) {
 }
 
 // Every job's run id and status: runs the experiment has are found by their
-// config hash in one sorted list (ListRunStates, binary search); the others
-// are created QUEUED with their params, many per transaction (CreateRuns).
+// config hash (ListRunStates, one hash lookup per job); the others are
+// created QUEUED with their params, many per transaction (CreateRuns).
 Result<std::vector<RunStatus>> SweepCoordinator::EnsureRuns() {
-  SS_ASSIGN_OR_RETURN(std::vector<RunState> existing, store_.ListRunStates(summary_.experiment_id));
+  SS_ASSIGN_OR_RETURN(RunStateIndex existing, store_.ListRunStates(summary_.experiment_id));
   run_ids_.assign(jobs_.size(), 0);
   std::vector<RunStatus> statuses(jobs_.size(), RunStatus::kQueued);
   std::vector<std::size_t> missing;
   std::vector<std::string> missing_keys;
   for (std::size_t i = 0; i < jobs_.size(); ++i) {
-    if (const RunState* state = FindRunState(existing, jobs_.job_key(i))) {
+    if (const RunState* state = existing.Find(jobs_.job_key(i))) {
       run_ids_[i] = state->id;
       statuses[i] = state->status;
     } else {
       missing.push_back(i);
-      missing_keys.push_back(jobs_.job_key(i));
+      missing_keys.emplace_back(jobs_.job_key(i));
     }
   }
   existing = {};

@@ -5,9 +5,9 @@
 // local worker.
 //
 // Order of work: RequeueUnfinished (no run stays RUNNING after a crashed
-// sweep); the experiment's runs found by job key in one sorted list
-// (RunStore::ListRunStates, a binary search per job, so a resumed sweep of a
-// million jobs starts in seconds) and the missing ones created QUEUED in bulk
+// sweep); the experiment's runs found by job key (RunStore::ListRunStates,
+// one hash lookup per job, so a resumed sweep of a million jobs starts in
+// seconds) and the missing ones created QUEUED in bulk
 // (CreateRuns; params: the swept values plus every setting, typed; an
 // existing run keeps the params it was created with); skip FINISHED runs (and
 // FAILED ones unless retry_failed), then

@@ -16,8 +16,8 @@ namespace stylesweep {
 // `err` naming `command`, never the run.
 void LoadHashCache(FileHasher& hasher, bool rehash, const std::string& command, std::ostream& err);
 
-// Saves `hasher`'s digests to the default cache when it hashed anything;
-// a failure is a warning on `err`.
+// Saves `hasher`'s digests and image headers to the default cache when it
+// hashed or probed anything; a failure is a warning on `err`.
 void SaveHashCache(const FileHasher& hasher, const std::string& command, std::ostream& err);
 
 }  // namespace stylesweep

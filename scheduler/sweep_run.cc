@@ -36,36 +36,6 @@ SweepOutcome Failed(Status status, bool coordinator = true) {
   return outcome;
 }
 
-// The most finished runs whose Pareto front a sweep prints at its end.
-constexpr std::int64_t kMaxFrontRuns = 20000;
-
-// The best finished runs by the sweep's metric, and the front of the
-// judge's style and content distances (up to kMaxFrontRuns finished runs).
-void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore& store, SweepOutcome& outcome) {
-  Result<Experiment> recorded = store.GetExperiment(experiment);
-  if (!recorded.ok() || recorded->run_counts[RunStatus::kFinished] == 0) return;
-  RunQuery query;
-  query.experiment = experiment;
-  query.where = "status = 'finished'";
-  query.sort = {"metrics." + spec.metric.name + (spec.metric.minimize ? "" : ":desc")};
-  query.limit = spec.metric.top;
-  Result<std::vector<RunRecord>> best = store.ListRuns(query);
-  if (best.ok()) outcome.best = std::move(best).value();
-  else outcome.best_error = best.status().ToString();
-
-  // The front needs every finished run read whole (params and metrics):
-  // past kMaxFrontRuns (a dataset sweep) it is left to `runs --pareto`.
-  if (recorded->run_counts[RunStatus::kFinished] > kMaxFrontRuns) return;
-  RunQuery finished;
-  finished.experiment = experiment;
-  finished.where = "status = 'finished'";
-  Result<std::vector<RunRecord>> runs = store.ListRuns(finished);
-  if (!runs.ok() || !CheckOneJudge(*runs).ok()) return;
-  const std::vector<ParetoObjective> objectives = {{"eval/style_distance", false}, {"eval/content_distance", false}};
-  for (std::size_t index : ParetoFront(*runs, objectives)) outcome.front.push_back((*runs)[index]);
-  outcome.front_of = runs->size();
-}
-
 // A loaded sweep whose devices_per_job the ranks cannot serve, or that asks
 // for batches as well as bands: kInvalidArgument saying how to start it.
 Status CheckPlacement(const SweepRequest& request, const SweepSpec& spec, int devices_per_worker) {
@@ -241,7 +211,54 @@ Result<int> CheckJobsFit(const SweepRequest& request, const SweepSpec& spec, con
   return batch_jobs;
 }
 
+// True when the experiment's finished runs carry the judge's two distances
+// (its first finished run does: the judge scores every run of a sweep).
+bool FinishedRunsCarryScores(const std::string& experiment, RunStore& store) {
+  RunQuery first;
+  first.experiment = experiment;
+  first.where = "status = 'finished'";
+  first.limit = 1;
+  Result<std::vector<RunRecord>> runs = store.ListRuns(first);
+  if (!runs.ok() || runs->empty()) return false;
+  const auto& metrics = runs->front().latest_metrics;
+  return metrics.count("eval/style_distance") > 0 && metrics.count("eval/content_distance") > 0;
+}
+
 }  // namespace
+
+void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore& store, SweepOutcome& outcome,
+                  std::int64_t max_front_runs) {
+  Result<Experiment> recorded = store.GetExperiment(experiment);
+  if (!recorded.ok() || recorded->run_counts[RunStatus::kFinished] == 0) return;
+  RunQuery query;
+  query.experiment = experiment;
+  query.where = "status = 'finished'";
+  query.sort = {"metrics." + spec.metric.name + (spec.metric.minimize ? "" : ":desc")};
+  query.limit = spec.metric.top;
+  Result<std::vector<RunRecord>> best = store.ListRuns(query);
+  if (best.ok()) outcome.best = std::move(best).value();
+  else outcome.best_error = best.status().ToString();
+
+  const std::int64_t finished_runs = recorded->run_counts[RunStatus::kFinished];
+  if (finished_runs > max_front_runs) {
+    if (FinishedRunsCarryScores(experiment, store)) outcome.front_left_out = static_cast<std::size_t>(finished_runs);
+    return;
+  }
+  RunQuery finished;
+  finished.experiment = experiment;
+  finished.where = "status = 'finished'";
+  Result<std::vector<RunRecord>> runs = store.ListRuns(finished);
+  if (!runs.ok() || !CheckOneJudge(*runs).ok()) return;
+  const std::vector<ParetoObjective> objectives = {{"eval/style_distance", false}, {"eval/content_distance", false}};
+  for (std::size_t index : ParetoFront(*runs, objectives)) outcome.front.push_back((*runs)[index]);
+  outcome.front_of = runs->size();
+}
+
+std::string FrontLeftOutNote(const std::string& experiment, std::size_t finished) {
+  return "Pareto front of eval/style_distance and eval/content_distance not computed over " +
+         std::to_string(finished) + " finished runs (more than " + std::to_string(kMaxFrontRuns) +
+         "); `stylesweep runs -e " + experiment + " --pareto eval/style_distance,eval/content_distance` lists it";
+}
 
 std::int64_t SmallestGpuOfWorkers(const std::vector<std::int64_t>& per_rank) {
   std::int64_t smallest = 0;

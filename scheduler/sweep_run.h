@@ -84,6 +84,9 @@ struct SweepOutcome {
   // finished runs it was taken from.
   std::vector<RunRecord> front;
   std::size_t front_of = 0;
+  // The finished runs whose front was not computed: past max_front_runs
+  // (ReadBestRuns) when they carry the judge's scores; 0 otherwise.
+  std::size_t front_left_out = 0;
   std::string report_path;      // the HTML report written; empty when none
   std::string report_error;     // why no report was written (not for an interrupted sweep)
   bool finished = false;        // true: request.finish already printed it (rank 0 under mpiexec)
@@ -151,6 +154,26 @@ std::int64_t SmallestGpuOfWorkers(const std::vector<std::int64_t>& per_rank);
 // that must act on the sweep's status even while the launcher still waits
 // for a lost node; nothing when `path` is empty. A failure is a warning on `log`.
 void WriteSweepExitFile(const std::string& path, int code, std::ostream& log);
+
+// The most finished runs whose Pareto front a sweep's summary shows: the
+// front needs every finished run read whole (params and metrics), which a
+// dataset sweep of a million runs cannot afford.
+inline constexpr std::int64_t kMaxFrontRuns = 20000;
+
+// Reads what the summary of a finished or stopped sweep shows into
+// `outcome`: the best finished runs by spec.metric (best, or best_error),
+// and the front of the judge's eval/style_distance and eval/content_distance
+// (front, front_of) while the experiment has at most `max_front_runs`
+// finished runs. Past that, no run is read whole: front_left_out is the
+// number of finished runs when they carry the judge's scores (the summary
+// then points to `stylesweep runs --pareto`, FrontLeftOutNote). Reads only;
+// read errors leave the parts empty.
+void ReadBestRuns(const SweepSpec& spec, const std::string& experiment, RunStore& store, SweepOutcome& outcome,
+                  std::int64_t max_front_runs = kMaxFrontRuns);
+
+// The summary's line for a front left out over `finished` runs of
+// `experiment`: the command that computes it.
+std::string FrontLeftOutNote(const std::string& experiment, std::size_t finished);
 
 // The experiment to record into: `name`, or with `restart` the first unused
 // "<name>-<n>" (n >= 2), so every job runs again as a new run while earlier

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "store/run_state_index.h"
 #include "store/run_types.h"
 
 namespace stylesweep {
@@ -148,12 +149,11 @@ class RunStore {
   // unknown one); kNotFound for an unknown experiment.
   Result<std::vector<RunRecord>> ListRuns(const RunQuery& query);
 
-  // Every run of the experiment as (id, config hash, status), sorted by
-  // config hash: one scan of the runs table in row order, no params or
-  // metrics, sorted in memory, so a sweep of a million jobs finds its
-  // finished ones by binary search (FindRunState). An unknown id gives an
-  // empty list.
-  Result<std::vector<RunState>> ListRunStates(int64_t experiment_id);
+  // Every run of the experiment as (id, status) by config hash: one scan of
+  // the runs table in row order, no params or metrics, so a sweep of a
+  // million jobs finds each job's run in constant time (RunStateIndex). An
+  // unknown id gives an empty index; kCorrupt for a run with an unknown status.
+  Result<RunStateIndex> ListRunStates(int64_t experiment_id);
 
   // Full metric history of a run, ordered by key then step; empty `key`: all keys.
   Result<std::vector<MetricPoint>> GetMetricHistory(int64_t run_id, const std::string& key = "");

@@ -40,12 +40,6 @@ bool IsTerminal(RunStatus status) {
   return status == RunStatus::kFinished || status == RunStatus::kFailed || status == RunStatus::kKilled;
 }
 
-const RunState* FindRunState(const std::vector<RunState>& states, const std::string& config_hash) {
-  auto found = std::lower_bound(states.begin(), states.end(), config_hash,
-                                [](const RunState& state, const std::string& hash) { return state.config_hash < hash; });
-  return found != states.end() && found->config_hash == config_hash ? &*found : nullptr;
-}
-
 ParamValue ParamValue::Number(double value) {
   ParamValue v;
   v.type = Type::kNumber;

@@ -26,17 +26,12 @@ Result<RunStatus> ParseRunStatus(const std::string& text);
 // True for FINISHED, FAILED and KILLED.
 bool IsTerminal(RunStatus status);
 
-// A run's identity and state without its params or metrics
-// (RunStore::ListRunStates): what a sweep's start needs for every job.
+// A run's id and status without its params or metrics (found by config
+// hash in RunStore::ListRunStates): what a sweep's start needs for every job.
 struct RunState {
   int64_t id = 0;
-  std::string config_hash;
   RunStatus status = RunStatus::kQueued;
 };
-
-// The state of the run with `config_hash` in `states` (sorted by config
-// hash, as ListRunStates returns them), by binary search; null when absent.
-const RunState* FindRunState(const std::vector<RunState>& states, const std::string& config_hash);
 
 // A param's value: a number, a string, or a list of numbers and strings
 // (style layers, scale stages). Stored with its type so that

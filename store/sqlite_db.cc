@@ -72,6 +72,11 @@ std::string Statement::Text(int column) const {
   if (text == nullptr) return "";
   return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
 }
+std::string_view Statement::TextView(int column) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  if (text == nullptr) return {};
+  return {text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
+}
 std::optional<double> Statement::OptionalReal(int column) const {
   if (IsNull(column)) return std::nullopt;
   return sqlite3_column_double(stmt_, column);

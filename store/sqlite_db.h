@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -50,6 +51,8 @@ class Statement {
   int64_t Int(int column) const;
   double Real(int column) const;
   std::string Text(int column) const;
+  // The column's text without a copy, valid until the next Step or Reset.
+  std::string_view TextView(int column) const;
   std::optional<double> OptionalReal(int column) const;
 
  private:

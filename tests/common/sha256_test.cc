@@ -35,5 +35,23 @@ TEST(Sha256File, NamesAMissingFileOrAFolder) {
   EXPECT_EQ(Sha256File(dir.path()).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(Sha256, TextsFinishedFromACopiedPrefixHashAsWholeTexts) {
+  EXPECT_EQ(Sha256().HexDigest(), Sha256Hex(""));
+  Sha256 prefix;
+  prefix.Update("{\"content_sha256\":");
+  prefix.Update(std::string(200, 'x'));  // past one 64-byte block
+  Sha256 reused = prefix;
+  for (const std::string& tail : std::vector<std::string>{"a", "", std::string(100, 'b')}) {
+    reused = prefix;
+    reused.Update(tail);
+    EXPECT_EQ(reused.HexDigest(), Sha256Hex("{\"content_sha256\":" + std::string(200, 'x') + tail)) << tail;
+  }
+  Sha256 copy(prefix);
+  EXPECT_EQ(copy.HexDigest(), Sha256Hex("{\"content_sha256\":" + std::string(200, 'x')));
+  // The prefix itself is unchanged by its copies.
+  prefix.Update("!");
+  EXPECT_EQ(prefix.HexDigest(), Sha256Hex("{\"content_sha256\":" + std::string(200, 'x') + "!"));
+}
+
 }  // namespace
 }  // namespace stylesweep

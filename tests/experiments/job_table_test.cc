@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -60,6 +61,10 @@ TEST_F(JobTableTest, TableHoldsTheSameJobsAsTheExpandedList) {
     EXPECT_EQ(table->style_key(i), (*jobs)[i].style_key);
     EXPECT_DOUBLE_EQ(table->cost(i), (*jobs)[i].cost);
     EXPECT_EQ(table->options(i).seed, (*jobs)[i].options.seed);
+    // The content's size as its header says (p100.png is 40 px wide, p101.png 41, ...).
+    const std::string stem = std::filesystem::path(table->content(i).path).stem().string();
+    EXPECT_EQ(table->content(i).width, 40 + std::stoi(stem.substr(1)) - 100) << stem;
+    EXPECT_EQ(table->content(i).height, 30);
   }
   // Two configurations x two style sets.
   EXPECT_EQ(table->OnePerSettingAndStyle().size(), 2u * 2u * 2u);

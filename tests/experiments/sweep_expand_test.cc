@@ -511,6 +511,28 @@ TEST_F(SweepExpand, DuplicateConfigurationsCollapseToOneJob) {
   EXPECT_EQ(jobs->size(), 2u);
 }
 
+TEST_F(SweepExpand, CopiesOfImagesAndSettingsOfTheSameIdentityKeepTheirFirstJobOnly) {
+  WriteTinyPng(dir_ / "copy/a2.png", 400, 300, "a");  // the bytes of content/a.png
+  WriteTinyPng(dir_ / "copy/s1b.png", 256, 256, "s1");
+  Result<std::vector<JobSpec>> jobs =
+      Expand("name: d\ncontent: [content/a.png, copy/a2.png, content/b.png]\n"
+             "style: [style/s1.png, copy/s1b.png, style/s2.png]\nrepeats: 2\n"
+             "parameters:\n  device: {values: [cpu, cuda]}\n");  // device is not part of a job's identity
+  ASSERT_TRUE(jobs.ok()) << jobs.status().ToString();
+  ASSERT_EQ(jobs->size(), 2u * 2 * 2);
+  std::vector<std::string> order;
+  for (const JobSpec& job : *jobs) {
+    EXPECT_EQ(job.options.device, "cpu");
+    EXPECT_EQ(job.job_key, Sha256Hex(CanonicalJobJson(job)));
+    order.push_back(std::filesystem::path(job.content_path).stem().string() + "/" +
+                    std::filesystem::path(job.style_paths[0]).stem().string() + "/" + std::to_string(job.repeat));
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"a/s1/0", "a/s1/1", "a/s2/0", "a/s2/1", "b/s1/0", "b/s1/1", "b/s2/0",
+                                             "b/s2/1"}));
+  const std::vector<std::string> keys = Keys(*jobs);
+  EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), keys.size());
+}
+
 TEST_F(SweepExpand, SharedHasherHashesEachFileOnceAcrossExpansions) {
   FileHasher hasher;
   context_.hasher = &hasher;

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <set>
 #include <sstream>
 
 #include "scheduler/transport.h"
@@ -138,6 +140,72 @@ TEST_F(SweepRunTest, AutoBatchFillsTheWorkersSmallestGpu) {
   // a batch of all of them fits 80 GiB.
   EXPECT_NE(log_.str().find("--batch-jobs auto: 8, the largest batch"), std::string::npos) << log_.str();
   EXPECT_NE(log_.str().find("that fits 80.0 GiB"), std::string::npos) << log_.str();
+}
+
+// A store whose experiment "judged" has five finished runs; with `scored`,
+// each carries the judge's distances (style, content): (0, 4), (1, 10),
+// (2, 2), (3, 10), (4, 0), so runs 0, 2 and 4 are the front.
+std::unique_ptr<RunStore> StoreOfFinishedRuns(const std::string& dir, bool scored) {
+  auto store = RunStore::Open(dir);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  auto experiment = (*store)->CreateOrGetExperiment("judged", "name: judged", "hash", "test");
+  EXPECT_TRUE(experiment.ok());
+  for (int i = 0; i < 5; ++i) {
+    auto id = (*store)->EnsureRun(*experiment, "run" + std::to_string(i), {});
+    EXPECT_TRUE(id.ok());
+    EXPECT_TRUE((*store)->StartRun(*id, "host", 1, "cpu").ok());
+    RunResult result;
+    result.metrics.push_back({"total_loss", 10, 1.0 + i, 0});
+    if (scored) {
+      result.metrics.push_back({"eval/style_distance", 10, static_cast<double>(i), 0});
+      result.metrics.push_back({"eval/content_distance", 10, i % 2 == 1 ? 10.0 : 4.0 - i, 0});
+      result.metrics.push_back({"eval/judge_id", 10, 7.0, 0});
+    }
+    EXPECT_TRUE((*store)->RecordRunResult(*id, result).ok());
+  }
+  return std::move(store).value();
+}
+
+TEST(ReadBestRuns, TheFrontIsComputedUpToTheLimitOfFinishedRuns) {
+  TempDir dir;
+  std::unique_ptr<RunStore> store = StoreOfFinishedRuns(dir.path() + "/store", /*scored=*/true);
+  SweepOutcome outcome;
+  ReadBestRuns(SweepSpec{}, "judged", *store, outcome, /*max_front_runs=*/5);
+  ASSERT_EQ(outcome.front.size(), 3u);
+  EXPECT_EQ(outcome.front_of, 5u);
+  EXPECT_EQ(outcome.front_left_out, 0u);
+  std::set<std::string> on_front;
+  for (const RunRecord& run : outcome.front) on_front.insert(run.config_hash);
+  EXPECT_EQ(on_front, (std::set<std::string>{"run0", "run2", "run4"}));
+  ASSERT_FALSE(outcome.best.empty());
+  EXPECT_EQ(outcome.best.front().config_hash, "run0");  // the lowest total_loss
+}
+
+TEST(ReadBestRuns, PastTheLimitTheFrontIsLeftToRunsPareto) {
+  TempDir dir;
+  std::unique_ptr<RunStore> store = StoreOfFinishedRuns(dir.path() + "/store", /*scored=*/true);
+  SweepOutcome outcome;
+  ReadBestRuns(SweepSpec{}, "judged", *store, outcome, /*max_front_runs=*/4);
+  EXPECT_TRUE(outcome.front.empty());
+  EXPECT_EQ(outcome.front_of, 0u);
+  EXPECT_EQ(outcome.front_left_out, 5u);
+  EXPECT_FALSE(outcome.best.empty());  // the best runs are still read
+  const std::string note = FrontLeftOutNote("judged", outcome.front_left_out);
+  EXPECT_NE(note.find("not computed over 5 finished runs (more than " + std::to_string(kMaxFrontRuns) + ")"),
+            std::string::npos)
+      << note;
+  EXPECT_NE(note.find("`stylesweep runs -e judged --pareto eval/style_distance,eval/content_distance`"),
+            std::string::npos)
+      << note;
+}
+
+TEST(ReadBestRuns, PastTheLimitRunsWithoutScoresGetNoNote) {
+  TempDir dir;
+  std::unique_ptr<RunStore> store = StoreOfFinishedRuns(dir.path() + "/store", /*scored=*/false);
+  SweepOutcome outcome;
+  ReadBestRuns(SweepSpec{}, "judged", *store, outcome, /*max_front_runs=*/4);
+  EXPECT_TRUE(outcome.front.empty());
+  EXPECT_EQ(outcome.front_left_out, 0u);
 }
 
 TEST(SmallestGpuOfWorkers, TheSmallestGpuAmongTheRanksThatRunJobs) {

@@ -84,20 +84,19 @@ TEST_F(RunStoreTest, EnsureRunIsIdempotentAndParamsAreImmutable) {
   EXPECT_NE(changed.status().message().find("immutable"), std::string::npos);
 }
 
-TEST_F(RunStoreTest, ListRunStatesIsSortedByHashAndFindsEachRun) {
+TEST_F(RunStoreTest, ListRunStatesFindsEachRunByItsExactHash) {
   auto states = store_->ListRunStates(experiment_);
   ASSERT_TRUE(states.ok()) << states.status().ToString();
   ASSERT_EQ(states->size(), 4u);
-  for (std::size_t i = 1; i < states->size(); ++i) EXPECT_LT((*states)[i - 1].config_hash, (*states)[i].config_hash);
-  const RunState* finished = FindRunState(*states, "bbbb2222");
+  const RunState* finished = states->Find("bbbb2222");
   ASSERT_NE(finished, nullptr);
   EXPECT_EQ(finished->id, b_);
   EXPECT_EQ(finished->status, RunStatus::kFinished);
-  const RunState* queued = FindRunState(*states, "dddd4444");
+  const RunState* queued = states->Find("dddd4444");
   ASSERT_NE(queued, nullptr);
   EXPECT_EQ(queued->status, RunStatus::kQueued);
-  EXPECT_EQ(FindRunState(*states, "bbbb"), nullptr);  // a prefix is not a hash
-  EXPECT_EQ(FindRunState(*states, "zzzz"), nullptr);
+  EXPECT_EQ(states->Find("bbbb"), nullptr);  // a prefix is not a hash
+  EXPECT_EQ(states->Find("zzzz"), nullptr);
   auto none = store_->ListRunStates(experiment_ + 100);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
@@ -138,8 +137,8 @@ TEST_F(RunStoreTest, CreateRunsRefusesAHashTheExperimentHasAndKeepsEarlierChunks
   EXPECT_NE(ids.status().message().find("runs 3-4"), std::string::npos) << ids.status().ToString();
   auto states = store_->ListRunStates(experiment_);
   ASSERT_TRUE(states.ok());
-  EXPECT_NE(FindRunState(*states, "e2"), nullptr);  // the first transaction committed
-  EXPECT_EQ(FindRunState(*states, "e3"), nullptr);  // the failing one changed nothing
+  EXPECT_NE(states->Find("e2"), nullptr);  // the first transaction committed
+  EXPECT_EQ(states->Find("e3"), nullptr);  // the failing one changed nothing
   EXPECT_EQ(store_->CreateRuns(experiment_ + 100, {"x"}, [](std::size_t) { return Params{}; }).status().code(),
             StatusCode::kNotFound);
 }
