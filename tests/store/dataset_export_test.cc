@@ -39,7 +39,12 @@ class DatasetExport : public ::testing::Test {
       result.status = i == 6 ? RunStatus::kFailed : RunStatus::kFinished;
       if (i == 6) result.error_message = "decode failed";
       result.metrics = {{"total_loss", 1, 0.5 + i, 1000.0}, {"eval/ssim", 1, std::nan(""), 1000.0}};
-      if (i < 5) result.artifacts.push_back({ArtifactKind::kFinal, 1, "png of " + key});
+      if (i < 5) {
+        ArtifactInput artifact;
+        artifact.step = 1;
+        artifact.bytes = "png of " + key;
+        result.artifacts.push_back(artifact);
+      }
       ASSERT_TRUE(store_->RecordRunResult(*id, result).ok());
     }
   }
