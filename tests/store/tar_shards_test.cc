@@ -137,7 +137,9 @@ TEST(TarShards, AKilledWriterLeavesOnlyWholeShardsAndTheRestResumes) {
     for (const auto& [key, files] : samples) packed.insert(key);
   }
   for (int i = 0; i < kSamples; ++i) {
-    if (packed.count(Key(i)) == 0) ASSERT_TRUE(resumed.Add(Key(i), Sample(i, 16)).ok());
+    if (packed.count(Key(i)) == 0) {
+      ASSERT_TRUE(resumed.Add(Key(i), Sample(i, 16)).ok());
+    }
   }
   ASSERT_TRUE(resumed.Finish().ok());
   Result<std::map<std::string, testing::ShardContents>> all = ReadShards(dir.path());
