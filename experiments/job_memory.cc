@@ -35,6 +35,37 @@ StyleOptions WithLargestSize(StyleOptions options, int size) {
 using BackboneKey =
     std::tuple<std::string, std::string, std::string, std::vector<std::string>, std::vector<std::string>>;
 
+// ResolveBackbone and ProbeImage once per distinct input: a sweep names few
+// weights files and layer choices and each content image in many jobs, so
+// each header is read once, not once per job.
+class EstimateInputs {
+ public:
+  explicit EstimateInputs(const std::string& models_dir) : models_dir_(models_dir) {}
+
+  const Result<ResolvedBackbone>& Backbone(const StyleOptions& o) {
+    BackboneKey key{o.backbone, o.pooling, o.weights, o.content_layers, o.style_layers};
+    auto found = backbones_.find(key);
+    if (found == backbones_.end()) {
+      found = backbones_
+                  .emplace(std::move(key), ResolveBackbone(o.backbone, o.pooling, o.weights, models_dir_,
+                                                           o.content_layers, o.style_layers))
+                  .first;
+    }
+    return found->second;
+  }
+
+  const Result<ImageProbe>& Probe(const std::string& path) {
+    auto found = probes_.find(path);
+    if (found == probes_.end()) found = probes_.emplace(path, ProbeImage(path)).first;
+    return found->second;
+  }
+
+ private:
+  const std::string& models_dir_;
+  std::map<BackboneKey, Result<ResolvedBackbone>> backbones_;
+  std::unordered_map<std::string, Result<ImageProbe>> probes_;
+};
+
 Result<MemoryEstimate> EstimateWith(const JobSpec& job, const StyleOptions& options, const std::string& models_dir,
                                     const std::string& device, int bands, int batch = 1) {
   Result<ImageProbe> probe = ProbeImage(job.content_path);
@@ -52,32 +83,19 @@ Result<MemoryEstimate> EstimateJobMemory(const JobSpec& job, const std::string& 
 Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec>& jobs,
                                                        const std::string& models_dir, const std::string& device,
                                                        const JobPlacement& placement) {
-  // A sweep names few weights files and layer choices and each content image
-  // in many jobs: read each header once, not once per job.
-  std::map<BackboneKey, Result<ResolvedBackbone>> backbones;
-  std::unordered_map<std::string, Result<ImageProbe>> probes;
+  EstimateInputs inputs(models_dir);
   std::vector<MemoryEstimate> estimates;
   estimates.reserve(jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const StyleOptions& o = jobs[i].options;
-    auto backbone = backbones.find({o.backbone, o.pooling, o.weights, o.content_layers, o.style_layers});
-    if (backbone == backbones.end()) {
-      backbone = backbones
-                     .emplace(BackboneKey{o.backbone, o.pooling, o.weights, o.content_layers, o.style_layers},
-                              ResolveBackbone(o.backbone, o.pooling, o.weights, models_dir, o.content_layers,
-                                              o.style_layers))
-                     .first;
-    }
-    auto probe = probes.find(jobs[i].content_path);
-    if (probe == probes.end()) probe = probes.emplace(jobs[i].content_path, ProbeImage(jobs[i].content_path)).first;
+    const Result<ResolvedBackbone>& backbone = inputs.Backbone(o);
+    const Result<ImageProbe>& probe = inputs.Probe(jobs[i].content_path);
     Result<MemoryEstimate> estimate =
-        !probe->second.ok()
-            ? Result<MemoryEstimate>(probe->second.status().WithContext("memory estimate of job " +
-                                                                        std::to_string(jobs[i].index)))
-        : !backbone->second.ok()
-            ? Result<MemoryEstimate>(backbone->second.status())
-            : EstimateRunMemory(*backbone->second, o, probe->second->width, probe->second->height, device,
-                                placement.bands, placement.BatchOf(i));
+        !probe.ok() ? Result<MemoryEstimate>(
+                          probe.status().WithContext("memory estimate of job " + std::to_string(jobs[i].index)))
+        : !backbone.ok() ? Result<MemoryEstimate>(backbone.status())
+                         : EstimateRunMemory(*backbone, o, probe->width, probe->height, device, placement.bands,
+                                             placement.BatchOf(i));
     if (!estimate.ok()) {
       return estimate.status().WithContext("job " + std::to_string(jobs[i].index) + " (" +
                                            FileName(jobs[i].content_path) + ")");
@@ -89,8 +107,7 @@ Result<std::vector<MemoryEstimate>> EstimateJobsMemory(const std::vector<JobSpec
 
 Result<std::vector<MemoryEstimate>> EstimateTableMemory(const JobTable& table, const std::string& models_dir,
                                                         const std::string& device, const JobPlacement& placement) {
-  std::map<BackboneKey, Result<ResolvedBackbone>> backbones;
-  std::unordered_map<std::string, Result<ImageProbe>> probes;   // contents whose size the table lacks
+  EstimateInputs inputs(models_dir);  // probes only contents whose size the table lacks
   std::map<std::tuple<std::uint32_t, int, int, int>, MemoryEstimate> known;  // (setting, width, height, batch)
   std::vector<MemoryEstimate> estimates;
   estimates.reserve(table.size());
@@ -98,32 +115,24 @@ Result<std::vector<MemoryEstimate>> EstimateTableMemory(const JobTable& table, c
     const JobTable::Image& content = table.content(i);
     ImageProbe size{"", content.width, content.height};
     if (content.width <= 0 || content.height <= 0) {
-      auto probe = probes.find(content.path);
-      if (probe == probes.end()) probe = probes.emplace(content.path, ProbeImage(content.path)).first;
-      if (!probe->second.ok()) {
-        return probe->second.status()
+      const Result<ImageProbe>& probe = inputs.Probe(content.path);
+      if (!probe.ok()) {
+        return probe.status()
             .WithContext("memory estimate of job " + std::to_string(table.index(i)))
             .WithContext("job " + std::to_string(table.index(i)) + " (" + FileName(content.path) + ")");
       }
-      size = *probe->second;
+      size = *probe;
     }
     const std::uint32_t setting = table.setting_number(i);
     const auto key = std::make_tuple(setting, size.width, size.height, placement.BatchOf(i));
     auto found = known.find(key);
     if (found == known.end()) {
       const StyleOptions& o = table.options(i);
-      const BackboneKey backbone_key{o.backbone, o.pooling, o.weights, o.content_layers, o.style_layers};
-      auto backbone = backbones.find(backbone_key);
-      if (backbone == backbones.end()) {
-        backbone = backbones
-                       .emplace(backbone_key, ResolveBackbone(o.backbone, o.pooling, o.weights, models_dir,
-                                                              o.content_layers, o.style_layers))
-                       .first;
-      }
+      const Result<ResolvedBackbone>& backbone = inputs.Backbone(o);
       Result<MemoryEstimate> estimate =
-          backbone->second.ok() ? EstimateRunMemory(*backbone->second, o, size.width, size.height, device,
-                                                    placement.bands, placement.BatchOf(i))
-                                : Result<MemoryEstimate>(backbone->second.status());
+          backbone.ok() ? EstimateRunMemory(*backbone, o, size.width, size.height, device, placement.bands,
+                                            placement.BatchOf(i))
+                        : Result<MemoryEstimate>(backbone.status());
       if (!estimate.ok()) {
         return estimate.status().WithContext("job " + std::to_string(table.index(i)) + " (" +
                                              FileName(content.path) + ")");
