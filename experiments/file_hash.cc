@@ -93,15 +93,18 @@ void FileHasher::Store(const Key& key, Entry entry) {
   entries_[key] = std::move(entry);
 }
 
+Result<std::string> FileHasher::ReadDigest(const Key& key) {
+  SS_ASSIGN_OR_RETURN(std::string digest, Sha256File(std::get<0>(key)));
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++files_hashed_;
+  return digest;
+}
+
 Result<std::string> FileHasher::Hash(const std::string& path) {
   SS_ASSIGN_OR_RETURN(Key key, KeyOf(path));
   std::optional<Entry> cached = Cached(key);
   if (cached) return cached->sha256;
-  SS_ASSIGN_OR_RETURN(std::string digest, Sha256File(std::get<0>(key)));
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++files_hashed_;
-  }
+  SS_ASSIGN_OR_RETURN(std::string digest, ReadDigest(key));
   Store(key, Entry{digest, std::nullopt});
   return digest;
 }
@@ -115,9 +118,7 @@ Result<HashedImage> FileHasher::HashImage(const std::string& path) {
   if (!key.ok()) return key.status();
   Entry entry{cached ? cached->sha256 : std::string(), probe};
   if (!cached) {
-    SS_ASSIGN_OR_RETURN(entry.sha256, Sha256File(std::get<0>(*key)));
-    std::lock_guard<std::mutex> lock(mutex_);
-    ++files_hashed_;
+    SS_ASSIGN_OR_RETURN(entry.sha256, ReadDigest(*key));
   }
   Store(*key, entry);
   return HashedImage{entry.sha256, probe};

@@ -80,6 +80,8 @@ class FileHasher {
   std::optional<Entry> Cached(const Key& key) const;
   // Stores `entry` as the only one for its path.
   void Store(const Key& key, Entry entry);
+  // Reads and hashes the file of `key`, counted in files_hashed().
+  Result<std::string> ReadDigest(const Key& key);
 
   mutable std::mutex mutex_;
   std::map<Key, Entry> entries_;
